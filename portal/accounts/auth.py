@@ -1,0 +1,122 @@
+"""Who is asking: the session cookie (quart-auth) or a bearer token, resolved per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from quart import Quart, current_app, g, has_request_context, request, websocket
+from quart_auth import Action, AuthUser, QuartAuth, current_user, login_user, logout_user
+
+from portal.accounts import service
+from portal.accounts.models import User
+from portal.db import get_session
+from portal.errors import forbidden, unauthorized
+from portal.web.client import client_address
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User | None = None
+    session_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user is not None and self.user.is_admin
+
+
+ANONYMOUS = Principal()
+
+
+def _bearer(headers: object) -> str | None:
+    raw = headers.get("Authorization", "")  # type: ignore[attr-defined]
+    scheme, _sep, value = raw.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+async def load_principal() -> Principal:
+    """Resolve the caller once per request or websocket and cache it on ``g``."""
+    if "principal" in g:
+        return g.principal
+    headers = request.headers if has_request_context() else websocket.headers
+    principal = ANONYMOUS
+    session = get_session()
+    bearer = _bearer(headers)
+    if bearer is not None:
+        found = await service.resolve_token(session, bearer)
+        if found is not None:
+            principal = Principal(user=found[1], token_id=found[0].id)
+    elif current_user.auth_id is not None:
+        found_session = await service.resolve_session(session, current_user.auth_id)
+        if found_session is not None:
+            principal = Principal(user=found_session[1], session_id=found_session[0].id)
+        elif has_request_context():
+            logout_user()  # revoked or expired: drop the dead cookie
+    g.principal = principal
+    return principal
+
+
+async def require_user() -> User:
+    principal = await load_principal()
+    if principal.user is None:
+        raise unauthorized()
+    return principal.user
+
+
+async def require_admin() -> User:
+    user = await require_user()
+    if not user.is_admin:
+        raise forbidden()
+    return user
+
+
+async def sign_in(user: User, *, remember: bool) -> None:
+    settings = current_app.config["PORTAL_SETTINGS"]
+    lifetime = (
+        timedelta(days=settings.session_days_remembered)
+        if remember
+        else timedelta(hours=settings.session_hours)
+    )
+    raw = await service.start_session(
+        get_session(),
+        user,
+        remember=remember,
+        lifetime=lifetime,
+        user_agent=request.headers.get("User-Agent", ""),
+        address=client_address(),
+    )
+    action = Action.WRITE_PERMANENT if remember else Action.WRITE
+    login_user(AuthUser(raw, action))
+    g.pop("principal", None)
+
+
+async def sign_out() -> None:
+    principal = await load_principal()
+    if principal.session_id is not None and principal.user is not None:
+        await service.revoke_session(get_session(), principal.user, principal.session_id)
+    logout_user()
+    g.principal = ANONYMOUS
+
+
+def init_app(app: Quart) -> None:
+    settings = app.config["PORTAL_SETTINGS"]
+    app.config.update(
+        QUART_AUTH_COOKIE_NAME="portal_auth",
+        QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,
+        QUART_AUTH_COOKIE_SAMESITE="Lax",
+        QUART_AUTH_COOKIE_HTTP_ONLY=True,
+        QUART_AUTH_DURATION=int(timedelta(days=settings.session_days_remembered).total_seconds()),
+    )
+    QuartAuth(app)
+
+    @app.context_processor
+    async def _principal_context() -> dict[str, object]:
+        principal = await load_principal()
+        return {"principal": principal, "me": principal.user}

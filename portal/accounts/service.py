@@ -1,0 +1,578 @@
+"""Account services: each function owns its transaction and raises ``APIError``."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts import validation
+from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
+from portal.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.db import utcnow
+from portal.errors import APIError, forbidden, not_found
+from portal.i18n import gettext as _
+
+TOKEN_PREFIX = "pt_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def validation_failed(fields: dict[str, str]) -> APIError:
+    return APIError(422, "validation_failed", _("Some fields are not valid."), fields)
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    username: tuple[str, str] | None
+    email: tuple[str, str] | None
+    phone: str | None
+
+
+def _clean_identifiers(
+    username: str | None,
+    email: str | None,
+    phone: str | None,
+    region: str,
+    errors: dict[str, str],
+    *,
+    allow_reserved: bool = False,
+) -> Identifiers:
+    clean_username = clean_email = clean_phone = None
+    if username:
+        try:
+            clean_username = validation.normalize_username(username, allow_reserved=allow_reserved)
+        except ValueError as error:
+            errors["username"] = str(error)
+    if email:
+        try:
+            clean_email = validation.normalize_email(email)
+        except ValueError as error:
+            errors["email"] = str(error)
+    if phone:
+        try:
+            clean_phone = validation.normalize_phone(phone, region)
+        except ValueError as error:
+            errors["phone"] = str(error)
+    return Identifiers(clean_username, clean_email, clean_phone)
+
+
+async def _check_unique(
+    session: AsyncSession, ids: Identifiers, exclude_user_id: int | None = None
+) -> None:
+    """Name every identifier already taken, so the form can point at the field."""
+    checks = [
+        ("username", User.username_key, ids.username[1] if ids.username else None),
+        ("email", User.email_key, ids.email[1] if ids.email else None),
+        ("phone", User.phone, ids.phone),
+    ]
+    taken: dict[str, str] = {}
+    for field, column, value in checks:
+        if value is None:
+            continue
+        query = select(User.id).where(column == value)
+        if exclude_user_id is not None:
+            query = query.where(User.id != exclude_user_id)
+        if (await session.execute(query.limit(1))).first() is not None:
+            taken[field] = _("This %(field)s is already registered.", field=_(field))
+    if taken:
+        raise APIError(409, "conflict", _("An account already uses these details."), taken)
+
+
+async def _commit_unique(session: AsyncSession) -> None:
+    """Commit; a unique-constraint race (two sign-ups at once) becomes a clean 409."""
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        text = str(error.orig).lower()
+        field = next((f for f in ("username", "email", "phone") if f in text), "username")
+        raise APIError(
+            409,
+            "conflict",
+            _("An account already uses these details."),
+            {field: _("This %(field)s is already registered.", field=_(field))},
+        ) from error
+
+
+async def register_user(
+    session: AsyncSession,
+    *,
+    nickname: str,
+    password: str,
+    username: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    region: str = "CN",
+    role: Role = Role.USER,
+) -> User:
+    errors: dict[str, str] = {}
+    if not (username or email or phone):
+        message = _("Give at least one of: user name, email, phone number.")
+        errors.update(username=message, email=message, phone=message)
+    ids = _clean_identifiers(
+        username, email, phone, region, errors, allow_reserved=role == Role.ADMIN
+    )
+    try:
+        clean_nick = validation.clean_nickname(nickname)
+    except ValueError as error:
+        errors["nickname"] = str(error)
+    try:
+        validation.check_password(password)
+    except ValueError as error:
+        errors["password"] = str(error)
+    if errors:
+        raise validation_failed(errors)
+    await _check_unique(session, ids)
+    user = User(
+        username=ids.username[0] if ids.username else None,
+        username_key=ids.username[1] if ids.username else None,
+        email=ids.email[0] if ids.email else None,
+        email_key=ids.email[1] if ids.email else None,
+        phone=ids.phone,
+        nickname=clean_nick,
+        bio="",
+        password_hash=await hash_password(password),
+        role=role.value,
+    )
+    session.add(user)
+    await _commit_unique(session)
+    return user
+
+
+async def find_user_by_login(session: AsyncSession, login: str, region: str) -> User | None:
+    login = login.strip()
+    kind = validation.classify_login(login)
+    try:
+        if kind == "email":
+            condition = User.email_key == validation.normalize_email(login)[1]
+        elif kind == "phone":
+            condition = User.phone == validation.normalize_phone(login, region)
+        else:
+            condition = User.username_key == login.lower()
+    except ValueError:
+        return None
+    return (await session.execute(select(User).where(condition))).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------------------- sign-in throttle
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    per_account: int
+    per_address: int
+    window: timedelta
+
+
+async def _throttle_rows(
+    session: AsyncSession, keys: list[str], now: datetime, window: timedelta
+) -> dict[str, LoginThrottle]:
+    rows = (
+        await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    ).scalars()
+    return {row.key: row for row in rows if now - row.window_started_at < window}
+
+
+def _retry_after(
+    rows: dict[str, LoginThrottle], limits: dict[str, int], now: datetime, window: timedelta
+) -> int | None:
+    waits = [
+        (row.window_started_at + window - now).total_seconds()
+        for key, row in rows.items()
+        if row.failures >= limits[key]
+    ]
+    return max(1, int(max(waits)) + 1) if waits else None
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    login: str,
+    password: str,
+    address: str,
+    region: str,
+    policy: ThrottlePolicy,
+) -> User:
+    """Check credentials, counting failures per account and per client address."""
+    now = utcnow()
+    account_key = f"login:{validation.classify_login(login)}:{login.strip().lower()[:250]}"
+    address_key = f"addr:{address}"
+    limits = {account_key: policy.per_account, address_key: policy.per_address}
+    rows = await _throttle_rows(session, list(limits), now, policy.window)
+    retry = _retry_after(rows, limits, now, policy.window)
+    if retry is not None:
+        await session.rollback()
+        raise APIError(
+            429,
+            "rate_limited",
+            _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry),
+            headers={"Retry-After": str(retry)},
+        )
+    user = await find_user_by_login(session, login, region)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if not ok or user is None:
+        await _record_failure(session, limits, now, policy.window)
+        raise APIError(401, "invalid_credentials", _("Wrong sign-in name or password."))
+    if needs_rehash(user.password_hash):
+        user.password_hash = await hash_password(password)
+    await session.execute(
+        update(LoginThrottle).where(LoginThrottle.key == account_key).values(failures=0)
+    )
+    await session.commit()
+    return user
+
+
+async def _record_failure(
+    session: AsyncSession, limits: dict[str, int], now: datetime, window: timedelta
+) -> None:
+    for key in limits:
+        row = await session.get(LoginThrottle, key, with_for_update=True)
+        if row is None:
+            session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
+        elif now - row.window_started_at >= window:
+            row.failures, row.window_started_at = 1, now
+        else:
+            row.failures += 1
+    try:
+        await session.commit()
+    except IntegrityError:
+        # Two first failures raced to insert the same key: one is enough to keep counting.
+        await session.rollback()
+
+
+# ---------------------------------------------------------------------------- browser sessions
+
+
+async def start_session(
+    session: AsyncSession,
+    user: User,
+    *,
+    remember: bool,
+    lifetime: timedelta,
+    user_agent: str,
+    address: str,
+) -> str:
+    """Record a signed-in browser and return the secret its cookie will carry."""
+    raw = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        AuthSession(
+            user_id=user.id,
+            token_hash=hash_secret(raw),
+            remember=remember,
+            user_agent=user_agent[:255],
+            ip_address=address[:64],
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    await session.commit()
+    return raw
+
+
+async def resolve_session(session: AsyncSession, raw: str) -> tuple[AuthSession, User] | None:
+    now = utcnow()
+    row = (
+        await session.execute(
+            select(AuthSession, User)
+            .join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.token_hash == hash_secret(raw))
+        )
+    ).first()
+    if row is None:
+        return None
+    auth_session, user = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now:
+        return None
+    if now - auth_session.last_seen_at > SEEN_RESOLUTION:
+        auth_session.last_seen_at = now
+        await session.commit()
+    return auth_session, user
+
+
+async def list_sessions(session: AsyncSession, user: User) -> list[AuthSession]:
+    query = (
+        select(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > utcnow(),
+        )
+        .order_by(AuthSession.last_seen_at.desc())
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def revoke_session(session: AsyncSession, user: User, session_id: int) -> None:
+    result = await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == user.id,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise not_found(_("No such session."))
+
+
+async def revoke_other_sessions(
+    session: AsyncSession, user: User, keep_session_id: int | None
+) -> int:
+    """Sign out everywhere (except ``keep_session_id``); returns how many were ended."""
+    query = update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_session_id is not None:
+        query = query.where(AuthSession.id != keep_session_id)
+    result = await session.execute(query.values(revoked_at=utcnow()))
+    await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------- API tokens
+
+
+async def create_token(
+    session: AsyncSession, user: User, *, name: str, expires_in_days: int | None
+) -> tuple[ApiToken, str]:
+    name = name.strip()
+    if not 1 <= len(name) <= 64:
+        raise validation_failed({"name": _("A token name has 1 to 64 characters.")})
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=raw[:10],
+        token_hash=hash_secret(raw),
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    session.add(token)
+    await session.commit()
+    return token, raw
+
+
+async def list_tokens(session: AsyncSession, user: User) -> list[ApiToken]:
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None:
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    await session.commit()
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise not_found(_("No such token."))
+
+
+async def resolve_token(session: AsyncSession, raw: str) -> tuple[ApiToken, User] | None:
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 100:
+        return None
+    row = (
+        await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_secret(raw))
+        )
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > SEEN_RESOLUTION:
+        token.last_used_at = now
+        await session.commit()
+    return token, user
+
+
+# ---------------------------------------------------------------------------- profile
+
+
+@dataclass
+class ProfileChanges:
+    """Fields a user may change; ``None`` leaves a field as it is, ``""`` clears an identifier."""
+
+    nickname: str | None = None
+    username: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    bio: str | None = None
+    new_password: str | None = None
+    current_password: str | None = None
+
+
+async def update_profile(
+    session: AsyncSession,
+    user: User,
+    changes: ProfileChanges,
+    *,
+    region: str,
+    current_session_id: int | None,
+) -> User:
+    errors: dict[str, str] = {}
+    ids = _clean_identifiers(changes.username, changes.email, changes.phone, region, errors)
+    clean_nick = clean_bio = None
+    if changes.nickname is not None:
+        try:
+            clean_nick = validation.clean_nickname(changes.nickname)
+        except ValueError as error:
+            errors["nickname"] = str(error)
+    if changes.bio is not None:
+        try:
+            clean_bio = validation.clean_bio(changes.bio)
+        except ValueError as error:
+            errors["bio"] = str(error)
+    if changes.new_password is not None:
+        try:
+            validation.check_password(changes.new_password)
+        except ValueError as error:
+            errors["new_password"] = str(error)
+    final = {
+        "username": ids.username if changes.username is not None else user.username,
+        "email": ids.email if changes.email is not None else user.email,
+        "phone": ids.phone if changes.phone is not None else user.phone,
+    }
+    if not any(final.values()) and not errors:
+        message = _("Keep at least one of: user name, email, phone number.")
+        errors.update(
+            {k: message for k in ("username", "email", "phone") if getattr(changes, k) == ""}
+        )
+    if errors:
+        raise validation_failed(errors)
+    if changes.new_password is not None and not await verify_password(
+        user.password_hash, changes.current_password or ""
+    ):
+        raise validation_failed({"current_password": _("The current password is wrong.")})
+    await _check_unique(session, ids, exclude_user_id=user.id)
+    if changes.username is not None:
+        user.username, user.username_key = ids.username or (None, None)
+    if changes.email is not None:
+        user.email, user.email_key = ids.email or (None, None)
+    if changes.phone is not None:
+        user.phone = ids.phone
+    if clean_nick is not None:
+        user.nickname = clean_nick
+    if clean_bio is not None:
+        user.bio = clean_bio
+    if changes.new_password is not None:
+        user.password_hash = await hash_password(changes.new_password)
+        # A changed password ends every other signed-in browser.
+        query = update(AuthSession).where(
+            AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+        )
+        if current_session_id is not None:
+            query = query.where(AuthSession.id != current_session_id)
+        await session.execute(query.values(revoked_at=utcnow()))
+    await _commit_unique(session)
+    return user
+
+
+async def get_user_by_username(session: AsyncSession, username: str) -> User:
+    user = (
+        await session.execute(select(User).where(User.username_key == username.lower()))
+    ).scalar_one_or_none()
+    if user is None:
+        raise not_found(_("No such user."))
+    return user
+
+
+# ---------------------------------------------------------------------------- roles
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    q: str = "",
+    role: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[User], int]:
+    query = select(User)
+    if q:
+        pattern = (
+            "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        query = query.where(
+            or_(
+                User.username_key.like(pattern, escape="\\"),
+                User.email_key.like(pattern, escape="\\"),
+                User.phone.like(pattern, escape="\\"),
+                func.lower(User.nickname).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        query = query.where(User.role == role)
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await session.execute(
+        query.order_by(User.id).offset((page - 1) * per_page).limit(per_page)
+    )
+    return list(rows.scalars()), int(total)
+
+
+async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role) -> User:
+    if not actor.is_admin:
+        raise forbidden()
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise not_found(_("No such user."))
+    if user.role == Role.ADMIN.value and role != Role.ADMIN:
+        admins = (
+            await session.execute(select(func.count()).where(User.role == Role.ADMIN.value))
+        ).scalar_one()
+        if admins <= 1:
+            raise APIError(
+                409,
+                "last_admin",
+                _("The last admin cannot be demoted."),
+                {"role": _("The last admin cannot be demoted.")},
+            )
+    user.role = role.value
+    await session.commit()
+    return user
+
+
+async def ensure_admin(
+    session: AsyncSession, *, username: str, password: str, email: str | None, region: str
+) -> tuple[User, bool]:
+    """Promote the named user, or create them as an admin; returns ``(user, created)``."""
+    _display, key = validation.normalize_username(username, allow_reserved=True)
+    user = (
+        await session.execute(select(User).where(User.username_key == key))
+    ).scalar_one_or_none()
+    if user is not None:
+        user.role = Role.ADMIN.value
+        await session.commit()
+        return user, False
+    user = await register_user(
+        session,
+        nickname=username,
+        password=password,
+        username=username,
+        email=email,
+        region=region,
+        role=Role.ADMIN,
+    )
+    return user, True

@@ -1,0 +1,226 @@
+"""Account pages: register, sign in and out, profile, public profiles, user admin."""
+
+from __future__ import annotations
+
+from quart import Blueprint, flash, redirect, request, url_for
+from quart.typing import ResponseReturnValue
+
+from portal.accounts import service
+from portal.accounts.api import throttle_policy
+from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
+from portal.accounts.models import Role
+from portal.db import get_session
+from portal.errors import APIError
+from portal.i18n import gettext as _
+from portal.web.client import client_address
+from portal.web.forms import form_data, render_form, safe_next
+
+blueprint = Blueprint("accounts", __name__)
+
+
+def _region() -> str:
+    from quart import current_app
+
+    return current_app.config["PORTAL_SETTINGS"].default_phone_region
+
+
+@blueprint.route("/register", methods=["GET", "POST"])
+async def register() -> ResponseReturnValue:
+    if request.method == "GET":
+        return await render_form("accounts/register.html", next=request.args.get("next", ""))
+    values = await form_data()
+    try:
+        user = await service.register_user(
+            get_session(),
+            nickname=values.get("nickname", ""),
+            password=values.get("password", ""),
+            username=values.get("username") or None,
+            email=values.get("email") or None,
+            phone=values.get("phone") or None,
+            region=_region(),
+        )
+    except APIError as error:
+        values.pop("password", None)
+        return await render_form(
+            "accounts/register.html", values=values, error=error, next=values.get("next", "")
+        )
+    await sign_in(user, remember=False)
+    await flash(_("Welcome to Portal, %(name)s!", name=user.nickname), "success")
+    return redirect(safe_next(values.get("next"), url_for("accounts.profile")))
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+async def login() -> ResponseReturnValue:
+    if request.method == "GET":
+        return await render_form("accounts/login.html", next=request.args.get("next", ""))
+    values = await form_data()
+    try:
+        user = await service.authenticate(
+            get_session(),
+            login=values.get("login", ""),
+            password=values.get("password", ""),
+            address=client_address(),
+            region=_region(),
+            policy=throttle_policy(),
+        )
+    except APIError as error:
+        values.pop("password", None)
+        page, status = await render_form(
+            "accounts/login.html", values=values, error=error, next=values.get("next", "")
+        )
+        return page, status, error.headers
+    await sign_in(user, remember=values.get("remember") == "on")
+    await flash(_("Signed in. Welcome back, %(name)s.", name=user.nickname), "success")
+    return redirect(safe_next(values.get("next")))
+
+
+@blueprint.post("/logout")
+async def logout() -> ResponseReturnValue:
+    await sign_out()
+    await flash(_("You are signed out."), "info")
+    return redirect(url_for("home.index"))
+
+
+async def _profile_page(
+    values: dict[str, str] | None = None,
+    error: APIError | None = None,
+    new_token: str | None = None,
+) -> ResponseReturnValue:
+    user = await require_user()
+    principal = await load_principal()
+    session = get_session()
+    defaults = {
+        "nickname": user.nickname,
+        "username": user.username or "",
+        "email": user.email or "",
+        "phone": user.phone or "",
+        "bio": user.bio,
+    }
+    return await render_form(
+        "accounts/profile.html",
+        values={**defaults, **(values or {})},
+        error=error,
+        user=user,
+        sessions=await service.list_sessions(session, user),
+        current_session_id=principal.session_id,
+        tokens=await service.list_tokens(session, user),
+        new_token=new_token,
+    )
+
+
+@blueprint.get("/profile")
+async def profile() -> ResponseReturnValue:
+    return await _profile_page()
+
+
+@blueprint.post("/profile")
+async def post_profile() -> ResponseReturnValue:
+    user = await require_user()
+    principal = await load_principal()
+    values = await form_data()
+    action = values.pop("action", "profile")
+    session = get_session()
+    try:
+        if action == "password":
+            changes = service.ProfileChanges(
+                new_password=values.get("new_password", ""),
+                current_password=values.get("current_password", ""),
+            )
+            message = _("Password changed. Other browsers were signed out.")
+        else:
+            changes = service.ProfileChanges(
+                nickname=values.get("nickname", ""),
+                username=values.get("username", ""),
+                email=values.get("email", ""),
+                phone=values.get("phone", ""),
+                bio=values.get("bio", ""),
+            )
+            message = _("Profile saved.")
+        await service.update_profile(
+            session, user, changes, region=_region(), current_session_id=principal.session_id
+        )
+    except APIError as error:
+        for secret in ("new_password", "current_password"):
+            values.pop(secret, None)
+        return await _profile_page(values, error)
+    await flash(message, "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@blueprint.post("/profile/sessions")
+async def post_sessions() -> ResponseReturnValue:
+    user = await require_user()
+    principal = await load_principal()
+    values = await form_data()
+    session = get_session()
+    if values.get("session_id", "").isdigit():
+        await service.revoke_session(session, user, int(values["session_id"]))
+        await flash(_("That browser is signed out."), "success")
+    else:
+        ended = await service.revoke_other_sessions(session, user, principal.session_id)
+        await flash(_("Signed out of %(count)s other sessions.", count=ended), "success")
+    return redirect(url_for("accounts.profile") + "#sessions")
+
+
+@blueprint.post("/profile/tokens")
+async def post_tokens() -> ResponseReturnValue:
+    user = await require_user()
+    values = await form_data()
+    session = get_session()
+    if values.get("token_id", "").isdigit():
+        await service.revoke_token(session, user, int(values["token_id"]))
+        await flash(_("Token revoked."), "success")
+        return redirect(url_for("accounts.profile") + "#tokens")
+    try:
+        days = values.get("expires_in_days", "")
+        _token, raw = await service.create_token(
+            session,
+            user,
+            name=values.get("name", ""),
+            expires_in_days=int(days) if days.isdigit() and 0 < int(days) <= 3650 else None,
+        )
+    except APIError as error:
+        return await _profile_page(error=error)
+    # Rendered, not redirected: the secret must never sit in a URL or a flash cookie.
+    return await _profile_page(new_token=raw)
+
+
+@blueprint.get("/u/<username>")
+async def public_profile(username: str) -> ResponseReturnValue:
+    user = await service.get_user_by_username(get_session(), username)
+    return await render_form("accounts/public_profile.html", user=user)
+
+
+@blueprint.get("/admin/users")
+async def admin_users() -> ResponseReturnValue:
+    await require_admin()
+    q = request.args.get("q", "")[:100]
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    users, total = await service.list_users(get_session(), q=q, page=page_number, per_page=50)
+    return await render_form(
+        "admin/users.html", users=users, total=total, q=q, page=page_number, per_page=50
+    )
+
+
+@blueprint.post("/admin/users/<int:user_id>/role")
+async def admin_set_role(user_id: int) -> ResponseReturnValue:
+    actor = await require_admin()
+    values = await form_data()
+    try:
+        role = Role(values.get("role", ""))
+    except ValueError:
+        raise APIError(
+            422, "validation_failed", _("Unknown role."), {"role": _("Unknown role.")}
+        ) from None
+    try:
+        user = await service.set_role(get_session(), actor, user_id, role)
+    except APIError as error:
+        if error.status != 409:
+            raise
+        await flash(error.message, "error")
+    else:
+        await flash(
+            _("%(name)s is now %(role)s.", name=user.nickname, role=_(role.value)), "success"
+        )
+    return redirect(url_for("accounts.admin_users"))

@@ -1,0 +1,101 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, Response, request
+from quart_rate_limiter import RateLimiter
+from quart_schema import QuartSchema
+
+from portal import i18n
+from portal.config import Settings
+from portal.db import Database
+from portal.errors import register_error_handlers
+from portal.web import csrf
+
+PACKAGE_DIR = Path(__file__).parent
+
+
+def asset_dir(name: str) -> Path:
+    """``static``/``templates``: inside the package when installed, else the checkout's."""
+    installed = PACKAGE_DIR / f"_{name}"
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
+    settings = config if isinstance(config, Settings) else Settings(**(config or {}))
+    app = Quart(
+        __name__,
+        static_folder=str(asset_dir("static")),
+        template_folder=str(asset_dir("templates")),
+    )
+    app.config["PORTAL_SETTINGS"] = settings
+    app.secret_key = settings.resolve_secret_key()
+    app.config.update(
+        SESSION_COOKIE_NAME="portal_session",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        # JSON and form bodies; the upload route streams and sets its own limit.
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        QUART_SCHEMA_CONVERT_CASING=False,
+    )
+
+    Database(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    register_error_handlers(app)
+    RateLimiter(app, key_function=_rate_limit_key)
+    QuartSchema(
+        app,
+        info={"title": "Portal API", "version": "1"},
+        security_schemes={
+            "cookie": {"type": "apiKey", "in_": "cookie", "name": "portal_auth"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        },
+        security=[{"cookie": []}, {"bearer": []}],
+    )
+
+    from portal.accounts import api as accounts_api
+    from portal.accounts import auth
+    from portal.accounts import views as accounts_views
+    from portal.web import pages
+
+    auth.init_app(app)
+    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(accounts_views.blueprint)
+    app.register_blueprint(accounts_api.blueprint)
+    app.after_request(_security_headers)
+    return app
+
+
+async def _rate_limit_key() -> str:
+    # quart-rate-limiter's default key trusts X-Forwarded-For; ours trusts it only from proxies
+    # the settings name, and keys signed-in callers by account.
+    from portal.accounts.auth import load_principal
+    from portal.web.client import client_address
+
+    principal = await load_principal()
+    if principal.user is not None:
+        return f"user:{principal.user.id}"
+    return f"addr:{client_address()}"
+
+
+async def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-eval'; "
+            "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; "
+            "form-action 'self'",
+        )
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

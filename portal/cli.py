@@ -1,0 +1,151 @@
+"""The ``portal`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from portal.config import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as error:
+        raise click.ClickException(f"bad PORTAL_* setting: {error}") from error
+
+
+@click.group()
+def main() -> None:
+    """Portal: a real-time job portal."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the schema (Alembic upgrade head)."""
+    from portal.migrate import upgrade
+
+    settings = _settings()
+    asyncio.run(upgrade(settings.resolved_database_url))
+    click.echo("database is at the newest schema")
+
+
+@main.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="used only when the account is created")
+@click.option("--email", default=None)
+def create_admin(username: str, password: str, email: str | None) -> None:
+    """Make (or promote) an admin."""
+    from portal.accounts import service
+    from portal.db import make_engine
+    from portal.errors import APIError
+
+    settings = _settings()
+
+    async def run() -> tuple[str, bool]:
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                user, created = await service.ensure_admin(
+                    session,
+                    username=username,
+                    password=password,
+                    email=email,
+                    region=settings.default_phone_region,
+                )
+                return user.nickname, created
+        finally:
+            await engine.dispose()
+
+    try:
+        name, created = asyncio.run(run())
+    except (APIError, ValueError) as error:
+        details = getattr(error, "fields", None) or {}
+        raise click.ClickException(
+            "; ".join(f"{k}: {v}" for k, v in details.items()) or str(error)
+        ) from error
+    click.echo(f"{'created' if created else 'promoted'} admin {name}")
+
+
+def _hypercorn_config(bind: str | None, workers: int | None, config_path: str | None):
+    from hypercorn.config import Config
+
+    path = Path(config_path or "hypercorn.toml")
+    if path.exists():
+        config = Config.from_toml(path)
+    elif config_path:
+        raise click.ClickException(f"no such config file: {config_path}")
+    else:
+        config = Config()
+        config.accesslog = "-"
+        config.errorlog = "-"
+        config.websocket_ping_interval = 20
+    if bind:
+        config.bind = [bind]
+    if workers:
+        config.workers = workers
+    return config
+
+
+@main.command()
+@click.option("--bind", default=None, help="HOST:PORT (default from hypercorn.toml)")
+@click.option("--workers", type=int, default=None, help="worker processes")
+@click.option("--config", "config_path", default=None, help="hypercorn TOML file")
+def serve(bind: str | None, workers: int | None, config_path: str | None) -> None:
+    """Serve with Hypercorn and hypercorn.toml."""
+    from hypercorn.run import run
+
+    settings = _settings()
+    config = _hypercorn_config(bind, workers, config_path)
+    if config.workers > 1 and not settings.amqp_url:
+        raise click.ClickException(
+            f"{config.workers} workers need a message broker so live events reach every "
+            "worker: set PORTAL_AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/) "
+            "or use --workers 1"
+        )
+    config.application_path = "portal.asgi:app"
+    sys.exit(run(config))
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:5000", show_default=True)
+def demo(bind: str) -> None:
+    """The embedded default: schema, demo data and the site in one process."""
+    from hypercorn.asyncio import serve as hypercorn_serve
+
+    from portal.app import create_app
+    from portal.db import make_engine
+    from portal.demo import load_demo_data
+    from portal.migrate import upgrade
+
+    os.environ.setdefault("PORTAL_ENV", "development")
+    settings = _settings()
+
+    async def run() -> None:
+        await upgrade(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url)
+        try:
+            from sqlalchemy.ext.asyncio import AsyncSession
+
+            async with AsyncSession(engine, expire_on_commit=False) as session:
+                logins = await load_demo_data(
+                    session, settings.data_dir, settings.default_phone_region
+                )
+        finally:
+            await engine.dispose()
+        config = _hypercorn_config(bind, 1, None)
+        click.echo(
+            f"\nPortal demo is running at http://{bind}/\n"
+            f"  admin: {logins.admin_login} / {logins.admin_password}\n"
+            f"  user:  {logins.user_login} / {logins.user_password}\n"
+            f"  data:  {settings.data_dir.resolve()}\n"
+        )
+        await hypercorn_serve(create_app(settings), config)  # type: ignore[arg-type]
+
+    asyncio.run(run())

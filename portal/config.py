@@ -1,0 +1,97 @@
+"""Typed settings read from ``PORTAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop demo and a production deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    amqp_url: str | None = None
+    # Per-deployment names so test runs (and staging beside production) never share a broker's
+    # exchanges and queues; the contract names are the defaults.
+    amqp_prefix: str = "portal"
+    media_root: Path | None = None
+    secret_key: str | None = None
+    max_upload_bytes: int = Field(default=4 * GIB, gt=0)
+    default_phone_region: str = "CN"
+    cookie_secure: bool | None = None
+    session_days_remembered: int = Field(default=30, gt=0)
+    session_hours: int = Field(default=12, gt=0)
+    allowed_origins: Annotated[list[str], NoDecode] = []
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    login_failures_per_account: int = Field(default=5, gt=0)
+    login_failures_per_address: int = Field(default=20, gt=0)
+    login_failure_window_seconds: int = Field(default=900, gt=0)
+    languages: Annotated[list[str], NoDecode] = ["en", "zh_Hans"]
+
+    @field_validator("allowed_origins", "trusted_proxies", "languages", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'portal.db').resolve()}"
+
+    @property
+    def resolved_media_root(self) -> Path:
+        return self.media_root if self.media_root is not None else self.data_dir / "media"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.env == "production"
+
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies]
+
+    def exchange_name(self) -> str:
+        return f"{self.amqp_prefix}.events"
+
+    def queue_name(self, purpose: str) -> str:
+        return f"{self.amqp_prefix}.{purpose}"
+
+    def resolve_secret_key(self) -> str:
+        """Return the configured secret, or one generated once into the data dir."""
+        if self.secret_key:
+            if self.env == "production" and (
+                len(self.secret_key) < 32 or self.secret_key.lower() in {"changeme", "secret"}
+            ):
+                raise ValueError("PORTAL_SECRET_KEY is a placeholder: set a long random value")
+            return self.secret_key
+        if self.env == "production":
+            raise ValueError("PORTAL_SECRET_KEY must be set in production")
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

@@ -1,0 +1,111 @@
+"""Translations: catalogues read from .po files, the locale chosen per request."""
+
+from __future__ import annotations
+
+import gettext as stdlib_gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import LazyProxy
+from quart import Quart, current_app, g, has_request_context, has_websocket_context, request
+
+CATALOGUE_DIR = Path(__file__).parent / "translations"
+DOMAIN = "messages"
+LANG_COOKIE = "portal_lang"
+DEFAULT_LANGUAGE = "en"
+
+
+@cache
+def load_translations(language: str) -> stdlib_gettext.NullTranslations:
+    """Compile the language's .po in memory, so no stale compiled file can ship."""
+    po_path = CATALOGUE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return stdlib_gettext.NullTranslations()
+    with po_path.open("rb") as handle:
+        catalogue = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalogue)
+    buffer.seek(0)
+    return stdlib_gettext.GNUTranslations(buffer)
+
+
+def _languages() -> list[str]:
+    return list(current_app.config["PORTAL_SETTINGS"].languages)
+
+
+def select_language() -> str:
+    """The switch's cookie wins, then the best match for Accept-Language."""
+    languages = _languages()
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in languages:
+        return chosen
+    for value, _quality in request.accept_languages:
+        match = match_language(value, languages)
+        if match:
+            return match
+    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
+
+
+def match_language(tag: str, languages: list[str]) -> str | None:
+    """Map a browser tag (``zh-CN``, ``zh``, ``en-GB``) to one of our catalogues."""
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (ValueError, TypeError):
+        return None
+    script = locale.script or ("Hant" if locale.territory in {"TW", "HK", "MO"} else "Hans")
+    candidates = [str(locale), f"{locale.language}_{script}", locale.language]
+    for candidate in candidates:
+        if candidate in languages:
+            return candidate
+    return None
+
+
+def current_language() -> str:
+    if has_request_context():
+        if "language" not in g:
+            g.language = select_language()
+        return g.language
+    if has_websocket_context():
+        return g.get("language", DEFAULT_LANGUAGE)
+    return DEFAULT_LANGUAGE
+
+
+def _translations() -> stdlib_gettext.NullTranslations:
+    return load_translations(current_language())
+
+
+def gettext(message: str, **variables: object) -> str:
+    text = _translations().gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
+    variables.setdefault("num", n)
+    return _translations().ngettext(singular, plural, n) % variables
+
+
+def lazy_gettext(message: str, **variables: object) -> LazyProxy:
+    return LazyProxy(gettext, message, **variables, enable_cache=False)
+
+
+def html_lang() -> str:
+    return current_language().replace("_Hans", "-Hans").replace("_", "-")
+
+
+def init_app(app: Quart) -> None:
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True
+    )
+
+    @app.context_processor
+    async def _language_context() -> dict[str, object]:
+        return {
+            "current_language": current_language(),
+            "html_lang": html_lang(),
+            "languages": [(code, Locale.parse(code).display_name) for code in _languages()],
+        }

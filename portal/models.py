@@ -1,0 +1,5 @@
+"""Import every capability's tables so Base.metadata knows them all."""
+
+
+def import_all_models() -> None:
+    import portal.accounts.models  # noqa: F401

@@ -1,0 +1,46 @@
+"""Site-wide pages: home, language switch, the admin dashboard."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app, redirect, render_template, request
+from quart.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from portal.accounts.auth import require_admin
+from portal.accounts.models import Role, User
+from portal.db import get_session
+from portal.i18n import LANG_COOKIE
+from portal.web.forms import safe_next
+
+blueprint = Blueprint("home", __name__)
+
+
+@blueprint.get("/")
+async def index() -> ResponseReturnValue:
+    return await render_template("home.html")
+
+
+@blueprint.get("/lang/<code>")
+async def set_language(code: str) -> ResponseReturnValue:
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["PORTAL_SETTINGS"].languages:
+        response.set_cookie(
+            LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+@blueprint.get("/admin")
+async def admin_dashboard() -> ResponseReturnValue:
+    await require_admin()
+    session = get_session()
+    counts = dict(
+        (await session.execute(select(User.role, func.count()).group_by(User.role))).all()
+    )
+    newest = (await session.execute(select(User).order_by(User.id.desc()).limit(8))).scalars()
+    return await render_template(
+        "admin/dashboard.html",
+        user_count=sum(counts.values()),
+        admin_count=counts.get(Role.ADMIN.value, 0),
+        newest_users=list(newest),
+    )
