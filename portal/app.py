@@ -62,12 +62,19 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.accounts import api as accounts_api
     from portal.accounts import auth
     from portal.accounts import views as accounts_views
+    from portal.jobs import api as jobs_api
+    from portal.jobs import views as jobs_views
     from portal.web import pages
 
     auth.init_app(app)
-    app.register_blueprint(pages.blueprint)
-    app.register_blueprint(accounts_views.blueprint)
-    app.register_blueprint(accounts_api.blueprint)
+    for blueprint in (
+        pages.blueprint,
+        accounts_views.blueprint,
+        accounts_api.blueprint,
+        jobs_views.blueprint,
+        jobs_api.blueprint,
+    ):
+        app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     return app
 

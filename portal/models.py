@@ -2,4 +2,6 @@
 
 
 def import_all_models() -> None:
-    import portal.accounts.models  # noqa: F401
+    import portal.accounts.models
+    import portal.events.models
+    import portal.jobs.models  # noqa: F401

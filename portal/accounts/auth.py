@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from quart import Quart, current_app, g, has_request_context, request, websocket
-from quart_auth import Action, AuthUser, QuartAuth, current_user, login_user, logout_user
+from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from portal.accounts import service
 from portal.accounts.models import User
@@ -92,8 +92,9 @@ async def sign_in(user: User, *, remember: bool) -> None:
         user_agent=request.headers.get("User-Agent", ""),
         address=client_address(),
     )
-    action = Action.WRITE_PERMANENT if remember else Action.WRITE
-    login_user(AuthUser(raw, action))
+    # quart-auth's login_user sets the cookie's action from ``remember`` itself (overwriting
+    # any action given to AuthUser): only remember=True makes a persistent cookie.
+    login_user(AuthUser(raw), remember=remember)
     g.pop("principal", None)
 
 

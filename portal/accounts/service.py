@@ -148,19 +148,30 @@ async def register_user(
     return user
 
 
-async def find_user_by_login(session: AsyncSession, login: str, region: str) -> User | None:
-    login = login.strip()
+def login_key(login: str, region: str) -> tuple[str, str] | None:
+    """``(kind, stored key)`` a sign-in name stands for, normalised as registration stores it.
+
+    None when the name cannot belong to any account (no valid identifier of its kind).
+    """
     kind = validation.classify_login(login)
     try:
         if kind == "email":
-            condition = User.email_key == validation.normalize_email(login)[1]
-        elif kind == "phone":
-            condition = User.phone == validation.normalize_phone(login, region)
-        else:
-            condition = User.username_key == login.lower()
+            return kind, validation.normalize_email(login)[1]
+        if kind == "phone":
+            return kind, validation.normalize_phone(login, region)
+        # Reserved names are refused at sign-up, not at sign-in: create-admin may use them.
+        return kind, validation.normalize_username(login, allow_reserved=True)[1]
     except ValueError:
         return None
-    return (await session.execute(select(User).where(condition))).scalar_one_or_none()
+
+
+async def find_user_by_login(session: AsyncSession, login: str, region: str) -> User | None:
+    found = login_key(login, region)
+    if found is None:
+        return None
+    kind, key = found
+    column = {"email": User.email_key, "phone": User.phone, "username": User.username_key}[kind]
+    return (await session.execute(select(User).where(column == key))).scalar_one_or_none()
 
 
 # ---------------------------------------------------------------------------- sign-in throttle
@@ -204,7 +215,15 @@ async def authenticate(
 ) -> User:
     """Check credentials, counting failures per account and per client address."""
     now = utcnow()
-    account_key = f"login:{validation.classify_login(login)}:{login.strip().lower()[:250]}"
+    # Count failures per account however its name is spelt ("13800138000" and
+    # "+86 138 0013 8000" are one phone), so rewriting it does not reset the count. A name no
+    # account can have is hashed: odd input (NUL, which PostgreSQL refuses) stays a valid key.
+    found = login_key(login, region)
+    account_key = (
+        f"login:{found[0]}:{found[1]}"
+        if found is not None
+        else f"login:invalid:{hash_secret(login.strip().lower())}"
+    )
     address_key = f"addr:{address}"
     limits = {account_key: policy.per_account, address_key: policy.per_address}
     rows = await _throttle_rows(session, list(limits), now, policy.window)

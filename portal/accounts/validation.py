@@ -68,8 +68,9 @@ def normalize_username(value: str, *, allow_reserved: bool = False) -> tuple[str
                 "start and end with a letter or digit."
             )
         )
-    if value.isdigit():
-        # All-digit names would be read as phone numbers at sign-in.
+    if not any(char.isalpha() for char in value):
+        # Names of digits and punctuation ("123-456", "1.2.3.4.5") would be read as phone
+        # numbers at sign-in, so their owner could never sign in by user name.
         raise ValueError(_("A user name needs at least one letter."))
     key = value.lower()
     if key in RESERVED_USERNAMES and not allow_reserved:

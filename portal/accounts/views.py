@@ -78,7 +78,7 @@ async def login() -> ResponseReturnValue:
 async def logout() -> ResponseReturnValue:
     await sign_out()
     await flash(_("You are signed out."), "info")
-    return redirect(url_for("home.index"))
+    return redirect(url_for("jobs.index"))
 
 
 async def _profile_page(

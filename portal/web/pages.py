@@ -1,4 +1,4 @@
-"""Site-wide pages: home, language switch, the admin dashboard."""
+"""Site-wide pages: the language switch and the admin dashboard."""
 
 from __future__ import annotations
 
@@ -10,14 +10,10 @@ from portal.accounts.auth import require_admin
 from portal.accounts.models import Role, User
 from portal.db import get_session
 from portal.i18n import LANG_COOKIE
+from portal.jobs import service as jobs
 from portal.web.forms import safe_next
 
 blueprint = Blueprint("home", __name__)
-
-
-@blueprint.get("/")
-async def index() -> ResponseReturnValue:
-    return await render_template("home.html")
 
 
 @blueprint.get("/lang/<code>")
@@ -34,13 +30,11 @@ async def set_language(code: str) -> ResponseReturnValue:
 async def admin_dashboard() -> ResponseReturnValue:
     await require_admin()
     session = get_session()
-    counts = dict(
-        (await session.execute(select(User.role, func.count()).group_by(User.role))).all()
-    )
-    newest = (await session.execute(select(User).order_by(User.id.desc()).limit(8))).scalars()
+    roles = dict((await session.execute(select(User.role, func.count()).group_by(User.role))).all())
     return await render_template(
         "admin/dashboard.html",
-        user_count=sum(counts.values()),
-        admin_count=counts.get(Role.ADMIN.value, 0),
-        newest_users=list(newest),
+        user_count=sum(roles.values()),
+        admin_count=roles.get(Role.ADMIN.value, 0),
+        job_counts=await jobs.job_counts(session),
+        activity=await jobs.list_audit(session, job_id=None, limit=15),
     )

@@ -1,0 +1,1 @@
+"""Events: the outbox and event log every live update goes through."""

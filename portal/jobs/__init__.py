@@ -1,0 +1,1 @@
+"""Jobs: postings, their admin management, public pages, search and the feed."""

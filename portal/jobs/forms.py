@@ -1,0 +1,84 @@
+"""Turning the admin job form into API models, and filters from a query string."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from pydantic import ValidationError
+
+from portal.errors import APIError, fields_from_validation
+from portal.i18n import gettext as _
+from portal.jobs.models import Job
+from portal.jobs.schemas import JobData, JobFilter
+
+OPTIONAL_TEXT = ("salary_currency", "salary_period", "apply_url", "apply_email")
+OPTIONAL_INT = ("salary_min", "salary_max")
+
+
+def job_data_from_form(form: Mapping[str, str]) -> JobData:
+    """Build ``JobData`` from form strings; errors come back as field messages."""
+    raw: dict[str, Any] = {
+        key: form.get(key, "")
+        for key in ("title", "content", "category", "employment_type", "location", "status")
+    }
+    raw["remote"] = form.get("remote") == "on"
+    errors: dict[str, str] = {}
+    for key in OPTIONAL_TEXT:
+        raw[key] = form.get(key, "").strip() or None
+    for key in OPTIONAL_INT:
+        value = form.get(key, "").replace(",", "").strip()
+        if value and not value.isdigit():
+            errors[key] = _("Give a whole number.")
+        raw[key] = int(value) if value.isdigit() else None
+    expires = form.get("expires_at", "").strip()
+    raw["expires_at"] = None
+    if expires:
+        try:
+            # A date in the form means "until the end of that day" (UTC).
+            raw["expires_at"] = datetime.combine(date.fromisoformat(expires), time.max, UTC)
+        except ValueError:
+            errors["expires_at"] = _("Give a date like 2026-12-31.")
+    try:
+        data = JobData.model_validate(raw)
+    except ValidationError as error:
+        errors = {**fields_from_validation(error), **errors}
+        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors) from None
+    if errors:
+        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+    return data
+
+
+def form_values(job: Job) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        key: getattr(job, key) or ""
+        for key in (
+            "title",
+            "content",
+            "category",
+            "employment_type",
+            "location",
+            "status",
+            *OPTIONAL_TEXT,
+            *OPTIONAL_INT,
+        )
+    }
+    values["remote"] = job.remote
+    values["expires_at"] = job.expires_at.date().isoformat() if job.expires_at else ""
+    return values
+
+
+def filters_from_args(args: Mapping[str, str], *, per_page: int = 20) -> JobFilter:
+    """Query-string filters for pages: invalid values are dropped rather than refused."""
+    raw: dict[str, Any] = {"per_page": per_page}
+    for key in ("q", "category", "type", "location", "page"):
+        if args.get(key):
+            raw[key] = args[key]
+    if args.get("remote") in {"1", "true", "on"}:
+        raw["remote"] = True
+    try:
+        return JobFilter.model_validate(raw)
+    except ValidationError as error:
+        bad = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+        return JobFilter.model_validate({k: v for k, v in raw.items() if k not in bad})

@@ -1,0 +1,81 @@
+"""Pure rules for job fields that span several fields or need normalising (no I/O)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from babel.numbers import list_currencies
+
+from portal.accounts.validation import normalize_email
+from portal.i18n import gettext as _
+from portal.jobs.models import JobStatus
+
+CURRENCIES = frozenset(list_currencies())
+
+
+def slugify(title: str, limit: int = 60) -> str:
+    """An ASCII slug for the URL; titles without Latin letters get none (the id suffices)."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:limit].rstrip("-")
+
+
+def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) -> dict[str, Any]:
+    """Normalise and check a job's complete field set; raises ``ValueError`` with field errors.
+
+    Returns the normalised fields (currency upper-cased, email normalised, empties as None).
+    """
+    out = dict(fields)
+    errors: dict[str, str] = {}
+    for key in ("apply_url", "apply_email", "salary_currency"):
+        if isinstance(out.get(key), str) and not out[key].strip():
+            out[key] = None
+
+    low, high = out.get("salary_min"), out.get("salary_max")
+    if low is not None and high is not None and low > high:
+        errors["salary_max"] = _("The maximum salary must not be below the minimum.")
+    if low is not None or high is not None:
+        currency = (out.get("salary_currency") or "").upper()
+        if not currency:
+            errors["salary_currency"] = _("Give the salary's currency.")
+        elif currency not in CURRENCIES:
+            errors["salary_currency"] = _("Unknown currency code.")
+        out["salary_currency"] = currency or None
+        if not out.get("salary_period"):
+            errors["salary_period"] = _("Say whether the salary is per hour, day, month or year.")
+    else:
+        out["salary_currency"] = None
+        out["salary_period"] = None
+
+    url = out.get("apply_url")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or " " in url:
+            errors["apply_url"] = _("Give a full web address starting with https://.")
+    email = out.get("apply_email")
+    if email:
+        try:
+            out["apply_email"] = normalize_email(email)[0]
+        except ValueError as error:
+            errors["apply_email"] = str(error)
+
+    if out.get("status") == JobStatus.PUBLISHED.value:
+        if not out.get("apply_url") and not out.get("apply_email"):
+            message = _("A published job needs a way to apply: a web address or an email.")
+            errors.setdefault("apply_url", message)
+        expires = out.get("expires_at")
+        if expires is not None and expiry_changed and expires <= now:
+            errors["expires_at"] = _("The expiry date must be in the future.")
+    if errors:
+        raise JobFieldsError(errors)
+    return out
+
+
+class JobFieldsError(ValueError):
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("invalid job fields")
+        self.fields = fields

@@ -1,0 +1,196 @@
+"""Request and response models of the jobs API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
+
+
+class JobData(BaseModel):
+    """A new job. Cross-field rules (salary range, how to apply) are checked by the service."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=200)
+    content: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    category: Category = Category.OTHER
+    employment_type: EmploymentType = EmploymentType.FULL_TIME
+    location: str = Field(default="", max_length=120)
+    remote: bool = False
+    salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    salary_period: SalaryPeriod | None = None
+    apply_url: str | None = Field(default=None, max_length=500)
+    apply_email: str | None = Field(default=None, max_length=254)
+    status: JobStatus = JobStatus.DRAFT
+    expires_at: AwareDatetime | None = None
+
+
+class JobPatch(BaseModel):
+    """Changes to a job: omitted fields stay; ``null`` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, min_length=3, max_length=200)
+    content: str | None = Field(default=None, min_length=1, max_length=20_000)
+    category: Category | None = None
+    employment_type: EmploymentType | None = None
+    location: str | None = Field(default=None, max_length=120)
+    remote: bool | None = None
+    salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    salary_period: SalaryPeriod | None = None
+    apply_url: str | None = Field(default=None, max_length=500)
+    apply_email: str | None = Field(default=None, max_length=254)
+    status: JobStatus | None = None
+    expires_at: AwareDatetime | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, mode="python")
+
+
+class JobFilter(BaseModel):
+    q: str = Field(default="", max_length=200)
+    category: Category | None = None
+    type: EmploymentType | None = None
+    remote: bool | None = None
+    location: str = Field(default="", max_length=120)
+    page: int = Field(default=1, ge=1, le=10_000)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+
+class AdminJobFilter(JobFilter):
+    status: JobStatus | None = None
+
+
+class Salary(BaseModel):
+    min: int | None
+    max: int | None
+    currency: str | None
+    period: SalaryPeriod | None
+
+
+class JobSummary(BaseModel):
+    """What lists, feeds and live events show of a job."""
+
+    id: int
+    slug: str
+    url: str
+    title: str
+    summary: str
+    category: Category
+    employment_type: EmploymentType
+    location: str
+    remote: bool
+    salary: Salary | None
+    status: JobStatus
+    published_at: datetime | None
+    expires_at: datetime | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: Job) -> JobSummary:
+        salary = None
+        if job.salary_min is not None or job.salary_max is not None:
+            salary = Salary(
+                min=job.salary_min,
+                max=job.salary_max,
+                currency=job.salary_currency,
+                period=SalaryPeriod(job.salary_period) if job.salary_period else None,
+            )
+        return cls(
+            id=job.id,
+            slug=job.slug,
+            url=job_path(job),
+            title=job.title,
+            summary=job.summary,
+            category=Category(job.category),
+            employment_type=EmploymentType(job.employment_type),
+            location=job.location,
+            remote=job.remote,
+            salary=salary,
+            status=JobStatus(job.status),
+            published_at=job.published_at,
+            expires_at=job.expires_at,
+            updated_at=job.updated_at,
+        )
+
+
+class VideoPublic(BaseModel):
+    """A training video of a job (filled by the videos capability)."""
+
+    id: int
+    title: str
+    url: str
+    poster_url: str | None
+    duration_seconds: float | None
+
+
+class JobPublic(JobSummary):
+    content: str
+    content_html: str
+    apply_url: str | None
+    apply_email: str | None
+    created_at: datetime
+    videos: list[VideoPublic] = []
+
+    @classmethod
+    def of(cls, job: Job) -> JobPublic:  # type: ignore[override]
+        return cls(
+            **JobSummary.of(job).model_dump(),
+            content=job.content,
+            content_html=job.content_html,
+            apply_url=job.apply_url,
+            apply_email=job.apply_email,
+            created_at=job.created_at,
+        )
+
+
+class JobList(BaseModel):
+    items: list[JobSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class AuditEntry(BaseModel):
+    id: int
+    job_id: int
+    job_title: str
+    actor_id: int | None
+    actor_name: str
+    action: str
+    changes: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: JobAudit) -> AuditEntry:
+        return cls(
+            id=row.id,
+            job_id=row.job_id,
+            job_title=row.job_title,
+            actor_id=row.actor_id,
+            actor_name=row.actor_name,
+            action=row.action,
+            changes=row.changes,
+            created_at=row.created_at,
+        )
+
+
+class AuditList(BaseModel):
+    items: list[AuditEntry]
+
+
+class AuditFilter(BaseModel):
+    job_id: int | None = Field(default=None, ge=1)
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+def job_path(job: Job) -> str:
+    return f"/jobs/{job.id}-{job.slug}" if job.slug else f"/jobs/{job.id}"

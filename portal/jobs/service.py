@@ -1,0 +1,291 @@
+"""Job services: each function owns its transaction, writes the audit log and the events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Float, Integer, Select, func, literal_column, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.errors import APIError, not_found
+from portal.events.log import append_event
+from portal.i18n import gettext as _
+from portal.jobs import search
+from portal.jobs.markdown import render_markdown, summarize
+from portal.jobs.models import Job, JobAudit, JobStatus
+from portal.jobs.rules import JobFieldsError, check_job, slugify
+from portal.jobs.schemas import AdminJobFilter, JobData, JobFilter, JobSummary
+
+JOBS_CHANNEL = "jobs"
+EDITABLE = (
+    "title",
+    "content",
+    "category",
+    "employment_type",
+    "location",
+    "remote",
+    "salary_min",
+    "salary_max",
+    "salary_currency",
+    "salary_period",
+    "apply_url",
+    "apply_email",
+    "status",
+    "expires_at",
+)
+SEARCHED = frozenset({"title", "content", "location"})
+AUDIT_TEXT_LIMIT = 2000
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _snapshot(job: Job) -> dict[str, Any]:
+    return {name: getattr(job, name) for name in EDITABLE}
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > AUDIT_TEXT_LIMIT:
+        return value[:AUDIT_TEXT_LIMIT] + "…"
+    return value
+
+
+async def _index(session: AsyncSession, job: Job) -> None:
+    # The location is searchable too ("上海", "Berlin"), with the body's weight.
+    await search.index_job(session, job.id, job.title, f"{job.location}\n{job.content}")
+
+
+def _validated(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) -> dict[str, Any]:
+    try:
+        return check_job(fields, now, expiry_changed=expiry_changed)
+    except JobFieldsError as error:
+        raise APIError(
+            422, "validation_failed", _("Some fields are not valid."), error.fields
+        ) from error
+
+
+def _apply(job: Job, fields: dict[str, Any], now: datetime) -> None:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    if "title" in fields:
+        job.slug = slugify(job.title)
+    if "content" in fields:
+        job.content_html = render_markdown(job.content)
+        job.summary = summarize(job.content_html)
+    if job.status == JobStatus.PUBLISHED.value and job.published_at is None:
+        job.published_at = now
+    job.updated_at = now
+
+
+async def _audit(
+    session: AsyncSession, job: Job, actor: User, action: str, changes: dict[str, Any]
+) -> None:
+    session.add(
+        JobAudit(
+            job_id=job.id,
+            job_title=job.title,
+            actor_id=actor.id,
+            actor_name=actor.nickname,
+            action=action,
+            changes=changes,
+        )
+    )
+
+
+async def _public_event(
+    session: AsyncSession, job: Job, was_public: bool, now: datetime, deleted: bool = False
+) -> None:
+    """Tell the public ``jobs`` channel what changed; drafts never reach it."""
+    is_public = not deleted and job.is_public(now)
+    if deleted or (was_public and job.status == JobStatus.DRAFT.value):
+        if was_public:
+            await append_event(
+                session, channel=JOBS_CHANNEL, type="job.deleted", data={"id": job.id}
+            )
+        return
+    summary = JobSummary.of(job).model_dump(mode="json")
+    if is_public and not was_public:
+        await append_event(session, channel=JOBS_CHANNEL, type="job.created", data=summary)
+    elif was_public:
+        await append_event(session, channel=JOBS_CHANNEL, type="job.updated", data=summary)
+
+
+async def create_job(session: AsyncSession, actor: User, data: JobData) -> Job:
+    now = utcnow()
+    fields = _validated(
+        {k: _plain(v) for k, v in data.model_dump().items()}, now, expiry_changed=True
+    )
+    job = Job(created_by_id=actor.id, updated_by_id=actor.id, created_at=now)
+    _apply(job, fields, now)
+    session.add(job)
+    await session.flush()
+    await search.index_job(session, job.id, job.title, job.content)
+    await _audit(
+        session,
+        job,
+        actor,
+        "create",
+        {k: [None, _audit_value(v)] for k, v in fields.items() if v not in (None, "")},
+    )
+    await _public_event(session, job, False, now)
+    await session.commit()
+    return job
+
+
+def _action_for(before: dict[str, Any], after: dict[str, Any]) -> str:
+    if before["status"] != after["status"]:
+        return {
+            JobStatus.PUBLISHED.value: "publish",
+            JobStatus.CLOSED.value: "close",
+            JobStatus.DRAFT.value: "unpublish",
+        }[after["status"]]
+    return "edit"
+
+
+async def update_job(
+    session: AsyncSession, actor: User, job_id: int, changes: dict[str, Any]
+) -> Job:
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        raise not_found(_("No such job."))
+    now = utcnow()
+    before = _snapshot(job)
+    was_public = job.is_public(now)
+    merged = {**before, **{k: _plain(v) for k, v in changes.items()}}
+    fields = _validated(merged, now, expiry_changed="expires_at" in changes or "status" in changes)
+    diff = {k: v for k, v in fields.items() if v != before[k]}
+    if not diff:
+        return job
+    _apply(job, diff, now)
+    job.updated_by_id = actor.id
+    if diff.keys() & SEARCHED:
+        await _index(session, job)
+    await _audit(
+        session,
+        job,
+        actor,
+        _action_for(before, fields),
+        {k: [_audit_value(before[k]), _audit_value(v)] for k, v in diff.items()},
+    )
+    await _public_event(session, job, was_public, now)
+    await session.commit()
+    return job
+
+
+async def delete_job(session: AsyncSession, actor: User, job_id: int) -> None:
+    job = await session.get(Job, job_id, with_for_update=True)
+    if job is None:
+        raise not_found(_("No such job."))
+    now = utcnow()
+    was_public = job.is_public(now)
+    await _audit(session, job, actor, "delete", {"status": [job.status, None]})
+    await search.unindex_job(session, job.id)
+    await session.delete(job)
+    await _public_event(session, job, was_public, now, deleted=True)
+    await session.commit()
+
+
+async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -> Job:
+    """A job by id; drafts are only found for admins (``include_hidden``)."""
+    job = await session.get(Job, job_id)
+    if job is None or (not include_hidden and job.status == JobStatus.DRAFT.value):
+        raise not_found(_("No such job."))
+    return job
+
+
+# ------------------------------------------------------------------------------- listing
+
+
+def _public(query: Select[Any], now: datetime) -> Select[Any]:
+    return query.where(
+        Job.status == JobStatus.PUBLISHED.value,
+        or_(Job.expires_at.is_(None), Job.expires_at > now),
+    )
+
+
+def _like(value: str) -> str:
+    escaped = value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Select[Any], filters: JobFilter) -> Select[Any]:
+    if filters.category:
+        query = query.where(Job.category == filters.category.value)
+    if filters.type:
+        query = query.where(Job.employment_type == filters.type.value)
+    if filters.remote is not None:
+        query = query.where(Job.remote.is_(filters.remote))
+    if filters.location.strip():
+        query = query.where(
+            func.lower(Job.location).like(_like(filters.location.strip()), escape="\\")
+        )
+    if isinstance(filters, AdminJobFilter) and filters.status:
+        query = query.where(Job.status == filters.status.value)
+    return query
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Job]
+    total: int
+
+
+async def _search_page(session: AsyncSession, query: Select[Any], filters: JobFilter) -> Page:
+    terms = search.query_terms(filters.q)
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    order: list[Any] = [Job.published_at.desc(), Job.id.desc()]
+    if terms and dialect == "postgresql":
+        tsq = func.to_tsquery("simple", search.tsquery(terms))
+        vector = literal_column("jobs.search_vector")
+        query = query.where(vector.op("@@")(tsq))
+        order = [func.ts_rank_cd(vector, tsq).desc(), *order]
+    elif terms:
+        hits = (
+            text(
+                "SELECT rowid AS job_id, bm25(job_search, 10.0, 1.0) AS rank "
+                "FROM job_search WHERE job_search MATCH :match"
+            )
+            .bindparams(match=search.fts5_query(terms))
+            .columns(job_id=Integer, rank=Float)
+            .subquery("hits")
+        )
+        query = query.join(hits, hits.c.job_id == Job.id)
+        order = [hits.c.rank, *order]
+    elif filters.q.strip():
+        return Page([], 0)  # only punctuation: nothing can match
+    total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    offset = (filters.page - 1) * filters.per_page
+    rows = await session.execute(query.order_by(*order).offset(offset).limit(filters.per_page))
+    return Page(list(rows.scalars()), int(total))
+
+
+async def list_public_jobs(session: AsyncSession, filters: JobFilter) -> Page:
+    return await _search_page(session, _filtered(_public(select(Job), utcnow()), filters), filters)
+
+
+async def list_admin_jobs(session: AsyncSession, filters: AdminJobFilter) -> Page:
+    return await _search_page(session, _filtered(select(Job), filters), filters)
+
+
+async def list_audit(session: AsyncSession, *, job_id: int | None, limit: int) -> list[JobAudit]:
+    query = select(JobAudit).order_by(JobAudit.id.desc()).limit(limit)
+    if job_id is not None:
+        query = query.where(JobAudit.job_id == job_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def job_counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Job.status, func.count()).group_by(Job.status))
+    counts = {status.value: 0 for status in JobStatus}
+    counts.update({status: int(n) for status, n in rows.all()})
+    return counts

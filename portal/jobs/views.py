@@ -1,0 +1,207 @@
+"""Job pages: the home list, job pages, the Atom feed and the admin job screens."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from quart import Blueprint, Response, flash, redirect, render_template, request, url_for
+from quart.typing import ResponseReturnValue
+
+from portal.accounts.auth import load_principal, require_admin
+from portal.db import get_session, utcnow
+from portal.errors import APIError
+from portal.i18n import gettext as _
+from portal.jobs import service
+from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
+from portal.jobs.labels import CATEGORY_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS
+from portal.jobs.models import Job, JobStatus
+from portal.jobs.schemas import AdminJobFilter, JobPatch, job_path
+from portal.jobs.seo import job_posting_ld
+from portal.web.forms import form_data, render_form
+
+blueprint = Blueprint("jobs", __name__)
+
+
+def _page_links(
+    args: dict[str, str], page: int, total: int, per_page: int
+) -> dict[str, str | None]:
+    def link(number: int) -> str:
+        return "?" + urlencode({**{k: v for k, v in args.items() if v}, "page": number})
+
+    return {
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page * per_page < total else None,
+    }
+
+
+@blueprint.get("/")
+async def index() -> ResponseReturnValue:
+    filters = filters_from_args(request.args)
+    page = await service.list_public_jobs(get_session(), filters)
+    args = {k: request.args.get(k, "") for k in ("q", "category", "type", "location", "remote")}
+    return await render_template(
+        "jobs/home.html",
+        jobs=page.items,
+        total=page.total,
+        filters=filters,
+        args=args,
+        links=_page_links(args, filters.page, page.total, filters.per_page),
+    )
+
+
+@blueprint.get("/jobs/<int:job_id>")
+@blueprint.get("/jobs/<int:job_id>-<slug>")
+async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
+    principal = await load_principal()
+    job = await service.get_job(get_session(), job_id, include_hidden=principal.is_admin)
+    canonical = job_path(job)
+    if request.path != canonical:
+        return redirect(canonical, 301)
+    now = utcnow()
+    ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
+    return await render_template(
+        "jobs/job.html",
+        job=job,
+        now=now,
+        expired=job.is_expired(now),
+        job_ld=json.dumps(ld, ensure_ascii=False).replace("</", "<\\/") if ld else None,
+    )
+
+
+@blueprint.get("/jobs.atom")
+async def atom_feed() -> ResponseReturnValue:
+    filters = filters_from_args(request.args, per_page=50)
+    page = await service.list_public_jobs(get_session(), filters)
+    xml = await render_template(
+        "jobs/feed.xml",
+        jobs=page.items,
+        updated=max((job.updated_at for job in page.items), default=utcnow()),
+        base=request.host_url.rstrip("/"),
+        self_url=request.url,
+    )
+    return Response(xml, content_type="application/atom+xml; charset=utf-8")
+
+
+# ---------------------------------------------------------------------------- admin
+
+
+@blueprint.get("/admin/jobs")
+async def admin_jobs() -> ResponseReturnValue:
+    await require_admin()
+    base = filters_from_args(request.args, per_page=50)
+    status = request.args.get("status", "")
+    filters = AdminJobFilter(
+        **base.model_dump(), status=JobStatus(status) if status in STATUS_LABELS else None
+    )
+    page = await service.list_admin_jobs(get_session(), filters)
+    args = {k: request.args.get(k, "") for k in ("q", "category", "status")}
+    return await render_template(
+        "admin/jobs.html",
+        jobs=page.items,
+        total=page.total,
+        args=args,
+        links=_page_links(args, filters.page, page.total, filters.per_page),
+    )
+
+
+async def _job_form(
+    values: dict[str, Any], *, job: Job | None = None, error: APIError | None = None
+) -> ResponseReturnValue:
+    return await render_form("admin/job_form.html", values=values, error=error, job=job)
+
+
+@blueprint.route("/admin/jobs/new", methods=["GET", "POST"])
+async def admin_new_job() -> ResponseReturnValue:
+    actor = await require_admin()
+    if request.method == "GET":
+        return await _job_form(
+            {"status": "draft", "employment_type": "full_time", "category": "engineering"}
+        )
+    values = await form_data()
+    try:
+        job = await service.create_job(get_session(), actor, job_data_from_form(values))
+    except APIError as error:
+        if error.status != 422:
+            raise
+        return await _job_form(values, error=error)
+    await flash(_("Job “%(title)s” created.", title=job.title), "success")
+    return redirect(url_for("jobs.admin_jobs"))
+
+
+@blueprint.route("/admin/jobs/<int:job_id>/edit", methods=["GET", "POST"])
+async def admin_edit_job(job_id: int) -> ResponseReturnValue:
+    actor = await require_admin()
+    session = get_session()
+    job = await service.get_job(session, job_id, include_hidden=True)
+    if request.method == "GET":
+        return await _job_form(form_values(job), job=job)
+    values = await form_data()
+    try:
+        data = job_data_from_form(values)
+        job = await service.update_job(session, actor, job_id, data.model_dump())
+    except APIError as error:
+        if error.status != 422:
+            raise
+        return await _job_form(values, job=job, error=error)
+    await flash(_("Job “%(title)s” saved.", title=job.title), "success")
+    return redirect(url_for("jobs.admin_jobs"))
+
+
+@blueprint.post("/admin/jobs/<int:job_id>/status")
+async def admin_job_status(job_id: int) -> ResponseReturnValue:
+    actor = await require_admin()
+    values = await form_data()
+    status = values.get("status", "")
+    if status not in STATUS_LABELS:
+        raise APIError(
+            422, "validation_failed", _("Unknown status."), {"status": _("Unknown status.")}
+        )
+    try:
+        job = await service.update_job(
+            get_session(), actor, job_id, JobPatch(status=JobStatus(status)).changes()
+        )
+    except APIError as error:
+        if error.status != 422:
+            raise
+        await flash(" ".join(error.fields.values()) or error.message, "error")
+        return redirect(url_for("jobs.admin_edit_job", job_id=job_id))
+    await flash(
+        _("“%(title)s” is now %(status)s.", title=job.title, status=str(STATUS_LABELS[job.status])),
+        "success",
+    )
+    return redirect(url_for("jobs.admin_jobs"))
+
+
+@blueprint.route("/admin/jobs/<int:job_id>/delete", methods=["GET", "POST"])
+async def admin_delete_job(job_id: int) -> ResponseReturnValue:
+    actor = await require_admin()
+    session = get_session()
+    job = await service.get_job(session, job_id, include_hidden=True)
+    if request.method == "GET":
+        return await render_template("admin/job_delete.html", job=job)
+    title = job.title
+    await service.delete_job(session, actor, job_id)
+    await flash(_("Job “%(title)s” deleted.", title=title), "success")
+    return redirect(url_for("jobs.admin_jobs"))
+
+
+@blueprint.get("/admin/audit")
+async def admin_audit() -> ResponseReturnValue:
+    await require_admin()
+    job_id = request.args.get("job_id", "")
+    rows = await service.list_audit(
+        get_session(), job_id=int(job_id) if job_id.isdigit() else None, limit=200
+    )
+    return await render_template("admin/audit.html", rows=rows)
+
+
+@blueprint.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {
+        "CATEGORY_LABELS": CATEGORY_LABELS,
+        "TYPE_LABELS": TYPE_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "PERIOD_LABELS": PERIOD_LABELS,
+    }
