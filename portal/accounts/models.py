@@ -9,11 +9,16 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, utcnow
+from portal.i18n import lazy_gettext as _l
 
 
 class Role(StrEnum):
     USER = "user"
     ADMIN = "admin"
+
+
+# Reach _() only as _(role.value): named here so scripts/translations extracts them.
+ROLE_NAMES = (_l("user"), _l("admin"))
 
 
 class User(Base):

@@ -17,6 +17,10 @@ from portal.accounts.passwords import hash_password, needs_rehash, verify_passwo
 from portal.db import utcnow
 from portal.errors import APIError, forbidden, not_found
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
+
+# Reach _() only as _(field): named here so scripts/translations extracts them.
+FIELD_NAMES = (_l("username"), _l("email"), _l("phone"))
 
 TOKEN_PREFIX = "pt_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
 SEEN_RESOLUTION = timedelta(minutes=5)
@@ -367,9 +371,10 @@ async def revoke_other_sessions(
 async def create_token(
     session: AsyncSession, user: User, *, name: str, expires_in_days: int | None
 ) -> tuple[ApiToken, str]:
-    name = name.strip()
-    if not 1 <= len(name) <= 64:
-        raise validation_failed({"name": _("A token name has 1 to 64 characters.")})
+    try:
+        name = validation.clean_token_name(name)
+    except ValueError as error:
+        raise validation_failed({"name": str(error)}) from None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(
@@ -388,7 +393,11 @@ async def create_token(
 async def list_tokens(session: AsyncSession, user: User) -> list[ApiToken]:
     query = (
         select(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.user_id == user.id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()),
+        )
         .order_by(ApiToken.created_at.desc())
     )
     return list((await session.execute(query)).scalars())
