@@ -13,6 +13,7 @@ from portal import i18n
 from portal.config import Settings
 from portal.db import Database
 from portal.errors import register_error_handlers
+from portal.events.extension import Events
 from portal.web import csrf
 
 PACKAGE_DIR = Path(__file__).parent
@@ -45,6 +46,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     )
 
     Database(app)
+    Events(app)
     i18n.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -64,6 +66,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.accounts import views as accounts_views
     from portal.jobs import api as jobs_api
     from portal.jobs import views as jobs_views
+    from portal.live import ws
     from portal.web import pages
 
     auth.init_app(app)
@@ -73,6 +76,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         accounts_api.blueprint,
         jobs_views.blueprint,
         jobs_api.blueprint,
+        ws.blueprint,
     ):
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)

@@ -90,6 +90,8 @@ class Database:
     def __init__(self, app: Quart | None = None) -> None:
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        # Copied into every new session's ``info``: how committed events reach the publisher.
+        self.session_info: dict[str, Any] = {}
         if app is not None:
             self.init_app(app)
 
@@ -103,7 +105,9 @@ class Database:
     async def connect(self) -> None:
         if self.engine is None:
             self.engine = make_engine(current_app.config["PORTAL_SETTINGS"].resolved_database_url)
-            self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+            self.sessionmaker = async_sessionmaker(
+                self.engine, expire_on_commit=False, info=self.session_info
+            )
 
     async def disconnect(self) -> None:
         if self.engine is not None:

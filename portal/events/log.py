@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.db import utcnow
 from portal.events.models import Event
 
 PENDING_KEY = "portal.pending_events"
@@ -19,10 +20,19 @@ async def append_event(
     The rows are also remembered on the session so that, after commit, the publisher can
     send them without a second query.
     """
-    event = Event(channel=channel, type=type, data=data)
+    event = Event(channel=channel, type=type, data=data, created_at=utcnow())
     session.add(event)
     await session.flush()
-    session.info.setdefault(PENDING_KEY, []).append(event)
+    # A plain snapshot: the after-commit publisher must not touch the ORM object.
+    session.info.setdefault(PENDING_KEY, []).append(
+        {
+            "id": event.id,
+            "channel": channel,
+            "type": type,
+            "data": data,
+            "at": event.created_at.isoformat(),
+        }
+    )
     return event
 
 

@@ -1,0 +1,224 @@
+"""Message buses: RabbitMQ through aio-pika, or in-process for the embedded default.
+
+Both carry two kinds of traffic:
+- fan-out events (every web worker gets every event, for its websocket hub);
+- work queues (durable; one consumer gets each message and acks it when done).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[dict[str, Any]], None]
+WorkHandler = Callable[[dict[str, Any]], Awaitable[None]]
+PUBLISH_TIMEOUT = 10.0
+
+
+class BusUnavailableError(Exception):
+    """The broker could not take the message now; the outbox relay will retry."""
+
+
+class Bus(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    def on_event(self, callback: EventCallback) -> None: ...
+    async def publish_events(self, messages: list[dict[str, Any]]) -> None: ...
+    async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None: ...
+    async def consume_work(
+        self, queue: str, handler: WorkHandler, *, prefetch: int = 16
+    ) -> None: ...
+
+
+class InProcessBus:
+    """One process, no broker: events go straight to the callbacks, work to asyncio queues."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[EventCallback] = []
+        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._workers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        for task in self._workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._workers.clear()
+
+    def on_event(self, callback: EventCallback) -> None:
+        self._callbacks.append(callback)
+
+    async def publish_events(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            for callback in self._callbacks:
+                try:
+                    callback(message)
+                except Exception:
+                    log.exception("event callback failed")
+
+    def _queue(self, name: str) -> asyncio.Queue[dict[str, Any]]:
+        return self._queues.setdefault(name, asyncio.Queue())
+
+    async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
+        self._queue(queue).put_nowait({**body, "_message_id": message_id})
+
+    async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
+        self._workers.append(asyncio.create_task(self._work(self._queue(queue), handler)))
+
+    async def _work(self, queue: asyncio.Queue[dict[str, Any]], handler: WorkHandler) -> None:
+        while True:
+            body = await queue.get()
+            attempt = 0
+            while True:
+                try:
+                    await handler(body)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # Like a nack with requeue: try again, slower each time.
+                    attempt += 1
+                    log.exception("work handler failed (attempt %s); retrying", attempt)
+                    await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+
+
+class RabbitBus:
+    """RabbitMQ: a durable fanout exchange for events, durable queues for work."""
+
+    def __init__(self, url: str, exchange: str, *, listen: bool = True) -> None:
+        self.url = url
+        self.exchange_name = exchange
+        self.listen = listen
+        self._callbacks: list[EventCallback] = []
+        self._connection: Any = None
+        self._channel: Any = None
+        self._exchange: Any = None
+        self._consumer_channels: list[Any] = []
+
+    async def start(self) -> None:
+        import aio_pika
+
+        self._connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": "portal"}
+        )
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._channel.declare_exchange(
+            self.exchange_name, aio_pika.ExchangeType.FANOUT, durable=True
+        )
+        if self.listen and self._callbacks:
+            await self._listen()
+
+    async def _listen(self) -> None:
+        # One exclusive queue per process (never per browser); the robust connection
+        # re-declares and re-binds it after a reconnect. Missed events are replayed to
+        # browsers from the event log by id, so this queue need not be durable.
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=512)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(self.exchange_name)
+        await queue.consume(self._on_event_message, no_ack=True)
+        self._consumer_channels.append(channel)
+
+    async def _on_event_message(self, message: Any) -> None:
+        try:
+            body = json.loads(message.body)
+        except ValueError:
+            log.warning("dropping an event that is not JSON")
+            return
+        for callback in self._callbacks:
+            try:
+                callback(body)
+            except Exception:
+                log.exception("event callback failed")
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    def on_event(self, callback: EventCallback) -> None:
+        self._callbacks.append(callback)
+
+    async def publish_events(self, messages: list[dict[str, Any]]) -> None:
+        import aio_pika
+
+        if self._exchange is None:
+            raise BusUnavailableError("not connected")
+        try:
+            # Confirms are awaited together: one round trip for the whole batch.
+            await asyncio.wait_for(
+                asyncio.gather(
+                    *(
+                        self._exchange.publish(
+                            aio_pika.Message(
+                                json.dumps(m, ensure_ascii=False).encode(),
+                                content_type="application/json",
+                                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                                message_id=str(m["id"]),
+                            ),
+                            routing_key="",
+                        )
+                        for m in messages
+                    )
+                ),
+                PUBLISH_TIMEOUT,
+            )
+        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
+            raise BusUnavailableError(str(e)) from e
+
+    async def declare_work_queue(self, queue: str) -> None:
+        await self._channel.declare_queue(queue, durable=True)
+
+    async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
+        import aio_pika
+
+        if self._channel is None:
+            raise BusUnavailableError("not connected")
+        try:
+            await self.declare_work_queue(queue)
+            await asyncio.wait_for(
+                self._channel.default_exchange.publish(
+                    aio_pika.Message(
+                        json.dumps(body, ensure_ascii=False).encode(),
+                        content_type="application/json",
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        message_id=message_id,
+                    ),
+                    routing_key=queue,
+                ),
+                PUBLISH_TIMEOUT,
+            )
+        except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
+            raise BusUnavailableError(str(e)) from e
+
+    async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        declared = await channel.declare_queue(queue, durable=True)
+
+        async def on_message(message: Any) -> None:
+            # Ack only after the handler finished; a crash before that means redelivery,
+            # so handlers are idempotent (they deduplicate by message id).
+            async with message.process(requeue=True):
+                body = json.loads(message.body)
+                body["_message_id"] = message.message_id
+                await handler(body)
+
+        await declared.consume(on_message)
+        self._consumer_channels.append(channel)
+
+
+def make_bus(amqp_url: str | None, exchange: str, *, listen: bool = True) -> Bus:
+    if amqp_url:
+        return RabbitBus(amqp_url, exchange, listen=listen)
+    return InProcessBus()

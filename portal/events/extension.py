@@ -1,0 +1,84 @@
+"""Wires the bus, the outbox publisher and the websocket hub into an app's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from quart import Quart, current_app
+
+from portal.db import get_db
+from portal.events.bus import Bus, make_bus
+from portal.events.publisher import NOTIFY_KEY, Publisher
+from portal.live.hub import Hub, LiveEvent
+
+log = logging.getLogger(__name__)
+
+
+class Events:
+    def __init__(self, app: Quart | None = None) -> None:
+        self.bus: Bus | None = None
+        self.hub = Hub()
+        self.publisher: Publisher | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Quart) -> None:
+        app.extensions["portal.events"] = self
+        app.before_serving(self.start)
+        app.after_serving(self.stop)
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            event = LiveEvent.from_message(message)
+        except (KeyError, TypeError, ValueError):
+            log.warning("dropping a malformed event: %r", message)
+            return
+        self.hub.dispatch(event)
+
+    async def start(self) -> None:
+        settings = current_app.config["PORTAL_SETTINGS"]
+        db = get_db()
+        self.hub = Hub()
+        self.bus = make_bus(settings.amqp_url, settings.exchange_name())
+        self.bus.on_event(self._dispatch)
+        assert db.sessionmaker is not None
+        self.publisher = Publisher(self.bus, db.sessionmaker)
+        db.session_info[NOTIFY_KEY] = self.publisher.notify_committed
+        try:
+            await self.bus.start()
+        except Exception as error:
+            # Serve anyway: events wait in the outbox until the broker is reachable.
+            log.warning("message broker unreachable at start-up (%s); retrying", error)
+            self._connecting = asyncio.create_task(self._connect_later(self.bus))
+        self.publisher.start()
+
+    async def _connect_later(self, bus: Bus) -> None:
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await bus.start()
+                log.info("message broker connected")
+                return
+            except Exception:
+                delay = min(delay * 2, 30.0)
+
+    async def stop(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        if self.publisher is not None:
+            await self.publisher.stop()
+        db = get_db()
+        db.session_info.pop(NOTIFY_KEY, None)
+        if self.bus is not None:
+            await self.bus.close()
+
+
+def get_events(app: Quart | None = None) -> Events:
+    return (app or current_app).extensions["portal.events"]

@@ -1,0 +1,146 @@
+"""After commit, send the transaction's events to the bus; a relay sends what is left.
+
+At-least-once: a row is marked published only after the broker confirmed it, and the relay
+retries the unmarked ones oldest first, so a broker outage delays events but loses none.
+Duplicates can happen (a crash between confirm and mark); consumers drop ids seen before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.events.bus import Bus, BusUnavailableError
+from portal.events.log import PENDING_KEY
+from portal.events.models import Event
+
+log = logging.getLogger(__name__)
+
+NOTIFY_KEY = "portal.notify_committed"
+RELAY_BATCH = 500
+# Rows younger than this are left to the after-commit path, so the relay doesn't race it.
+RELAY_GRACE = timedelta(seconds=3)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    pending = session.info.pop(PENDING_KEY, None)
+    notify = session.info.get(NOTIFY_KEY)
+    if pending and notify is not None:
+        notify(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def to_message(row: Event) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "channel": row.channel,
+        "type": row.type,
+        "data": row.data,
+        "at": row.created_at.isoformat(),
+    }
+
+
+class Publisher:
+    def __init__(
+        self,
+        bus: Bus,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        relay_interval: float = 5.0,
+    ) -> None:
+        self.bus = bus
+        self.sessionmaker = sessionmaker
+        self.relay_interval = relay_interval
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._relay: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+
+    def notify_committed(self, messages: list[dict[str, Any]]) -> None:
+        """Called from the after-commit hook, inside the event loop's thread."""
+        task = asyncio.get_running_loop().create_task(self._publish(messages))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _publish(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            await self.bus.publish_events(messages)
+        except BusUnavailableError as error:
+            log.warning(
+                "broker unavailable, %d events wait for the relay: %s", len(messages), error
+            )
+            self._kick.set()
+            return
+        await self._mark([m["id"] for m in messages])
+
+    async def _mark(self, ids: list[int]) -> None:
+        async with self.sessionmaker() as session:
+            await session.execute(
+                update(Event).where(Event.id.in_(ids)).values(published_at=utcnow())
+            )
+            await session.commit()
+
+    async def relay_once(self) -> int:
+        """Publish unpublished rows oldest first; returns how many were sent."""
+        async with self.sessionmaker() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(Event)
+                        .where(
+                            Event.published_at.is_(None), Event.created_at < utcnow() - RELAY_GRACE
+                        )
+                        .order_by(Event.id)
+                        .limit(RELAY_BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            messages = [to_message(row) for row in rows]
+            await session.rollback()
+        if not messages:
+            return 0
+        await self.bus.publish_events(messages)
+        await self._mark([m["id"] for m in messages])
+        return len(messages)
+
+    async def _relay_loop(self) -> None:
+        delay = self.relay_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), delay)
+            self._kick.clear()
+            try:
+                while await self.relay_once() == RELAY_BATCH:
+                    pass
+                delay = self.relay_interval
+            except BusUnavailableError:
+                delay = 1.0
+            except Exception:
+                log.exception("event relay failed")
+                delay = self.relay_interval
+
+    def start(self) -> None:
+        self._relay = asyncio.create_task(self._relay_loop())
+
+    async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+        # Let in-flight after-commit publishes finish; the relay covers any that can't.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)

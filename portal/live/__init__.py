@@ -1,0 +1,1 @@
+"""Live: the websocket endpoint, its protocol, and the per-process hub that routes events."""

@@ -1,0 +1,179 @@
+"""The per-process hub: routes each event to the websockets subscribed to its channel.
+
+No I/O here. Each subscriber has a bounded queue of ready-made frames; the websocket's own
+sender task drains it, so a slow client only ever fills its own queue. Past the bound the
+subscriber is marked overflowed and its socket is closed (1013); it resumes with ``since``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.live.protocol import event_frame
+
+CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
+DEFAULT_MAX_PENDING = 1000
+SEEN_IDS = 20_000
+
+
+def public_channel(channel: str) -> str:
+    """``user:<id>`` is what a browser knows as ``me``."""
+    return "me" if channel.startswith("user:") else channel
+
+
+@dataclass
+class LiveEvent:
+    id: int
+    channel: str
+    type: str
+    data: Any
+    at: str
+    _frame: str | None = field(default=None, repr=False)
+
+    @property
+    def frame(self) -> str:
+        # Encoded once per event, however many sockets receive it.
+        if self._frame is None:
+            self._frame = event_frame(
+                public_channel(self.channel), self.id, self.type, self.data, self.at
+            )
+        return self._frame
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "channel": self.channel,
+            "type": self.type,
+            "data": self.data,
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> LiveEvent:
+        return cls(
+            id=int(message["id"]),
+            channel=str(message["channel"]),
+            type=str(message["type"]),
+            data=message.get("data"),
+            at=str(message.get("at", "")),
+        )
+
+
+class Subscriber:
+    """One websocket's side of the hub."""
+
+    def __init__(self, user_id: int | None = None, max_pending: int = DEFAULT_MAX_PENDING) -> None:
+        self.user_id = user_id
+        self.max_pending = max_pending
+        self.pending: deque[str] = deque()
+        self.channels: set[str] = set()
+        self.overflowed = False
+        self.auth_changed = False
+        self._last_ids: dict[str, int] = {}
+        self._holding: dict[str, list[LiveEvent]] = {}
+        self._wakeup = asyncio.Event()
+
+    def offer(self, event: LiveEvent) -> None:
+        held = self._holding.get(event.channel)
+        if held is not None:
+            held.append(event)
+            return
+        if event.id <= self._last_ids.get(event.channel, 0):
+            return  # a duplicate, or already sent by a replay
+        self._last_ids[event.channel] = event.id
+        self.push(event.frame)
+
+    def push(self, frame: str) -> None:
+        if self.overflowed:
+            return
+        if len(self.pending) >= self.max_pending:
+            self.overflowed = True
+            self.pending.clear()  # the client resumes with since; free the memory now
+        else:
+            self.pending.append(frame)
+        self._wakeup.set()
+
+    def hold(self, channel: str) -> None:
+        """Buffer live events of ``channel`` while its history is being replayed."""
+        self._holding[channel] = []
+
+    def release(self, channel: str, replayed: list[LiveEvent]) -> None:
+        """Queue the replay, then what arrived meanwhile, each id once and in order."""
+        held = self._holding.pop(channel, [])
+        for event in sorted([*replayed, *held], key=lambda e: e.id):
+            self.offer(event)
+
+    def mark_auth_changed(self) -> None:
+        self.auth_changed = True
+        self._wakeup.set()
+
+    async def wait(self) -> None:
+        await self._wakeup.wait()
+
+    def drain(self) -> list[str]:
+        """Everything queued (cleared); wait again when it is empty."""
+        frames = list(self.pending)
+        self.pending.clear()
+        self._wakeup.clear()
+        return frames
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._channels: dict[str, set[Subscriber]] = {}
+        self._users: dict[int, set[Subscriber]] = {}
+        self._seen: OrderedDict[int, None] = OrderedDict()
+
+    def connect(self, subscriber: Subscriber) -> None:
+        if subscriber.user_id is not None:
+            self._users.setdefault(subscriber.user_id, set()).add(subscriber)
+
+    def disconnect(self, subscriber: Subscriber) -> None:
+        for channel in list(subscriber.channels):
+            self.unsubscribe(subscriber, channel)
+        if subscriber.user_id is not None:
+            users = self._users.get(subscriber.user_id)
+            if users is not None:
+                users.discard(subscriber)
+                if not users:
+                    del self._users[subscriber.user_id]
+
+    def subscribe(self, subscriber: Subscriber, channel: str) -> None:
+        self._channels.setdefault(channel, set()).add(subscriber)
+        subscriber.channels.add(channel)
+
+    def unsubscribe(self, subscriber: Subscriber, channel: str) -> None:
+        subscriber.channels.discard(channel)
+        members = self._channels.get(channel)
+        if members is not None:
+            members.discard(subscriber)
+            if not members:
+                del self._channels[channel]
+
+    def dispatch(self, event: LiveEvent) -> None:
+        """Hand one event to its channel's subscribers; an id seen before is dropped."""
+        if event.id in self._seen:
+            return
+        self._seen[event.id] = None
+        if len(self._seen) > SEEN_IDS:
+            self._seen.popitem(last=False)
+        if event.channel == CONTROL_CHANNEL:
+            self._control(event)
+            return
+        for subscriber in tuple(self._channels.get(event.channel, ())):
+            subscriber.offer(event)
+
+    def _control(self, event: LiveEvent) -> None:
+        if event.type == "auth.changed" and isinstance(event.data, dict):
+            for subscriber in tuple(self._users.get(int(event.data.get("user_id", 0)), ())):
+                subscriber.mark_auth_changed()
+
+    @property
+    def connection_count(self) -> int:
+        return len({s for members in self._channels.values() for s in members})
+
+    def subscriber_count(self, channel: str) -> int:
+        return len(self._channels.get(channel, ()))

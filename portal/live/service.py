@@ -1,0 +1,55 @@
+"""Reading the event log for websocket resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.db import utcnow
+from portal.events.models import Event
+from portal.live.hub import LiveEvent
+
+RESUME_WINDOW = timedelta(hours=24)
+RESUME_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Replay:
+    events: list[LiveEvent]
+    last_id: int
+    reload: bool  # the gap is larger than the log keeps: the client should reload
+
+
+async def last_event_id(session: AsyncSession, channel: str) -> int:
+    value = await session.scalar(select(func.max(Event.id)).where(Event.channel == channel))
+    return int(value or 0)
+
+
+async def replay_after(session: AsyncSession, channel: str, since: int | None) -> Replay:
+    """The channel's events after ``since``, within the resume window and limit."""
+    last_id = await last_event_id(session, channel)
+    if since is None or since >= last_id:
+        return Replay([], last_id, reload=False)
+    rows = (
+        (
+            await session.execute(
+                select(Event)
+                .where(Event.channel == channel, Event.id > since)
+                .order_by(Event.id)
+                .limit(RESUME_LIMIT + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    cutoff = utcnow() - RESUME_WINDOW
+    if len(rows) > RESUME_LIMIT or (rows and rows[0].created_at < cutoff):
+        return Replay([], last_id, reload=True)
+    events = [
+        LiveEvent(id=r.id, channel=r.channel, type=r.type, data=r.data, at=r.created_at.isoformat())
+        for r in rows
+    ]
+    return Replay(events, last_id, reload=False)

@@ -1,0 +1,152 @@
+"""The websocket endpoint ``/ws``: authorisation, subscriptions, resume and backpressure."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from urllib.parse import urlsplit
+
+from quart import Blueprint, abort, current_app, g, websocket
+
+from portal.accounts.auth import Principal, load_principal
+from portal.db import get_session
+from portal.events.extension import get_events
+from portal.events.log import user_channel
+from portal.live import protocol
+from portal.live.hub import Hub, Subscriber
+from portal.live.service import replay_after
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("live", __name__)
+
+MAX_ERRORS = 20
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+
+
+def origin_allowed(origin: str | None, host: str) -> bool:
+    """Browsers always send Origin on a websocket handshake; other clients need none."""
+    if origin is None:
+        return True
+    if origin in current_app.config["PORTAL_SETTINGS"].allowed_origins:
+        return True
+    return urlsplit(origin).netloc == host
+
+
+def internal_channel(channel: str, principal: Principal) -> str:
+    """Map a public channel to the hub's, or raise ``ProtocolError`` when not allowed."""
+    if channel == "jobs":
+        return "jobs"
+    if channel == "uploads":
+        if not principal.is_admin:
+            raise protocol.ProtocolError("forbidden", "the uploads channel is for admins")
+        return "uploads"
+    if principal.user is None:
+        raise protocol.ProtocolError("forbidden", "sign in to subscribe to your own channel")
+    return user_channel(principal.user.id)
+
+
+async def _subscribe(
+    hub: Hub, sub: Subscriber, message: protocol.Subscribe, principal: Principal
+) -> None:
+    channel = internal_channel(message.channel, principal)
+    sub.hold(channel)
+    hub.subscribe(sub, channel)
+    session = get_session()
+    try:
+        replay = await replay_after(session, channel, message.since)
+    finally:
+        await session.rollback()
+    sub.push(protocol.subscribed_frame(message.channel, replay.last_id, reload=replay.reload))
+    sub.release(channel, replay.events)
+
+
+async def _recheck(hub: Hub, sub: Subscriber) -> bool:
+    """After an account change: drop channels no longer allowed; False ends the socket."""
+    sub.auth_changed = False
+    g.pop("principal", None)
+    principal = await load_principal()
+    await get_session().rollback()
+    if principal.user is None:
+        return False
+    if "uploads" in sub.channels and not principal.is_admin:
+        hub.unsubscribe(sub, "uploads")
+        sub.push(protocol.error_frame("forbidden", "you are no longer an admin"))
+    return True
+
+
+async def _send_loop(hub: Hub, sub: Subscriber) -> None:
+    while True:
+        await sub.wait()
+        if sub.overflowed:
+            await websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect with since")
+            return
+        if sub.auth_changed and not await _recheck(hub, sub):
+            await websocket.close(CLOSE_POLICY, "signed out")
+            return
+        frames = sub.drain()
+        events: list[str] = []
+        for frame in frames:
+            if frame.startswith('{"type":"event"'):
+                events.append(frame)
+                continue
+            if events:
+                await _send_events(events)
+                events = []
+            await websocket.send(frame)
+        if events:
+            await _send_events(events)
+
+
+async def _send_events(frames: list[str]) -> None:
+    await websocket.send(frames[0] if len(frames) == 1 else protocol.batch_frame(frames))
+
+
+async def _receive_loop(hub: Hub, sub: Subscriber) -> None:
+    errors = 0
+    while True:
+        frame = await websocket.receive()
+        try:
+            message = protocol.parse_client_frame(frame)
+            if isinstance(message, protocol.Ping):
+                sub.push(protocol.PONG)
+            elif isinstance(message, protocol.Subscribe):
+                # Cached on g; an account change clears it so this re-reads the database.
+                await _subscribe(hub, sub, message, await load_principal())
+            else:
+                with contextlib.suppress(protocol.ProtocolError):
+                    principal = await load_principal()
+                    hub.unsubscribe(sub, internal_channel(message.channel, principal))
+                sub.push(protocol.unsubscribed_frame(message.channel))
+        except protocol.ProtocolError as error:
+            errors += 1
+            sub.push(protocol.error_frame(error.code, error.message))
+            if errors > MAX_ERRORS:
+                await websocket.close(CLOSE_POLICY, "too many bad frames")
+                return
+
+
+@blueprint.websocket("/ws")
+async def ws() -> None:
+    if not origin_allowed(websocket.headers.get("Origin"), websocket.host):
+        abort(403)
+    principal = await load_principal()
+    await get_session().close()  # don't hold a connection for the socket's lifetime
+    hub = get_events().hub
+    sub = Subscriber(user_id=principal.user.id if principal.user else None)
+    await websocket.accept()
+    hub.connect(sub)
+    tasks = [
+        asyncio.create_task(_send_loop(hub, sub)),
+        asyncio.create_task(_receive_loop(hub, sub)),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        hub.disconnect(sub)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
