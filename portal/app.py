@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, request
 from quart_rate_limiter import RateLimiter
-from quart_schema import QuartSchema
+from quart_schema import OpenAPIProvider, QuartSchema
+from werkzeug.routing import Rule
 
 from portal import i18n
 from portal.config import Settings
@@ -59,6 +61,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
             "bearer": {"type": "http", "scheme": "bearer"},
         },
         security=[{"cookie": []}, {"bearer": []}],
+        # /docs is ours, with vendored assets: quart-schema's pages load theirs from a CDN.
+        swagger_ui_path=None,
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        openapi_provider_class=ApiOnlyProvider,
     )
 
     from portal.accounts import api as accounts_api
@@ -79,8 +86,18 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         ws.blueprint,
     ):
         app.register_blueprint(blueprint)
+    from portal.web import docs
+
+    docs.init_app(app)
     app.after_request(_security_headers)
     return app
+
+
+class ApiOnlyProvider(OpenAPIProvider):
+    """Document the JSON API only; HTML pages and the websocket are not operations."""
+
+    def generate_rules(self) -> Iterable[Rule]:
+        return (rule for rule in super().generate_rules() if rule.rule.startswith("/api/"))
 
 
 async def _rate_limit_key() -> str:

@@ -17,8 +17,9 @@ from portal.jobs import service
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
 from portal.jobs.labels import CATEGORY_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.schemas import AdminJobFilter, JobPatch, job_path
+from portal.jobs.schemas import AdminJobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import job_posting_ld
+from portal.live.service import last_event_id
 from portal.web.forms import form_data, render_form
 
 blueprint = Blueprint("jobs", __name__)
@@ -39,8 +40,33 @@ def _page_links(
 @blueprint.get("/")
 async def index() -> ResponseReturnValue:
     filters = filters_from_args(request.args)
-    page = await service.list_public_jobs(get_session(), filters)
+    session = get_session()
+    # Read the event position before the list: the page then misses nothing that follows.
+    since = await last_event_id(session, service.JOBS_CHANNEL)
+    page = await service.list_public_jobs(session, filters)
     args = {k: request.args.get(k, "") for k in ("q", "category", "type", "location", "remote")}
+    empty = (
+        _("No jobs match these filters.")
+        if any(args.values())
+        else _("No jobs have been published yet.")
+    )
+    live_data = {
+        "jobs": [JobSummary.of(job).model_dump(mode="json") for job in page.items],
+        "since": since,
+        "filters": filters.model_dump(
+            mode="json", include={"q", "category", "type", "remote", "location"}
+        ),
+        "first_page": filters.page == 1,
+        "per_page": filters.per_page,
+        "labels": {
+            "categories": {k: str(v) for k, v in CATEGORY_LABELS.items()},
+            "types": {k: str(v) for k, v in TYPE_LABELS.items()},
+            "periods": {k: str(v) for k, v in PERIOD_LABELS.items()},
+            "remote": _("Remote"),
+            "empty": empty,
+            "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
+        },
+    }
     return await render_template(
         "jobs/home.html",
         jobs=page.items,
@@ -48,6 +74,8 @@ async def index() -> ResponseReturnValue:
         filters=filters,
         args=args,
         links=_page_links(args, filters.page, page.total, filters.per_page),
+        live_data=live_data,
+        empty_message=empty,
     )
 
 

@@ -1,0 +1,90 @@
+// The home page's job list, live: new, changed and removed jobs appear, update and disappear
+// without a reload, respecting the filters and search the page was loaded with.
+(function () {
+  "use strict";
+  const dataElement = document.getElementById("home-data");
+  const mountPoint = document.getElementById("job-list");
+  if (!dataElement || !mountPoint || !window.Vue || !window.PortalLive) return;
+  const initial = JSON.parse(dataElement.textContent);
+  const filters = initial.filters;
+  const HIGHLIGHT_MS = 4000;
+
+  // The same rules as the server's list query; `q` is approximated by "every word appears".
+  function matches(job) {
+    if (job.status !== "published") return false;
+    if (job.expires_at && new Date(job.expires_at) <= new Date()) return false;
+    if (filters.category && job.category !== filters.category) return false;
+    if (filters.type && job.employment_type !== filters.type) return false;
+    if (filters.remote && !job.remote) return false;
+    if (filters.location && !job.location.toLowerCase().includes(filters.location.toLowerCase())) {
+      return false;
+    }
+    if (filters.q) {
+      const text = (job.title + " " + job.summary + " " + job.location).toLowerCase();
+      const words = filters.q.toLowerCase().split(/\s+/).filter(Boolean);
+      if (!words.every((word) => text.includes(word))) return false;
+    }
+    return true;
+  }
+
+  const app = Vue.createApp({
+    template: "#job-list-template",
+    data() {
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0 };
+    },
+    methods: {
+      salary(s) {
+        const number = new Intl.NumberFormat(document.documentElement.lang);
+        const range =
+          s.min !== null && s.max !== null
+            ? number.format(s.min) + "–" + number.format(s.max)
+            : number.format(s.min !== null ? s.min : s.max);
+        return [range, s.currency, s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
+      },
+      upsert(job, isNew) {
+        const index = this.jobs.findIndex((j) => j.id === job.id);
+        if (!matches(job)) {
+          if (index >= 0) this.jobs.splice(index, 1);
+          return;
+        }
+        if (index >= 0) {
+          this.jobs.splice(index, 1, Object.assign({}, job, { arrived: this.jobs[index].arrived }));
+          return;
+        }
+        if (!initial.first_page) {
+          this.newCount += 1; // older pages don't reshuffle under the reader; offer a link instead
+          return;
+        }
+        const arrived = Object.assign({}, job, { arrived: isNew });
+        this.jobs.unshift(arrived);
+        if (this.jobs.length > initial.per_page) this.jobs.pop();
+        setTimeout(() => {
+          const current = this.jobs.find((j) => j.id === job.id);
+          if (current) current.arrived = false;
+        }, HIGHLIGHT_MS);
+      },
+      remove(id) {
+        const index = this.jobs.findIndex((j) => j.id === id);
+        if (index >= 0) this.jobs.splice(index, 1);
+      },
+    },
+    watch: {
+      newCount(count) {
+        const banner = document.getElementById("live-banner");
+        banner.hidden = count === 0;
+        banner.firstElementChild.textContent = this.labels.new_jobs.replace("%(num)s", count);
+      },
+    },
+  });
+  const list = app.mount(mountPoint);
+  window.PortalLive.connect().subscribe(
+    "jobs",
+    (event) => {
+      if (event.event === "job.created") list.upsert(event.data, true);
+      else if (event.event === "job.updated") list.upsert(event.data, false);
+      else if (event.event === "job.deleted") list.remove(event.data.id);
+      else if (event.event === "reload") window.location.reload();
+    },
+    { since: initial.since }
+  );
+})();
