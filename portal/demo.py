@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -11,6 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import service
 from portal.accounts.models import User
+from portal.db import utcnow
+from portal.demo_jobs import DEMO_JOBS
+from portal.jobs import service as jobs
+from portal.jobs.schemas import JobData
 
 DEMO_USER_PASSWORD = "demo-user-2026"  # noqa: S105 - the demo user is public by design
 
@@ -40,7 +45,7 @@ async def load_demo_data(session: AsyncSession, data_dir: Path, region: str) -> 
     logins = DemoLogins("admin", _admin_password(data_dir), "demo@example.com", DEMO_USER_PASSWORD)
     users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
     if users == 0:
-        await service.ensure_admin(
+        admin, _created = await service.ensure_admin(
             session,
             username="admin",
             password=logins.admin_password,
@@ -56,4 +61,17 @@ async def load_demo_data(session: AsyncSession, data_dir: Path, region: str) -> 
             phone="+86 138 0013 8000",
             region=region,
         )
+        await load_demo_jobs(session, admin)
     return logins
+
+
+async def load_demo_jobs(session: AsyncSession, admin: User) -> None:
+    """Create the demo postings through the service, then date them as if posted over weeks."""
+    now = utcnow()
+    for entry in sorted(DEMO_JOBS, key=lambda e: -int(e["age_days"])):  # type: ignore[call-overload]
+        fields = {k: v for k, v in entry.items() if k != "age_days"}
+        job = await jobs.create_job(session, admin, JobData.model_validate(fields))
+        if job.published_at is not None:
+            age = timedelta(days=int(entry["age_days"]), hours=len(job.title) % 12)  # type: ignore[call-overload]
+            job.published_at = job.created_at = job.updated_at = now - age
+    await session.commit()
