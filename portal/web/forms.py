@@ -28,7 +28,7 @@ async def render_form(
         template,
         values=values or {},
         errors=error.fields if error else {},
-        form_error=error.message if error and not error.fields else None,
+        form_message=error.message if error and not error.fields else None,
         **context,
     )
     return html, status
