@@ -83,6 +83,7 @@ async def index() -> ResponseReturnValue:
 @blueprint.get("/jobs/<int:job_id>-<slug>")
 async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     principal = await load_principal()
+    since = await last_event_id(get_session(), service.JOBS_CHANNEL)  # before the job is read
     job = await service.get_job(get_session(), job_id, include_hidden=principal.is_admin)
     canonical = job_path(job)
     if request.path != canonical:
@@ -91,6 +92,7 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
     return await render_template(
         "jobs/job.html",
+        since=since,
         job=job,
         now=now,
         expired=job.is_expired(now),

@@ -11,6 +11,7 @@ from portal.accounts.models import Role, User
 from portal.db import get_session
 from portal.i18n import LANG_COOKIE
 from portal.jobs import service as jobs
+from portal.live.service import last_event_id
 from portal.web.forms import safe_next
 
 blueprint = Blueprint("home", __name__)
@@ -37,4 +38,6 @@ async def admin_dashboard() -> ResponseReturnValue:
         admin_count=roles.get(Role.ADMIN.value, 0),
         job_counts=await jobs.job_counts(session),
         activity=await jobs.list_audit(session, job_id=None, limit=15),
+        since_jobs=await last_event_id(session, jobs.JOBS_CHANNEL),
+        since_uploads=await last_event_id(session, "uploads"),
     )
