@@ -71,18 +71,23 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.accounts import api as accounts_api
     from portal.accounts import auth
     from portal.accounts import views as accounts_views
+    from portal.alerts import api as alerts_api
+    from portal.alerts import views as alerts_views
     from portal.jobs import api as jobs_api
     from portal.jobs import views as jobs_views
     from portal.live import ws
     from portal.web import pages
 
     auth.init_app(app)
+    alerts_views.init_app(app)
     for blueprint in (
         pages.blueprint,
         accounts_views.blueprint,
         accounts_api.blueprint,
         jobs_views.blueprint,
         jobs_api.blueprint,
+        alerts_views.blueprint,
+        alerts_api.blueprint,
         ws.blueprint,
     ):
         app.register_blueprint(blueprint)

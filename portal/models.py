@@ -3,5 +3,6 @@
 
 def import_all_models() -> None:
     import portal.accounts.models
+    import portal.alerts.models
     import portal.events.models
     import portal.jobs.models  # noqa: F401

@@ -11,6 +11,7 @@ from sqlalchemy import Float, Integer, Select, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
+from portal.alerts.service import notify_matching_alerts
 from portal.db import utcnow
 from portal.errors import APIError, not_found
 from portal.events.log import append_event
@@ -19,7 +20,7 @@ from portal.jobs import search
 from portal.jobs.markdown import render_markdown, summarize
 from portal.jobs.models import Job, JobAudit, JobStatus
 from portal.jobs.rules import JobFieldsError, check_job, slugify
-from portal.jobs.schemas import AdminJobFilter, JobData, JobFilter, JobSummary
+from portal.jobs.schemas import MAX_ID, AdminJobFilter, JobData, JobFilter, JobSummary
 
 JOBS_CHANNEL = "jobs"
 EDITABLE = (
@@ -116,6 +117,9 @@ async def _public_event(
     summary = JobSummary.of(job).model_dump(mode="json")
     if is_public and not was_public:
         await append_event(session, channel=JOBS_CHANNEL, type="job.created", data=summary)
+        # Alerts are matched here, once per newly visible job, in the same transaction:
+        # a user offline now finds the notification in the inbox later.
+        await notify_matching_alerts(session, job, summary["url"])
     elif was_public:
         await append_event(session, channel=JOBS_CHANNEL, type="job.updated", data=summary)
 
@@ -129,7 +133,7 @@ async def create_job(session: AsyncSession, actor: User, data: JobData) -> Job:
     _apply(job, fields, now)
     session.add(job)
     await session.flush()
-    await search.index_job(session, job.id, job.title, job.content)
+    await _index(session, job)
     await _audit(
         session,
         job,
@@ -152,12 +156,18 @@ def _action_for(before: dict[str, Any], after: dict[str, Any]) -> str:
     return "edit"
 
 
+async def _locked_job(session: AsyncSession, job_id: int) -> Job:
+    # Larger ids than the column holds would make the driver fail (a 500), not find nothing.
+    job = await session.get(Job, job_id, with_for_update=True) if 0 < job_id <= MAX_ID else None
+    if job is None:
+        raise not_found(_("No such job."))
+    return job
+
+
 async def update_job(
     session: AsyncSession, actor: User, job_id: int, changes: dict[str, Any]
 ) -> Job:
-    job = await session.get(Job, job_id, with_for_update=True)
-    if job is None:
-        raise not_found(_("No such job."))
+    job = await _locked_job(session, job_id)
     now = utcnow()
     before = _snapshot(job)
     was_public = job.is_public(now)
@@ -183,9 +193,7 @@ async def update_job(
 
 
 async def delete_job(session: AsyncSession, actor: User, job_id: int) -> None:
-    job = await session.get(Job, job_id, with_for_update=True)
-    if job is None:
-        raise not_found(_("No such job."))
+    job = await _locked_job(session, job_id)
     now = utcnow()
     was_public = job.is_public(now)
     await _audit(session, job, actor, "delete", {"status": [job.status, None]})
@@ -197,7 +205,7 @@ async def delete_job(session: AsyncSession, actor: User, job_id: int) -> None:
 
 async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -> Job:
     """A job by id; drafts are only found for admins (``include_hidden``)."""
-    job = await session.get(Job, job_id)
+    job = await session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
     if job is None or (not include_hidden and job.status == JobStatus.DRAFT.value):
         raise not_found(_("No such job."))
     return job
@@ -279,6 +287,8 @@ async def list_admin_jobs(session: AsyncSession, filters: AdminJobFilter) -> Pag
 
 async def list_audit(session: AsyncSession, *, job_id: int | None, limit: int) -> list[JobAudit]:
     query = select(JobAudit).order_by(JobAudit.id.desc()).limit(limit)
+    if job_id is not None and not 0 < job_id <= MAX_ID:
+        return []
     if job_id is not None:
         query = query.where(JobAudit.job_id == job_id)
     return list((await session.execute(query)).scalars())

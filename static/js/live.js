@@ -10,6 +10,7 @@
 // covers the gap.
 (function () {
   "use strict";
+  if (window.PortalLive) return; // included by the layout and by a page: one client per page
 
   const PING_EVERY_MS = 25000;
   const MAX_BACKOFF_MS = 30000;

@@ -1,0 +1,88 @@
+"""Request and response models of alerts and notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from portal.alerts.models import AlertSubscription, Notification
+from portal.jobs.models import Category
+
+
+class AlertData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: str = Field(min_length=1, max_length=200)
+    category: Category | None = None
+    location: str | None = Field(default=None, max_length=120)
+    remote: bool | None = None
+
+
+class AlertPublic(BaseModel):
+    id: int
+    keywords: str
+    category: Category | None
+    location: str | None
+    remote: bool | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, alert: AlertSubscription) -> AlertPublic:
+        return cls(
+            id=alert.id,
+            keywords=alert.keywords,
+            category=Category(alert.category) if alert.category else None,
+            location=alert.location,
+            remote=alert.remote,
+            created_at=alert.created_at,
+        )
+
+
+class AlertList(BaseModel):
+    items: list[AlertPublic]
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    kind: str
+    title: str
+    url: str
+    data: dict[str, Any]
+    created_at: datetime
+    read: bool
+
+    @classmethod
+    def of(cls, note: Notification) -> NotificationPublic:
+        return cls(
+            id=note.id,
+            kind=note.kind,
+            title=note.title,
+            url=note.url,
+            data=note.data,
+            created_at=note.created_at,
+            read=note.read_at is not None,
+        )
+
+
+class NotificationFilter(BaseModel):
+    limit: int = Field(default=50, ge=1, le=200)
+    before: int | None = Field(default=None, ge=1)
+
+
+class NotificationList(BaseModel):
+    items: list[NotificationPublic]
+    unread: int
+
+
+class ReadData(BaseModel):
+    """Mark these notifications read; without ``ids``, all of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[int] | None = Field(default=None, max_length=500)
+
+
+class Unread(BaseModel):
+    unread: int

@@ -1,0 +1,79 @@
+"""The alerts page: manage job alerts and read the inbox."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Quart, flash, redirect, url_for
+from quart.typing import ResponseReturnValue
+
+from portal.accounts.auth import load_principal, require_user
+from portal.alerts import service
+from portal.db import get_session
+from portal.errors import APIError
+from portal.i18n import gettext as _
+from portal.web.forms import form_data, render_form
+
+blueprint = Blueprint("alerts", __name__)
+
+
+async def _page(
+    values: dict[str, str] | None = None, error: APIError | None = None
+) -> ResponseReturnValue:
+    user = await require_user()
+    session = get_session()
+    return await render_form(
+        "alerts/alerts.html",
+        values=values or {},
+        error=error,
+        alerts=await service.list_alerts(session, user),
+        notifications=await service.list_notifications(session, user, limit=50),
+    )
+
+
+@blueprint.get("/alerts")
+async def alerts_page() -> ResponseReturnValue:
+    return await _page()
+
+
+@blueprint.post("/alerts")
+async def post_alert() -> ResponseReturnValue:
+    user = await require_user()
+    values = await form_data()
+    try:
+        await service.create_alert(
+            get_session(),
+            user,
+            keywords=values.get("keywords", "")[:200],
+            category=values.get("category") or None,
+            location=values.get("location", "")[:120],
+            remote=True if values.get("remote") == "on" else None,
+        )
+    except APIError as error:
+        return await _page(values, error)
+    await flash(_("Alert saved. We will tell you when a matching job is published."), "success")
+    return redirect(url_for("alerts.alerts_page"))
+
+
+@blueprint.post("/alerts/<int:alert_id>/delete")
+async def delete_alert(alert_id: int) -> ResponseReturnValue:
+    user = await require_user()
+    await service.delete_alert(get_session(), user, alert_id)
+    await flash(_("Alert deleted."), "success")
+    return redirect(url_for("alerts.alerts_page"))
+
+
+@blueprint.post("/notifications/read")
+async def read_notifications() -> ResponseReturnValue:
+    user = await require_user()
+    await service.mark_read(get_session(), user, None)
+    return redirect(url_for("alerts.alerts_page") + "#inbox")
+
+
+def init_app(app: Quart) -> None:
+    @app.context_processor
+    async def _unread() -> dict[str, object]:
+        principal = await load_principal()
+        if principal.user is None:
+            return {"unread_notifications": 0}
+        return {
+            "unread_notifications": await service.unread_count(get_session(), principal.user.id)
+        }
