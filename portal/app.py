@@ -16,6 +16,7 @@ from portal.config import Settings
 from portal.db import Database
 from portal.errors import register_error_handlers
 from portal.events.extension import Events
+from portal.jobs import cache as job_list_cache
 from portal.web import csrf
 
 PACKAGE_DIR = Path(__file__).parent
@@ -48,7 +49,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     )
 
     Database(app)
-    Events(app)
+    events = Events(app)
+    events.add_listener(job_list_cache.init_app(app).on_event)
     i18n.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -94,6 +96,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.web import docs
 
     docs.init_app(app)
+    if settings.bench_routes:
+
+        @app.get("/_bench/bare")
+        async def bench_bare() -> str:
+            return "ok"
+
     app.after_request(_security_headers)
     return app
 

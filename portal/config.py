@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(default=20, gt=0)
     login_failure_window_seconds: int = Field(default=900, gt=0)
     languages: Annotated[list[str], NoDecode] = ["en", "zh_Hans"]
+    # Adds /_bench/bare, the constant-string baseline that bench/http_pages.py compares with.
+    bench_routes: bool = False
 
     @field_validator("allowed_origins", "trusted_proxies", "languages", mode="before")
     @classmethod

@@ -81,7 +81,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "portal_write"
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Start a transaction that will write after reading.
+
+    SQLite cannot upgrade a read transaction to a write one while another connection has
+    written since it began (it fails at once with "database is locked", no waiting), so a
+    read-then-write service takes the write lock up front with ``BEGIN IMMEDIATE``, which does
+    wait (busy_timeout). PostgreSQL needs nothing here: services lock rows ``FOR UPDATE``.
+    """
+    if session.in_transaction():
+        await session.commit()  # end the read snapshot (expire_on_commit is off: objects stay)
+    await session.connection(execution_options={WRITE_OPTION: True})
 
 
 class Database:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -64,7 +67,23 @@ def match_language(tag: str, languages: list[str]) -> str | None:
     return None
 
 
+_forced: ContextVar[str | None] = ContextVar("portal_forced_language", default=None)
+
+
+@contextmanager
+def force_language(language: str) -> Iterator[None]:
+    """Translate in ``language`` inside the block, whatever the request asked for."""
+    token = _forced.set(language)
+    try:
+        yield
+    finally:
+        _forced.reset(token)
+
+
 def current_language() -> str:
+    forced = _forced.get()
+    if forced is not None:
+        return forced
     if has_request_context():
         if "language" not in g:
             g.language = select_language()

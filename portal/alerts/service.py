@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import User
 from portal.alerts.matching import alert_matches, job_facts
 from portal.alerts.models import AlertSubscription, Notification
-from portal.db import utcnow
+from portal.db import begin_write, utcnow
 from portal.errors import APIError, not_found
 from portal.events.log import append_event, user_channel
 from portal.i18n import gettext as _
@@ -35,6 +35,7 @@ async def create_alert(
         errors["category"] = _("Unknown category.")
     if errors:
         raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+    await begin_write(session)
     count = await session.scalar(select(func.count()).where(AlertSubscription.user_id == user.id))
     if (count or 0) >= MAX_ALERTS_PER_USER:
         raise APIError(
@@ -64,6 +65,7 @@ async def list_alerts(session: AsyncSession, user: User) -> list[AlertSubscripti
 
 
 async def delete_alert(session: AsyncSession, user: User, alert_id: int) -> None:
+    await begin_write(session)
     alert = await session.get(AlertSubscription, alert_id)
     if alert is None or alert.user_id != user.id:
         raise not_found(_("No such alert."))

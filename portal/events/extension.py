@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from quart import Quart, current_app
@@ -23,6 +24,7 @@ class Events:
         self.hub = Hub()
         self.publisher: Publisher | None = None
         self._connecting: asyncio.Task[None] | None = None
+        self._local_listeners: list[Callable[[dict[str, Any]], None]] = []
         if app is not None:
             self.init_app(app)
 
@@ -31,7 +33,28 @@ class Events:
         app.before_serving(self.start)
         app.after_serving(self.stop)
 
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener`` for every event this process sees: its own commits at once,
+        everyone's (again) as they arrive from the bus."""
+        self._local_listeners.append(listener)
+
+    def _committed(self, messages: list[dict[str, Any]]) -> None:
+        # The writer's own next request must not see a list from before its change, even
+        # before the broker echoes the event back.
+        for message in messages:
+            self._notify_local(message)
+        assert self.publisher is not None
+        self.publisher.notify_committed(messages)
+
+    def _notify_local(self, message: dict[str, Any]) -> None:
+        for listener in self._local_listeners:
+            try:
+                listener(message)
+            except Exception:
+                log.exception("event listener failed")
+
     def _dispatch(self, message: dict[str, Any]) -> None:
+        self._notify_local(message)
         try:
             event = LiveEvent.from_message(message)
         except (KeyError, TypeError, ValueError):
@@ -47,7 +70,7 @@ class Events:
         self.bus.on_event(self._dispatch)
         assert db.sessionmaker is not None
         self.publisher = Publisher(self.bus, db.sessionmaker)
-        db.session_info[NOTIFY_KEY] = self.publisher.notify_committed
+        db.session_info[NOTIFY_KEY] = self._committed
         try:
             await self.bus.start()
         except Exception as error:

@@ -15,6 +15,7 @@ from portal.accounts.auth import load_principal, require_admin
 from portal.db import get_session
 from portal.errors import ErrorEnvelope
 from portal.jobs import service
+from portal.jobs.cache import get_cache
 from portal.jobs.markdown import render_markdown
 from portal.jobs.schemas import (
     AuditEntry,
@@ -25,7 +26,6 @@ from portal.jobs.schemas import (
     JobList,
     JobPatch,
     JobPublic,
-    JobSummary,
 )
 
 blueprint = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
@@ -45,10 +45,10 @@ class PreviewHtml(BaseModel):
 @document_response(ErrorEnvelope, 422)
 async def get_jobs(query_args: JobFilter) -> JobList:
     """Published jobs, newest first (best match first with ``q``)."""
-    page = await service.list_public_jobs(get_session(), query_args)
+    listing = await service.list_public_summaries(get_session(), query_args, get_cache())
     return JobList(
-        items=[JobSummary.of(job) for job in page.items],
-        total=page.total,
+        items=listing.items,
+        total=listing.total,
         page=query_args.page,
         per_page=query_args.per_page,
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from babel.support import LazyProxy
 
+from portal.i18n import force_language
 from portal.i18n import lazy_gettext as _l
 
 CATEGORY_LABELS: dict[str, LazyProxy] = {
@@ -41,3 +44,15 @@ PERIOD_LABELS: dict[str, LazyProxy] = {
     "month": _l("per month"),
     "year": _l("per year"),
 }
+
+
+@cache
+def labels_for(language: str) -> dict[str, dict[str, str]]:
+    """All label tables resolved for one language (translations do not change at run time)."""
+    with force_language(language):
+        return {
+            "CATEGORY_LABELS": {k: str(v) for k, v in CATEGORY_LABELS.items()},
+            "TYPE_LABELS": {k: str(v) for k, v in TYPE_LABELS.items()},
+            "STATUS_LABELS": {k: str(v) for k, v in STATUS_LABELS.items()},
+            "PERIOD_LABELS": {k: str(v) for k, v in PERIOD_LABELS.items()},
+        }

@@ -7,20 +7,32 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Float, Integer, Select, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.alerts.service import notify_matching_alerts
-from portal.db import utcnow
+from portal.db import begin_write, utcnow
 from portal.errors import APIError, not_found
 from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.jobs import search
+from portal.jobs.cache import CachedList, JobListCache
 from portal.jobs.markdown import render_markdown, summarize
 from portal.jobs.models import Job, JobAudit, JobStatus
 from portal.jobs.rules import JobFieldsError, check_job, slugify
 from portal.jobs.schemas import MAX_ID, AdminJobFilter, JobData, JobFilter, JobSummary
+from portal.live.service import last_event_id
 
 JOBS_CHANNEL = "jobs"
 EDITABLE = (
@@ -125,6 +137,7 @@ async def _public_event(
 
 
 async def create_job(session: AsyncSession, actor: User, data: JobData) -> Job:
+    await begin_write(session)
     now = utcnow()
     fields = _validated(
         {k: _plain(v) for k, v in data.model_dump().items()}, now, expiry_changed=True
@@ -167,6 +180,7 @@ async def _locked_job(session: AsyncSession, job_id: int) -> Job:
 async def update_job(
     session: AsyncSession, actor: User, job_id: int, changes: dict[str, Any]
 ) -> Job:
+    await begin_write(session)
     job = await _locked_job(session, job_id)
     now = utcnow()
     before = _snapshot(job)
@@ -193,6 +207,7 @@ async def update_job(
 
 
 async def delete_job(session: AsyncSession, actor: User, job_id: int) -> None:
+    await begin_write(session)
     job = await _locked_job(session, job_id)
     now = utcnow()
     was_public = job.is_public(now)
@@ -254,7 +269,7 @@ async def _search_page(session: AsyncSession, query: Select[Any], filters: JobFi
     order: list[Any] = [Job.published_at.desc(), Job.id.desc()]
     if terms and dialect == "postgresql":
         tsq = func.to_tsquery("simple", search.tsquery(terms))
-        vector = literal_column("jobs.search_vector")
+        vector: ColumnElement[Any] = literal_column("jobs.search_vector")
         query = query.where(vector.op("@@")(tsq))
         order = [func.ts_rank_cd(vector, tsq).desc(), *order]
     elif terms:
@@ -279,6 +294,24 @@ async def _search_page(session: AsyncSession, query: Select[Any], filters: JobFi
 
 async def list_public_jobs(session: AsyncSession, filters: JobFilter) -> Page:
     return await _search_page(session, _filtered(_public(select(Job), utcnow()), filters), filters)
+
+
+async def list_public_summaries(
+    session: AsyncSession, filters: JobFilter, cache: JobListCache | None = None
+) -> CachedList:
+    """The public list as summaries, with the event id it reflects; cached per process."""
+    key = filters.model_dump_json()
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return cached
+    since = await last_event_id(session, JOBS_CHANNEL)  # read first: nothing after is missed
+    page = await list_public_jobs(session, filters)
+    result = CachedList([JobSummary.of(job) for job in page.items], page.total, since)
+    if cache is not None:
+        expiries = [job.expires_at for job in page.items if job.expires_at is not None]
+        max_age = (min(expiries) - utcnow()).total_seconds() if expiries else None
+        cache.put(key, result, max_age=max_age)
+    return result
 
 
 async def list_admin_jobs(session: AsyncSession, filters: AdminJobFilter) -> Page:

@@ -12,10 +12,12 @@ from quart.typing import ResponseReturnValue
 from portal.accounts.auth import load_principal, require_admin
 from portal.db import get_session, utcnow
 from portal.errors import APIError
+from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.jobs import service
+from portal.jobs.cache import get_cache
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
-from portal.jobs.labels import CATEGORY_LABELS, PERIOD_LABELS, STATUS_LABELS, TYPE_LABELS
+from portal.jobs.labels import STATUS_LABELS, labels_for
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import job_posting_ld
@@ -40,28 +42,26 @@ def _page_links(
 @blueprint.get("/")
 async def index() -> ResponseReturnValue:
     filters = filters_from_args(request.args)
-    session = get_session()
-    # Read the event position before the list: the page then misses nothing that follows.
-    since = await last_event_id(session, service.JOBS_CHANNEL)
-    page = await service.list_public_jobs(session, filters)
+    listing = await service.list_public_summaries(get_session(), filters, get_cache())
     args = {k: request.args.get(k, "") for k in ("q", "category", "type", "location", "remote")}
     empty = (
         _("No jobs match these filters.")
         if any(args.values())
         else _("No jobs have been published yet.")
     )
+    labels = labels_for(current_language())
     live_data = {
-        "jobs": [JobSummary.of(job).model_dump(mode="json") for job in page.items],
-        "since": since,
+        "jobs": [job.model_dump(mode="json") for job in listing.items],
+        "since": listing.since,
         "filters": filters.model_dump(
             mode="json", include={"q", "category", "type", "remote", "location"}
         ),
         "first_page": filters.page == 1,
         "per_page": filters.per_page,
         "labels": {
-            "categories": {k: str(v) for k, v in CATEGORY_LABELS.items()},
-            "types": {k: str(v) for k, v in TYPE_LABELS.items()},
-            "periods": {k: str(v) for k, v in PERIOD_LABELS.items()},
+            "categories": labels["CATEGORY_LABELS"],
+            "types": labels["TYPE_LABELS"],
+            "periods": labels["PERIOD_LABELS"],
             "remote": _("Remote"),
             "empty": empty,
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
@@ -69,11 +69,11 @@ async def index() -> ResponseReturnValue:
     }
     return await render_template(
         "jobs/home.html",
-        jobs=page.items,
-        total=page.total,
+        jobs=listing.items,
+        total=listing.total,
         filters=filters,
         args=args,
-        links=_page_links(args, filters.page, page.total, filters.per_page),
+        links=_page_links(args, filters.page, listing.total, filters.per_page),
         live_data=live_data,
         empty_message=empty,
     )
@@ -92,6 +92,7 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
     return await render_template(
         "jobs/job.html",
+        salary=JobSummary.of(job).salary,
         since=since,
         job=job,
         now=now,
@@ -222,16 +223,11 @@ async def admin_audit() -> ResponseReturnValue:
     await require_admin()
     job_id = request.args.get("job_id", "")
     rows = await service.list_audit(
-        get_session(), job_id=int(job_id) if job_id.isdigit() else None, limit=200
+        get_session(), job_id=int(job_id) if job_id.isdecimal() else None, limit=200
     )
     return await render_template("admin/audit.html", rows=rows)
 
 
 @blueprint.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {
-        "CATEGORY_LABELS": CATEGORY_LABELS,
-        "TYPE_LABELS": TYPE_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
-        "PERIOD_LABELS": PERIOD_LABELS,
-    }
+    return labels_for(current_language())

@@ -1,0 +1,102 @@
+"""Requests per second and p99 latency of Portal's pages against a bare route, with wrk.
+
+    .venv/bin/python bench/http_pages.py [--seconds 10] [--connections 64] [--runs 3]
+
+Both worker counts serve the demo data on one SQLite file; 2 workers use the local RabbitMQ
+(PORTAL_AMQP_URL, default amqp://guest:guest@127.0.0.1:5672/). Prints, per worker count and
+path, the median over runs of requests/s and p99, and the ratio to the bare route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.request
+from pathlib import Path
+
+from common import PORTAL, median, served
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"\s99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    if "Non-2xx" in out:
+        raise RuntimeError(f"non-2xx answers from {url}:\n{out}")
+    return rps, float(value) * UNITS[unit]
+
+
+def prepare(data_dir: Path) -> None:
+    """Schema and demo data: 28 published jobs, so / shows a full page of 20."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from portal.config import Settings
+    from portal.db import make_engine
+    from portal.demo import load_demo_data
+    from portal.migrate import upgrade
+
+    settings = Settings(data_dir=data_dir)
+
+    async def run() -> None:
+        await upgrade(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url)
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            await load_demo_data(session, data_dir, "CN")
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def first_job_path(base: str) -> str:
+    with urllib.request.urlopen(base + "/api/v1/jobs?per_page=1") as response:  # noqa: S310
+        return json.load(response)["items"][0]["url"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    data_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    prepare(data_dir)
+    amqp = os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    print(f"portal at {PORTAL}; wrk {args.connections} connections, {args.seconds}s x {args.runs}")
+    print(f"{'workers':>7} {'path':<48} {'req/s':>9} {'p99 ms':>8} {'vs bare':>8}")
+    for workers in (1, 2):
+        env = {
+            "PORTAL_DATA_DIR": str(data_dir),
+            "PORTAL_BENCH_ROUTES": "1",
+            "PORTAL_ENV": "development",
+        }
+        if workers > 1:
+            env |= {"PORTAL_AMQP_URL": amqp, "PORTAL_AMQP_PREFIX": "bench"}
+        with served(env, workers) as base:
+            paths = ["/_bench/bare", "/", first_job_path(base), "/api/v1/jobs"]
+            results: dict[str, tuple[float, float]] = {}
+            for path in paths:
+                runs = [wrk(base + path, args.seconds, args.connections) for _ in range(args.runs)]
+                results[path] = (median([r[0] for r in runs]), median([r[1] for r in runs]))
+            bare = results["/_bench/bare"][0]
+            for path, (rps, p99) in results.items():
+                print(f"{workers:>7} {path:<48} {rps:>9.0f} {p99:>8.1f} {rps / bare:>7.0%}")
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""A per-process cache of public job lists, dropped whenever a job event is seen.
+
+Every change to a public job writes an event on the ``jobs`` channel, and every worker sees
+every event (the bus fans out), so a list computed before the latest event is never served
+after it. The time limit covers the one change that has no event: a job passing its
+``expires_at``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from quart import Quart, current_app
+
+from portal.jobs.schemas import JobSummary
+
+TTL_SECONDS = 15.0
+MAX_ENTRIES = 1024
+
+
+@dataclass(frozen=True)
+class CachedList:
+    items: list[JobSummary]
+    total: int
+    since: int  # the jobs channel's last event id when this list was read
+
+
+class JobListCache:
+    def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        # key -> (monotonic deadline, value)
+        self._entries: OrderedDict[str, tuple[float, CachedList]] = OrderedDict()
+
+    def get(self, key: str) -> CachedList | None:
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() >= entry[0]:
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: CachedList, *, max_age: float | None = None) -> None:
+        """Keep ``value`` for the TTL, or less (``max_age``: when a listed job expires)."""
+        age = self.ttl if max_age is None else max(0.0, min(self.ttl, max_age))
+        self._entries[key] = (time.monotonic() + age, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        if message.get("channel") == "jobs":
+            self.clear()
+
+
+def init_app(app: Quart) -> JobListCache:
+    cache = JobListCache()
+    app.extensions["portal.job_list_cache"] = cache
+    return cache
+
+
+def get_cache() -> JobListCache:
+    return current_app.extensions["portal.job_list_cache"]
