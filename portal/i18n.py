@@ -111,6 +111,11 @@ def lazy_gettext(message: str, **variables: object) -> LazyProxy:
     return LazyProxy(gettext, message, **variables, enable_cache=False)
 
 
+@cache
+def _language_names(codes: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(code, Locale.parse(code).display_name) for code in codes]
+
+
 def html_lang() -> str:
     return current_language().replace("_Hans", "-Hans").replace("_", "-")
 
@@ -126,5 +131,5 @@ def init_app(app: Quart) -> None:
         return {
             "current_language": current_language(),
             "html_lang": html_lang(),
-            "languages": [(code, Locale.parse(code).display_name) for code in _languages()],
+            "languages": _language_names(tuple(_languages())),
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from quart import Quart, current_app
@@ -26,6 +26,8 @@ class CachedList:
     items: list[JobSummary]
     total: int
     since: int  # the jobs channel's last event id when this list was read
+    # The cards' HTML per language, rendered once per cached list.
+    html: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 class JobListCache:

@@ -29,9 +29,10 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
         raw[key] = form.get(key, "").strip() or None
     for key in OPTIONAL_INT:
         value = form.get(key, "").replace(",", "").strip()
-        if value and not value.isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if value and not value.isdecimal():
             errors[key] = _("Give a whole number.")
-        raw[key] = int(value) if value.isdigit() else None
+        raw[key] = int(value) if value.isdecimal() else None
     expires = form.get("expires_at", "").strip()
     raw["expires_at"] = None
     if expires:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import nh3
@@ -57,16 +58,10 @@ _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
-def summarize(html: str, limit: int = 280) -> str:
+def summarize(rendered: str, limit: int = 280) -> str:
     """Plain text of the rendered content, cut at a word boundary."""
-    text = _SPACE.sub(" ", _TAGS.sub(" ", html)).strip()
-    text = (
-        text.replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&#39;", "'")
-    )
+    # Entities are decoded once, after the tags are gone ("&amp;lt;" is the text "&lt;").
+    text = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", rendered))).strip()
     if len(text) <= limit:
         return text
     cut = text[:limit]

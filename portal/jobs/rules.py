@@ -15,6 +15,7 @@ from portal.i18n import gettext as _
 from portal.jobs.models import JobStatus
 
 CURRENCIES = frozenset(list_currencies())
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def slugify(title: str, limit: int = 60) -> str:
@@ -22,6 +23,17 @@ def slugify(title: str, limit: int = 60) -> str:
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     return slug[:limit].rstrip("-")
+
+
+def _web_address(url: str) -> bool:
+    """An absolute http(s) address without spaces or control characters."""
+    if _SPACE_OR_CONTROL.search(url):
+        return False  # urlsplit would silently drop tabs and newlines
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 literal)
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.netloc)
 
 
 def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) -> dict[str, Any]:
@@ -52,10 +64,8 @@ def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) ->
         out["salary_period"] = None
 
     url = out.get("apply_url")
-    if url:
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or " " in url:
-            errors["apply_url"] = _("Give a full web address starting with https://.")
+    if url and not _web_address(url):
+        errors["apply_url"] = _("Give a full web address starting with https://.")
     email = out.get("apply_email")
     if email:
         try:

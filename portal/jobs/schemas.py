@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from portal.i18n import gettext as _
 from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
+
+def _has_controls(value: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
+
+
+def _one_line(value: str | None) -> str | None:
+    # Control characters (NUL above all, which PostgreSQL refuses) have no place in a field.
+    if value is not None and _has_controls(value):
+        raise ValueError(_("Remove the control characters (line breaks, tabs and the like)."))
+    return value
+
+
+def _multi_line(value: str | None) -> str | None:
+    if value is not None and _has_controls(value, allowed="\n\r\t"):
+        raise ValueError(_("Remove the control characters."))
+    return value
+
+
+ONE_LINE = ("title", "location", "salary_currency", "apply_url", "apply_email")
+# Fields of a job that a patch may leave out but not clear with ``null``.
+NOT_NULLABLE = ("title", "content", "category", "employment_type", "location", "remote", "status")
+
+
+def _not_nullable_schema(schema: dict[str, Any]) -> None:
+    """Advertise only the non-null alternative of the fields that refuse ``null``."""
+    for name in NOT_NULLABLE:
+        field = schema["properties"][name]
+        options = [option for option in field.pop("anyOf", []) if option.get("type") != "null"]
+        if len(options) == 1:
+            field.update(options[0])
+        field.pop("default", None)
 
 
 class JobData(BaseModel):
@@ -30,11 +66,16 @@ class JobData(BaseModel):
     status: JobStatus = JobStatus.DRAFT
     expires_at: AwareDatetime | None = None
 
+    _check_one_line = field_validator(*ONE_LINE)(staticmethod(_one_line))
+    _check_multi_line = field_validator("content")(staticmethod(_multi_line))
+
 
 class JobPatch(BaseModel):
     """Changes to a job: omitted fields stay; ``null`` clears an optional field."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_not_nullable_schema
+    )
 
     title: str | None = Field(default=None, min_length=3, max_length=200)
     content: str | None = Field(default=None, min_length=1, max_length=20_000)
@@ -51,6 +92,16 @@ class JobPatch(BaseModel):
     status: JobStatus | None = None
     expires_at: AwareDatetime | None = None
 
+    _check_one_line = field_validator(*ONE_LINE)(staticmethod(_one_line))
+    _check_multi_line = field_validator("content")(staticmethod(_multi_line))
+
+    @field_validator(*NOT_NULLABLE)
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError(_("This field cannot be cleared."))
+        return value
+
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, mode="python")
 
@@ -63,6 +114,8 @@ class JobFilter(BaseModel):
     location: str = Field(default="", max_length=120)
     page: int = Field(default=1, ge=1, le=10_000)
     per_page: int = Field(default=20, ge=1, le=100)
+
+    _check_one_line = field_validator("q", "location")(staticmethod(_one_line))
 
 
 class AdminJobFilter(JobFilter):
@@ -188,7 +241,7 @@ class AuditList(BaseModel):
 
 
 class AuditFilter(BaseModel):
-    job_id: int | None = Field(default=None, ge=1)
+    job_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     limit: int = Field(default=50, ge=1, le=500)
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup
 from quart import Blueprint, Response, flash, redirect, render_template, request, url_for
 from quart.typing import ResponseReturnValue
 
@@ -67,8 +68,14 @@ async def index() -> ResponseReturnValue:
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
         },
     }
+    language = current_language()
+    if language not in listing.html:
+        listing.html[language] = await render_template(
+            "jobs/_cards.html", jobs=listing.items, **labels
+        )
     return await render_template(
         "jobs/home.html",
+        cards=Markup(listing.html[language]),  # noqa: S704 - our own template's output
         jobs=listing.items,
         total=listing.total,
         filters=filters,
