@@ -116,7 +116,7 @@ def upgrade() -> None:
     else:
         op.execute(
             "CREATE VIRTUAL TABLE job_search USING fts5("
-            "title, body, tokenize = 'unicode61 remove_diacritics 2')"
+            "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
         )
 
 
