@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,9 @@ NOTIFY_KEY = "portal.notify_committed"
 RELAY_BATCH = 500
 # Rows younger than this are left to the after-commit path, so the relay doesn't race it.
 RELAY_GRACE = timedelta(seconds=3)
+# The log serves websocket resume (24 h) and audits of what was sent; older rows go.
+RETENTION = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 @event.listens_for(Session, "after_commit")
@@ -117,9 +120,28 @@ class Publisher:
         await self._mark([m["id"] for m in messages])
         return len(messages)
 
+    async def prune_once(self) -> int:
+        """Delete published events older than the retention; returns how many."""
+        async with self.sessionmaker() as session:
+            result = await session.execute(
+                delete(Event).where(
+                    Event.published_at.is_not(None), Event.created_at < utcnow() - RETENTION
+                )
+            )
+            await session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def _relay_loop(self) -> None:
         delay = self.relay_interval
+        next_prune = 0.0
+        loop = asyncio.get_running_loop()
         while True:
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_EVERY_SECONDS
+                try:
+                    await self.prune_once()
+                except Exception:
+                    log.exception("pruning the event log failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), delay)
             self._kick.clear()
