@@ -154,6 +154,16 @@ def register_error_handlers(app: Quart) -> None:
         headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return await render_error(APIError(status, code, message, headers=headers))
 
+    @app.errorhandler(UnicodeDecodeError)
+    async def _undecodable_body(error: UnicodeDecodeError) -> Response:
+        # Quart decodes a JSON body as UTF-8 before (and outside the error handling of) parsing
+        # it, so bytes that are not UTF-8 land here; any other decoding error is our own bug.
+        if has_request_context() and request.is_json:
+            return await render_error(
+                APIError(400, "bad_request", _("The request body is not valid JSON."))
+            )
+        return await _unexpected(error)
+
     @app.errorhandler(Exception)
     async def _unexpected(error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)

@@ -89,10 +89,10 @@ async def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
-) -> str:
-    backend = request.getfixturevalue("db_backend") if "db_backend" in request.fixturenames else "sqlite"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    backend = (
+        request.getfixturevalue("db_backend") if "db_backend" in request.fixturenames else "sqlite"
+    )
     if backend == "postgres":
         url = request.getfixturevalue("postgres_database")
         asyncio.run(_truncate_postgres(url))

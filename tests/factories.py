@@ -16,8 +16,9 @@ PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
 
-async def make_user(app: Quart, *, role: Role = Role.USER, password: str = PASSWORD,
-                    **identifiers: Any) -> User:
+async def make_user(
+    app: Quart, *, role: Role = Role.USER, password: str = PASSWORD, **identifiers: Any
+) -> User:
     """A user with a unique user name unless identifiers are given."""
     if not identifiers:
         identifiers = {"username": f"user{next(_counter)}"}
@@ -29,12 +30,15 @@ async def make_user(app: Quart, *, role: Role = Role.USER, password: str = PASSW
 
 
 async def login(client: TestClientProtocol, login_name: str, password: str = PASSWORD) -> None:
-    response = await client.post("/api/v1/auth/login", json={"login": login_name, "password": password})
+    response = await client.post(
+        "/api/v1/auth/login", json={"login": login_name, "password": password}
+    )
     assert response.status_code == 200, await response.get_data(as_text=True)
 
 
-async def signed_in_client(app: Quart, *, role: Role = Role.USER, **identifiers: Any
-                           ) -> tuple[TestClientProtocol, User]:
+async def signed_in_client(
+    app: Quart, *, role: Role = Role.USER, **identifiers: Any
+) -> tuple[TestClientProtocol, User]:
     user = await make_user(app, role=role, **identifiers)
     client = app.test_client()
     await login(client, user.username or user.email or user.phone or "")

@@ -33,7 +33,7 @@ from portal.accounts.schemas import (
     UserPublic,
 )
 from portal.db import get_session
-from portal.errors import ErrorEnvelope
+from portal.errors import APIError, ErrorEnvelope
 from portal.web.client import client_address
 
 blueprint = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -127,13 +127,19 @@ async def patch_me(data: ProfileUpdate) -> UserPublic:
         new_password=data.password,
         current_password=data.current_password,
     )
-    user = await service.update_profile(
-        get_session(),
-        user,
-        changes,
-        region=_settings().default_phone_region,
-        current_session_id=principal.session_id,
-    )
+    try:
+        user = await service.update_profile(
+            get_session(),
+            user,
+            changes,
+            region=_settings().default_phone_region,
+            current_session_id=principal.session_id,
+        )
+    except APIError as error:
+        # The service names the profile form's field; in this API the new password is "password".
+        if "new_password" in error.fields:
+            error.fields["password"] = error.fields.pop("new_password")
+        raise
     return UserPublic.of(user)
 
 

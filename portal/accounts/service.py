@@ -258,7 +258,9 @@ async def _record_failure(
     session: AsyncSession, limits: dict[str, int], now: datetime, window: timedelta
 ) -> None:
     for key in limits:
-        row = await session.get(LoginThrottle, key, with_for_update=True)
+        # populate_existing: the row is already in the session from the check, and a locked
+        # read that kept those stale counts would let concurrent failures overwrite each other.
+        row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
         if row is None:
             session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
         elif now - row.window_started_at >= window:
@@ -538,6 +540,10 @@ async def list_users(
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[User], int]:
+    if validation.has_control_characters(q):
+        # No identifier or nickname may contain them, so nothing matches; and PostgreSQL
+        # refuses NUL in a query outright (a 500 if we asked).
+        return [], 0
     query = select(User)
     if q:
         pattern = (
@@ -563,20 +569,31 @@ async def list_users(
 async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role) -> User:
     if not actor.is_admin:
         raise forbidden()
-    user = await session.get(User, user_id, with_for_update=True)
+    # Lock every admin row (in one order, so two changes cannot deadlock) before reading the
+    # target: two admins demoting each other at once then run one after the other, and the
+    # second sees one admin left. Counting without the lock let both succeed, leaving none.
+    admin_ids = set(
+        (
+            await session.execute(
+                select(User.id)
+                .where(User.role == Role.ADMIN.value)
+                .order_by(User.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    if actor.id not in admin_ids:
+        raise forbidden()  # demoted by someone else since this request began
+    user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None:
         raise not_found(_("No such user."))
-    if user.role == Role.ADMIN.value and role != Role.ADMIN:
-        admins = (
-            await session.execute(select(func.count()).where(User.role == Role.ADMIN.value))
-        ).scalar_one()
-        if admins <= 1:
-            raise APIError(
-                409,
-                "last_admin",
-                _("The last admin cannot be demoted."),
-                {"role": _("The last admin cannot be demoted.")},
-            )
+    if user.role == Role.ADMIN.value and role != Role.ADMIN and len(admin_ids) <= 1:
+        raise APIError(
+            409,
+            "last_admin",
+            _("The last admin cannot be demoted."),
+            {"role": _("The last admin cannot be demoted.")},
+        )
     user.role = role.value
     await session.commit()
     return user

@@ -17,6 +17,7 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,30}[A-Za-z0-9]$")
 USERNAME_MIN, USERNAME_MAX = 3, 32
 NICKNAME_MAX = 64
 BIO_MAX = 500
+TOKEN_NAME_MAX = 64
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 RESERVED_USERNAMES = frozenset(
     {"admin", "administrator", "root", "system", "portal", "support", "api", "me", "null"}
@@ -110,7 +111,7 @@ def clean_nickname(value: str) -> str:
         raise ValueError(_("Please choose a nickname."))
     if len(value) > NICKNAME_MAX:
         raise ValueError(_("A nickname has at most %(max)s characters.", max=NICKNAME_MAX))
-    if _has_control_characters(value):
+    if has_control_characters(value):
         raise ValueError(_("A nickname cannot contain control characters."))
     return value
 
@@ -119,8 +120,18 @@ def clean_bio(value: str) -> str:
     value = value.replace("\r\n", "\n").strip()
     if len(value) > BIO_MAX:
         raise ValueError(_("A bio has at most %(max)s characters.", max=BIO_MAX))
-    if _has_control_characters(value.replace("\n", "")):
+    if has_control_characters(value.replace("\n", "")):
         raise ValueError(_("The bio cannot contain control characters."))
+    return value
+
+
+def clean_token_name(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if not 1 <= len(value) <= TOKEN_NAME_MAX:
+        raise ValueError(_("A token name has 1 to 64 characters."))
+    if has_control_characters(value):
+        # Also keeps NUL out, which PostgreSQL refuses in text columns.
+        raise ValueError(_("A token name cannot contain control characters."))
     return value
 
 
@@ -144,5 +155,5 @@ def classify_login(value: str) -> str:
     return "username"
 
 
-def _has_control_characters(value: str) -> bool:
+def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(char) in {"Cc", "Cf"} for char in value)
