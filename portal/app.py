@@ -33,6 +33,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     app = Quart(
         __name__,
         static_folder=str(asset_dir("static")),
+        static_url_path="/static",  # installed, the folder is _static; the URL stays
         template_folder=str(asset_dir("templates")),
     )
     app.config["PORTAL_SETTINGS"] = settings
