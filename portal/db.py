@@ -114,10 +114,16 @@ class Database:
 
     def init_app(self, app: Quart) -> None:
         app.extensions["portal.db"] = self
-        app.before_serving(self.connect)
-        app.after_serving(self.disconnect)
+        app.while_serving(self._lifespan)
         app.teardown_request(self._close_session)
         app.teardown_websocket(self._close_session)
+
+    async def _lifespan(self) -> AsyncIterator[None]:
+        # while_serving unwinds in reverse order: extensions set up after this one (the event
+        # publisher) stop before the engine is disposed.
+        await self.connect()
+        yield
+        await self.disconnect()
 
     async def connect(self) -> None:
         if self.engine is None:

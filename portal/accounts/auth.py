@@ -59,6 +59,10 @@ async def load_principal() -> Principal:
             principal = Principal(user=found_session[1], session_id=found_session[0].id)
         elif has_request_context():
             logout_user()  # revoked or expired: drop the dead cookie
+    if session.in_transaction():
+        # End the read snapshot now: a service that writes next then starts its own
+        # transaction (SQLite cannot upgrade a stale read transaction to a write).
+        await session.commit()
     g.principal = principal
     return principal
 

@@ -14,16 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts import validation
 from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
-from portal.db import utcnow
+from portal.db import begin_write, utcnow
 from portal.errors import APIError, forbidden, not_found
+from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.live.hub import CONTROL_CHANNEL
 
 # Reach _() only as _(field): named here so scripts/translations extracts them.
 FIELD_NAMES = (_l("username"), _l("email"), _l("phone"))
 
 TOKEN_PREFIX = "pt_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
 SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+async def auth_changed(session: AsyncSession, user_id: int) -> None:
+    """Tell every worker's websocket hub to re-check this user's live channels."""
+    await append_event(
+        session, channel=CONTROL_CHANNEL, type="auth.changed", data={"user_id": user_id}
+    )
 
 
 def hash_secret(raw: str) -> str:
@@ -245,8 +254,10 @@ async def authenticate(
     if not ok or user is None:
         await _record_failure(session, limits, now, policy.window)
         raise APIError(401, "invalid_credentials", _("Wrong sign-in name or password."))
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_password(password)
+    new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
+    await begin_write(session)
+    if new_hash is not None:
+        user.password_hash = new_hash
     await session.execute(
         update(LoginThrottle).where(LoginThrottle.key == account_key).values(failures=0)
     )
@@ -257,6 +268,7 @@ async def authenticate(
 async def _record_failure(
     session: AsyncSession, limits: dict[str, int], now: datetime, window: timedelta
 ) -> None:
+    await begin_write(session)
     for key in limits:
         # populate_existing: the row is already in the session from the check, and a locked
         # read that kept those stale counts would let concurrent failures overwrite each other.
@@ -348,9 +360,11 @@ async def revoke_session(session: AsyncSession, user: User, session_id: int) -> 
         )
         .values(revoked_at=utcnow())
     )
-    await session.commit()
     if result.rowcount == 0:  # type: ignore[attr-defined]
+        await session.rollback()
         raise not_found(_("No such session."))
+    await auth_changed(session, user.id)
+    await session.commit()
 
 
 async def revoke_other_sessions(
@@ -363,6 +377,7 @@ async def revoke_other_sessions(
     if keep_session_id is not None:
         query = query.where(AuthSession.id != keep_session_id)
     result = await session.execute(query.values(revoked_at=utcnow()))
+    await auth_changed(session, user.id)
     await session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -496,6 +511,10 @@ async def update_profile(
         user.password_hash, changes.current_password or ""
     ):
         raise validation_failed({"current_password": _("The current password is wrong.")})
+    new_hash = (
+        await hash_password(changes.new_password) if changes.new_password is not None else None
+    )
+    await begin_write(session)
     await _check_unique(session, ids, exclude_user_id=user.id)
     if changes.username is not None:
         user.username, user.username_key = ids.username or (None, None)
@@ -507,8 +526,8 @@ async def update_profile(
         user.nickname = clean_nick
     if clean_bio is not None:
         user.bio = clean_bio
-    if changes.new_password is not None:
-        user.password_hash = await hash_password(changes.new_password)
+    if new_hash is not None:
+        user.password_hash = new_hash
         # A changed password ends every other signed-in browser.
         query = update(AuthSession).where(
             AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
@@ -516,6 +535,7 @@ async def update_profile(
         if current_session_id is not None:
             query = query.where(AuthSession.id != current_session_id)
         await session.execute(query.values(revoked_at=utcnow()))
+        await auth_changed(session, user.id)
     await _commit_unique(session)
     return user
 
@@ -569,6 +589,7 @@ async def list_users(
 async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role) -> User:
     if not actor.is_admin:
         raise forbidden()
+    await begin_write(session)
     # Lock every admin row (in one order, so two changes cannot deadlock) before reading the
     # target: two admins demoting each other at once then run one after the other, and the
     # second sees one admin left. Counting without the lock let both succeed, leaving none.
@@ -595,6 +616,7 @@ async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role)
             {"role": _("The last admin cannot be demoted.")},
         )
     user.role = role.value
+    await auth_changed(session, user.id)
     await session.commit()
     return user
 

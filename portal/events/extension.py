@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from quart import Quart, current_app
@@ -30,8 +30,7 @@ class Events:
 
     def init_app(self, app: Quart) -> None:
         app.extensions["portal.events"] = self
-        app.before_serving(self.start)
-        app.after_serving(self.stop)
+        app.while_serving(self._lifespan)
 
     def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call ``listener`` for every event this process sees: its own commits at once,
@@ -61,6 +60,11 @@ class Events:
             log.warning("dropping a malformed event: %r", message)
             return
         self.hub.dispatch(event)
+
+    async def _lifespan(self) -> AsyncIterator[None]:
+        await self.start()
+        yield
+        await self.stop()
 
     async def start(self) -> None:
         settings = current_app.config["PORTAL_SETTINGS"]

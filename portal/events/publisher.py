@@ -70,6 +70,7 @@ class Publisher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._relay: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        self._stopping = False
 
     def notify_committed(self, messages: list[dict[str, Any]]) -> None:
         """Called from the after-commit hook, inside the event loop's thread."""
@@ -133,9 +134,9 @@ class Publisher:
 
     async def _relay_loop(self) -> None:
         delay = self.relay_interval
-        next_prune = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        next_prune = loop.time() + 60.0  # not at start-up: short-lived processes skip it
+        while not self._stopping:
             if loop.time() >= next_prune:
                 next_prune = loop.time() + PRUNE_EVERY_SECONDS
                 try:
@@ -145,6 +146,8 @@ class Publisher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._kick.wait(), delay)
             self._kick.clear()
+            if self._stopping:
+                return
             try:
                 while await self.relay_once() == RELAY_BATCH:
                     pass
@@ -160,9 +163,16 @@ class Publisher:
 
     async def stop(self) -> None:
         if self._relay is not None:
-            self._relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay
+            # Let a relay pass in progress finish its query rather than cancel it mid-way
+            # (a cancelled query can strand a pooled connection past the engine's disposal).
+            self._stopping = True
+            self._kick.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._relay), 10)
+            except TimeoutError:
+                self._relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._relay
         # Let in-flight after-commit publishes finish; the relay covers any that can't.
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)

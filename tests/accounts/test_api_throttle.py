@@ -102,11 +102,6 @@ async def test_success_resets_the_account_count(app, client, db_backend) -> None
 
 
 async def test_concurrent_failures_all_count(app, db_backend) -> None:
-    if db_backend == "sqlite":
-        pytest.xfail(
-            "SQLite transactions start deferred (portal/db.py), so concurrent read-then-write "
-            "requests fail with 'database is locked' (a 500)"
-        )
     await make_user(app, username="ivy")
     assert (await api_login(app.test_client(), "ivy", "wrong password")).status_code == 401
     responses = await asyncio.gather(

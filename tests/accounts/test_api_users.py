@@ -191,11 +191,6 @@ async def test_invalid_role_is_422(app, admin, db_backend) -> None:
 
 @pytest.mark.parametrize("attempt", range(3))
 async def test_two_admins_demoting_each_other_leave_one(app, db_backend, attempt) -> None:
-    if db_backend == "sqlite":
-        pytest.xfail(
-            "SQLite transactions start deferred (portal/db.py), so of two concurrent "
-            "read-then-write requests one fails with 'database is locked' (a 500)"
-        )
     first, one = await signed_in_client(app, role=Role.ADMIN, username="adminone")
     second, two = await signed_in_client(app, role=Role.ADMIN, username="admintwo")
     responses = await asyncio.gather(
