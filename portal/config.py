@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Per-deployment names so test runs (and staging beside production) never share a broker's
     # exchanges and queues; the contract names are the defaults.
     amqp_prefix: str = "portal"
+    # Declare work queues as quorum queues (replicated across a RabbitMQ cluster).
+    amqp_quorum_queues: bool = False
     media_root: Path | None = None
     secret_key: str | None = None
     max_upload_bytes: int = Field(default=4 * GIB, gt=0)

@@ -95,8 +95,13 @@ class InProcessBus:
 class RabbitBus:
     """RabbitMQ: a durable fanout exchange for events, durable queues for work."""
 
-    def __init__(self, url: str, exchange: str, *, listen: bool = True) -> None:
+    def __init__(
+        self, url: str, exchange: str, *, listen: bool = True, quorum_queues: bool = False
+    ) -> None:
         self.url = url
+        # On a cluster, work queues should be quorum queues (replicated); the type can only be
+        # chosen when a queue is first declared, so it is a setting, not a policy.
+        self.queue_arguments = {"x-queue-type": "quorum"} if quorum_queues else None
         self.exchange_name = exchange
         self.listen = listen
         self._callbacks: list[EventCallback] = []
@@ -177,7 +182,7 @@ class RabbitBus:
             raise BusUnavailableError(str(e)) from e
 
     async def declare_work_queue(self, queue: str) -> None:
-        await self._channel.declare_queue(queue, durable=True)
+        await self._channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
 
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
         import aio_pika
@@ -204,7 +209,9 @@ class RabbitBus:
     async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await channel.declare_queue(queue, durable=True)
+        declared = await channel.declare_queue(
+            queue, durable=True, arguments=self.queue_arguments
+        )
 
         async def on_message(message: Any) -> None:
             # Ack only after the handler finished; a crash before that means redelivery,
@@ -218,7 +225,9 @@ class RabbitBus:
         self._consumer_channels.append(channel)
 
 
-def make_bus(amqp_url: str | None, exchange: str, *, listen: bool = True) -> Bus:
+def make_bus(
+    amqp_url: str | None, exchange: str, *, listen: bool = True, quorum_queues: bool = False
+) -> Bus:
     if amqp_url:
-        return RabbitBus(amqp_url, exchange, listen=listen)
+        return RabbitBus(amqp_url, exchange, listen=listen, quorum_queues=quorum_queues)
     return InProcessBus()

@@ -70,7 +70,9 @@ class Events:
         settings = current_app.config["PORTAL_SETTINGS"]
         db = get_db()
         self.hub = Hub()
-        self.bus = make_bus(settings.amqp_url, settings.exchange_name())
+        self.bus = make_bus(
+            settings.amqp_url, settings.exchange_name(), quorum_queues=settings.amqp_quorum_queues
+        )
         self.bus.on_event(self._dispatch)
         assert db.sessionmaker is not None
         self.publisher = Publisher(self.bus, db.sessionmaker)
