@@ -1,0 +1,21 @@
+"""Job recommendations: the incremental CF engine and its offline evaluation (no I/O here)."""
+
+from portal.recommend.engine import (
+    MODES,
+    Mode,
+    ModelSnapshot,
+    Recommendation,
+    Recommender,
+    RecommenderConfig,
+    Source,
+)
+
+__all__ = [
+    "MODES",
+    "Mode",
+    "ModelSnapshot",
+    "Recommendation",
+    "Recommender",
+    "RecommenderConfig",
+    "Source",
+]
