@@ -79,10 +79,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.jobs import api as jobs_api
     from portal.jobs import views as jobs_views
     from portal.live import ws
+    from portal.recommend import api as recommend_api
+    from portal.recommend import extension as recommend_extension
     from portal.web import pages
 
     auth.init_app(app)
     alerts_views.init_app(app)
+    recommend_extension.init_app(app)
     for blueprint in (
         pages.blueprint,
         accounts_views.blueprint,
@@ -91,6 +94,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         jobs_api.blueprint,
         alerts_views.blueprint,
         alerts_api.blueprint,
+        recommend_api.blueprint,
         ws.blueprint,
     ):
         app.register_blueprint(blueprint)

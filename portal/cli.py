@@ -149,3 +149,30 @@ def demo(bind: str) -> None:
         await hypercorn_serve(create_app(settings), config)  # type: ignore[arg-type]
 
     asyncio.run(run())
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["recommender", "media"]))
+def consumer(name: str) -> None:
+    """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
+    if name == "media":
+        raise click.ClickException(
+            "the media consumer arrives with training-video uploads; it is not built yet"
+        )
+    from consumers.recommender import main as run_recommender
+
+    run_recommender()
+
+
+@main.group()
+def recs() -> None:
+    """Recommendations: offline evaluation."""
+
+
+@recs.command("evaluate", context_settings={"ignore_unknown_options": True}, add_help_option=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def recs_evaluate(args: tuple[str, ...]) -> None:
+    """Evaluate the recommenders on a click log: --clicks FILE.csv [--json] [...]."""
+    from portal.recommend.evaluate import main as evaluate_main
+
+    sys.exit(evaluate_main(list(args)))

@@ -5,4 +5,5 @@ def import_all_models() -> None:
     import portal.accounts.models
     import portal.alerts.models
     import portal.events.models
-    import portal.jobs.models  # noqa: F401
+    import portal.jobs.models
+    import portal.recommend.models  # noqa: F401

@@ -209,9 +209,7 @@ class RabbitBus:
     async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await channel.declare_queue(
-            queue, durable=True, arguments=self.queue_arguments
-        )
+        declared = await channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
 
         async def on_message(message: Any) -> None:
             # Ack only after the handler finished; a crash before that means redelivery,

@@ -75,7 +75,7 @@ class Events:
         )
         self.bus.on_event(self._dispatch)
         assert db.sessionmaker is not None
-        self.publisher = Publisher(self.bus, db.sessionmaker)
+        self.publisher = Publisher(self.bus, db.sessionmaker, queue_name=settings.queue_name)
         db.session_info[NOTIFY_KEY] = self._committed
         try:
             await self.bus.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -56,6 +57,14 @@ def to_message(row: Event) -> dict[str, Any]:
     }
 
 
+WORK_PREFIX = "work:"
+
+
+def work_channel(purpose: str) -> str:
+    """The outbox channel of a work queue (``work:clicks`` goes to queue ``<prefix>.clicks``)."""
+    return WORK_PREFIX + purpose
+
+
 class Publisher:
     def __init__(
         self,
@@ -63,8 +72,10 @@ class Publisher:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         relay_interval: float = 5.0,
+        queue_name: Callable[[str], str] = lambda purpose: purpose,
     ) -> None:
         self.bus = bus
+        self.queue_name = queue_name
         self.sessionmaker = sessionmaker
         self.relay_interval = relay_interval
         self._tasks: set[asyncio.Task[None]] = set()
@@ -78,9 +89,20 @@ class Publisher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _send(self, messages: list[dict[str, Any]]) -> None:
+        """Events to the fan-out exchange; ``work:`` rows to their durable work queue."""
+        events = [m for m in messages if not m["channel"].startswith(WORK_PREFIX)]
+        if events:
+            await self.bus.publish_events(events)
+        for message in messages:
+            if message["channel"].startswith(WORK_PREFIX):
+                queue = self.queue_name(message["channel"].removeprefix(WORK_PREFIX))
+                body = {**message["data"], "event_id": message["id"]}
+                await self.bus.send_work(queue, body, message_id=str(message["id"]))
+
     async def _publish(self, messages: list[dict[str, Any]]) -> None:
         try:
-            await self.bus.publish_events(messages)
+            await self._send(messages)
         except BusUnavailableError as error:
             log.warning(
                 "broker unavailable, %d events wait for the relay: %s", len(messages), error
@@ -117,7 +139,7 @@ class Publisher:
             await session.rollback()
         if not messages:
             return 0
-        await self.bus.publish_events(messages)
+        await self._send(messages)
         await self._mark([m["id"] for m in messages])
         return len(messages)
 

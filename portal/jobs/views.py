@@ -23,6 +23,7 @@ from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import job_posting_ld
 from portal.live.service import last_event_id
+from portal.recommend.service import recommendations_for, record_click
 from portal.web.forms import form_data, render_form
 
 blueprint = Blueprint("jobs", __name__)
@@ -68,6 +69,12 @@ async def index() -> ResponseReturnValue:
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
         },
     }
+    principal = await load_principal()
+    recommended = (
+        await recommendations_for(get_session(), principal.user, 6)
+        if principal.user is not None
+        else []
+    )
     language = current_language()
     if language not in listing.html:
         listing.html[language] = await render_template(
@@ -83,7 +90,14 @@ async def index() -> ResponseReturnValue:
         links=_page_links(args, filters.page, listing.total, filters.per_page),
         live_data=live_data,
         empty_message=empty,
+        recommended=recommended,
     )
+
+
+def _script_json(data: dict[str, Any]) -> str:
+    """JSON safe inside a <script> element: no "</script>" and no "<!--" can appear."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 @blueprint.get("/jobs/<int:job_id>")
@@ -96,6 +110,9 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     if request.path != canonical:
         return redirect(canonical, 301)
     now = utcnow()
+    if principal.user is not None and job.is_public(now):
+        # Opening a job's page is the click the recommender learns from.
+        await record_click(get_session(), principal.user, job.id)
     ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
     return await render_template(
         "jobs/job.html",
@@ -104,7 +121,7 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
         job=job,
         now=now,
         expired=job.is_expired(now),
-        job_ld=json.dumps(ld, ensure_ascii=False).replace("</", "<\\/") if ld else None,
+        job_ld=_script_json(ld) if ld else None,
     )
 
 

@@ -1,0 +1,1 @@
+"""Long-running RabbitMQ consumer processes: wiring only, the logic lives in portal/."""

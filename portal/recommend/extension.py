@@ -1,0 +1,33 @@
+"""Runs the recommender worker inside the web process on the embedded default."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from quart import Quart, current_app
+
+from portal.db import get_db
+from portal.events.extension import get_events
+from portal.recommend.service import RecommenderWorker
+
+
+async def start_worker(app: Quart) -> RecommenderWorker:
+    """Rebuild the model and consume the clicks queue on this app's bus."""
+    db = get_db(app)
+    assert db.sessionmaker is not None
+    worker = RecommenderWorker(db.sessionmaker)
+    await worker.rebuild()
+    events = get_events(app)
+    assert events.bus is not None
+    settings = app.config["PORTAL_SETTINGS"]
+    await events.bus.consume_work(settings.queue_name("clicks"), worker.handle, prefetch=64)
+    return worker
+
+
+def init_app(app: Quart) -> None:
+    @app.while_serving
+    async def _in_process_worker() -> AsyncIterator[None]:
+        # With a broker, `portal consumer recommender` runs it as its own process.
+        if current_app.config["PORTAL_SETTINGS"].amqp_url is None:
+            app.extensions["portal.recommender"] = await start_worker(current_app)  # type: ignore[arg-type]
+        yield
