@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,9 @@ from portal.accounts.models import User
 from portal.db import utcnow
 from portal.demo_jobs import DEMO_JOBS
 from portal.jobs import service as jobs
+from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import JobData
+from portal.recommend.models import Click
 
 DEMO_USER_PASSWORD = "demo-user-2026"  # noqa: S105 - the demo user is public by design
 
@@ -62,7 +65,50 @@ async def load_demo_data(session: AsyncSession, data_dir: Path, region: str) -> 
             region=region,
         )
         await load_demo_jobs(session, admin)
+        await load_demo_clicks(session, region)
     return logins
+
+
+async def load_demo_clicks(session: AsyncSession, region: str) -> None:
+    """A few people with tastes (by category), so "Recommended for you" has data to learn."""
+    rng = random.Random(2026)  # noqa: S311 - demo data, not security
+    published = (
+        (await session.execute(select(Job).where(Job.status == JobStatus.PUBLISHED.value)))
+        .scalars()
+        .all()
+    )
+    by_category: dict[str, list[Job]] = {}
+    for job in published:
+        by_category.setdefault(job.category, []).append(job)
+    tastes = [
+        ["engineering", "data"],
+        ["design", "product", "marketing"],
+        ["healthcare", "education"],
+        ["logistics", "manufacturing", "operations"],
+    ]
+    now = utcnow()
+    for number in range(12):
+        person = await service.register_user(
+            session,
+            nickname=f"Demo reader {number + 1}",
+            password=secrets.token_urlsafe(16),
+            username=f"reader{number + 1}",
+            region=region,
+        )
+        liked = [
+            job
+            for category in tastes[number % len(tastes)]
+            for job in by_category.get(category, [])
+        ]
+        for job in rng.sample(liked, min(len(liked), rng.randint(3, 6))):
+            session.add(
+                Click(
+                    user_id=person.id,
+                    job_id=job.id,
+                    created_at=now - timedelta(hours=rng.randint(1, 240)),
+                )
+            )
+    await session.commit()
 
 
 async def load_demo_jobs(session: AsyncSession, admin: User) -> None:
