@@ -55,7 +55,7 @@ def parse_client_frame(frame: str | bytes) -> ClientMessage:
     kind = message.get("type")
     if kind == "ping":
         return Ping()
-    if kind not in {"subscribe", "unsubscribe"}:
+    if kind not in ("subscribe", "unsubscribe"):  # a tuple: kind may be unhashable (a list)
         raise ProtocolError("bad_request", "type must be subscribe, unsubscribe or ping")
     channel = message.get("channel")
     if not isinstance(channel, str) or not channel:

@@ -58,8 +58,13 @@ async def _subscribe(
         replay = await replay_after(session, channel, message.since)
     finally:
         await session.rollback()
-    sub.push(protocol.subscribed_frame(message.channel, replay.last_id, reload=replay.reload))
-    sub.release(channel, replay.events)
+    events, reload = replay.events, replay.reload
+    if len(events) >= sub.max_pending - len(sub.pending):
+        # The replay would overflow the queue at once (1013), and the client would resume
+        # from the same id again, forever: ask it to reload instead.
+        events, reload = [], True
+    sub.push(protocol.subscribed_frame(message.channel, replay.last_id, reload=reload))
+    sub.release(channel, events)
 
 
 async def _recheck(hub: Hub, sub: Subscriber) -> bool:
@@ -67,7 +72,9 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
     sub.auth_changed = False
     g.pop("principal", None)
     principal = await load_principal()
-    await get_session().rollback()
+    # close, not rollback: a rollback would expire the user just loaded (and cached on g),
+    # and reading its role later would be lazy I/O outside the session's greenlet.
+    await get_session().close()
     if principal.user is None:
         return False
     if "uploads" in sub.channels and not principal.is_admin:
@@ -148,5 +155,9 @@ async def ws() -> None:
         for task in tasks:
             task.cancel()
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("websocket task failed")

@@ -1,0 +1,1 @@
+"""Tests of the live channel: the websocket protocol, the hub and the /ws endpoint."""

@@ -1,0 +1,413 @@
+"""The per-process hub and its subscribers: routing, deduplication, bounds, replay hand-over."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from portal.live.hub import (
+    CONTROL_CHANNEL,
+    DEFAULT_MAX_PENDING,
+    SEEN_IDS,
+    Hub,
+    LiveEvent,
+    Subscriber,
+    public_channel,
+)
+
+
+def ev(event_id: int, channel: str = "jobs", kind: str = "job.created", **data: Any) -> LiveEvent:
+    return LiveEvent(
+        id=event_id, channel=channel, type=kind, data=data or {"n": event_id}, at="2024-05-01"
+    )
+
+
+def ids(sub: Subscriber) -> list[int]:
+    """The event ids queued for ``sub`` (drained), checking each frame is an event."""
+    frames = [json.loads(f) for f in sub.drain()]
+    assert all(f["type"] == "event" for f in frames), frames
+    return [f["id"] for f in frames]
+
+
+def joined(hub: Hub, channel: str, user_id: int | None = None, **kwargs: Any) -> Subscriber:
+    sub = Subscriber(user_id=user_id, **kwargs)
+    hub.connect(sub)
+    hub.subscribe(sub, channel)
+    return sub
+
+
+# --- LiveEvent ---------------------------------------------------------------------------
+
+
+def test_frame_is_the_contract_event_frame() -> None:
+    event = ev(7, kind="job.updated", title="x")
+    assert json.loads(event.frame) == {
+        "type": "event",
+        "channel": "jobs",
+        "id": 7,
+        "event": "job.updated",
+        "data": {"title": "x"},
+        "at": "2024-05-01",
+    }
+
+
+def test_user_channel_is_me_to_browsers() -> None:
+    assert public_channel("user:42") == "me"
+    assert public_channel("jobs") == "jobs"
+    assert public_channel("uploads") == "uploads"
+    assert json.loads(ev(1, "user:42", "notification").frame)["channel"] == "me"
+
+
+def test_message_round_trip() -> None:
+    event = ev(9, "user:3", "notification", text="hi")
+    again = LiveEvent.from_message(json.loads(json.dumps(event.to_message())))
+    assert again.to_message() == event.to_message()
+    assert again.frame == event.frame
+
+
+def test_from_message_coerces_and_defaults() -> None:
+    event = LiveEvent.from_message({"id": "12", "channel": "jobs", "type": "job.deleted"})
+    assert (event.id, event.channel, event.type, event.data, event.at) == (
+        12,
+        "jobs",
+        "job.deleted",
+        None,
+        "",
+    )
+
+
+@pytest.mark.parametrize("message", [{}, {"id": 1}, {"id": "x", "channel": "a", "type": "b"}])
+def test_from_message_rejects_malformed(message: dict[str, Any]) -> None:
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        LiveEvent.from_message(message)
+
+
+# --- routing -----------------------------------------------------------------------------
+
+
+def test_events_go_only_to_subscribers_of_their_channel() -> None:
+    hub = Hub()
+    jobs = joined(hub, "jobs")
+    uploads = joined(hub, "uploads")
+    both = joined(hub, "jobs")
+    hub.subscribe(both, "uploads")
+    idle = Subscriber()
+    hub.connect(idle)
+
+    hub.dispatch(ev(1, "jobs"))
+    hub.dispatch(ev(2, "uploads", "upload.progress"))
+    hub.dispatch(ev(3, "nobody-listens"))
+
+    assert ids(jobs) == [1]
+    assert ids(uploads) == [2]
+    assert ids(both) == [1, 2]
+    assert ids(idle) == []
+    assert hub.subscriber_count("jobs") == 2
+    assert hub.subscriber_count("uploads") == 2
+    assert hub.subscriber_count("nobody-listens") == 0
+    assert hub.connection_count == 3
+
+
+def test_user_events_go_only_to_that_user_and_say_me() -> None:
+    hub = Hub()
+    alice = joined(hub, "user:1", user_id=1)
+    alice_other_tab = joined(hub, "user:1", user_id=1)
+    bob = joined(hub, "user:2", user_id=2)
+    anonymous_jobs = joined(hub, "jobs")
+
+    hub.dispatch(ev(5, "user:1", "notification", text="for alice"))
+
+    for sub in (alice, alice_other_tab):
+        [frame] = [json.loads(f) for f in sub.drain()]
+        assert frame["channel"] == "me"
+        assert frame["data"] == {"text": "for alice"}
+    assert bob.drain() == []
+    assert anonymous_jobs.drain() == []
+
+
+def test_frames_are_encoded_once_per_event() -> None:
+    hub = Hub()
+    subs = [joined(hub, "jobs") for _ in range(50)]
+    event = ev(1)
+    hub.dispatch(event)
+    frames = [sub.drain() for sub in subs]
+    assert all(len(f) == 1 for f in frames)
+    first = frames[0][0]
+    assert all(f[0] is first for f in frames)  # the same str object, not equal copies
+    assert event.frame is first
+
+
+def test_unsubscribe_stops_delivery() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs")
+    hub.subscribe(sub, "uploads")
+    hub.unsubscribe(sub, "jobs")
+    hub.unsubscribe(sub, "jobs")  # twice is harmless
+    hub.unsubscribe(sub, "never")
+    hub.dispatch(ev(1, "jobs"))
+    hub.dispatch(ev(2, "uploads"))
+    assert ids(sub) == [2]
+    assert sub.channels == {"uploads"}
+    assert hub.subscriber_count("jobs") == 0
+
+
+def test_disconnect_removes_from_every_channel() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs", user_id=4)
+    hub.subscribe(sub, "uploads")
+    hub.subscribe(sub, "user:4")
+    other = joined(hub, "jobs")
+    hub.disconnect(sub)
+    hub.disconnect(sub)  # idempotent
+
+    for event in (ev(1, "jobs"), ev(2, "uploads"), ev(3, "user:4")):
+        hub.dispatch(event)
+    assert ids(sub) == []
+    assert ids(other) == [1]
+    assert sub.channels == set()
+    assert hub.subscriber_count("uploads") == 0
+    assert hub.subscriber_count("user:4") == 0
+    assert hub.connection_count == 1
+    # Nothing left behind for the user either: a control event finds nobody.
+    hub.dispatch(ev(4, CONTROL_CHANNEL, "auth.changed", user_id=4))
+    assert not sub.auth_changed
+    assert hub._channels.keys() == {"jobs"}
+    assert hub._users == {}
+
+
+def test_dispatch_tolerates_subscribe_changes_during_delivery() -> None:
+    hub = Hub()
+
+    class Leaving(Subscriber):
+        def offer(self, event: LiveEvent) -> None:
+            super().offer(event)
+            hub.disconnect(self)
+
+    leaving = Leaving()
+    hub.subscribe(leaving, "jobs")
+    staying = joined(hub, "jobs")
+    hub.dispatch(ev(1))
+    hub.dispatch(ev(2))
+    assert ids(leaving) == [1]
+    assert ids(staying) == [1, 2]
+
+
+# --- deduplication -----------------------------------------------------------------------
+
+
+def test_hub_drops_an_id_it_has_seen() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs")
+    hub.dispatch(ev(1))
+    hub.dispatch(ev(1))
+    hub.dispatch(LiveEvent(id=1, channel="jobs", type="job.updated", data={}, at=""))
+    hub.dispatch(ev(2))
+    assert ids(sub) == [1, 2]
+
+
+def test_hub_remembers_a_bounded_number_of_ids() -> None:
+    hub = Hub()
+    for i in range(1, SEEN_IDS + 101):
+        hub.dispatch(ev(i, "quiet"))
+    assert len(hub._seen) == SEEN_IDS
+    assert 1 not in hub._seen and SEEN_IDS + 100 in hub._seen
+
+
+def test_subscriber_drops_duplicates_and_older_ids() -> None:
+    sub = Subscriber()
+    sub.channels.add("jobs")
+    for event_id in (1, 2, 2, 1, 3, 3):
+        sub.offer(ev(event_id))
+    assert ids(sub) == [1, 2, 3]
+
+
+def test_subscriber_dedupes_per_channel() -> None:
+    sub = Subscriber()
+    sub.offer(ev(10, "jobs"))
+    sub.offer(ev(5, "uploads"))
+    sub.offer(ev(5, "uploads"))
+    assert ids(sub) == [10, 5]
+
+
+# --- bounded queues ----------------------------------------------------------------------
+
+
+def test_default_bound() -> None:
+    assert Subscriber().max_pending == DEFAULT_MAX_PENDING
+
+
+def test_overflow_marks_the_subscriber_and_frees_its_queue() -> None:
+    hub = Hub()
+    slow = joined(hub, "jobs", max_pending=3)
+    for i in range(1, 4):
+        hub.dispatch(ev(i))
+    assert len(slow.pending) == 3 and not slow.overflowed
+    hub.dispatch(ev(4))
+    assert slow.overflowed
+    assert len(slow.pending) == 0
+    # Once overflowed, nothing more is kept.
+    for i in range(5, 50):
+        hub.dispatch(ev(i))
+    slow.push('{"type":"pong"}')
+    assert len(slow.pending) == 0
+    assert slow.overflowed
+
+
+async def test_overflow_wakes_the_sender() -> None:
+    slow = Subscriber(max_pending=1)
+    slow.push("a")
+    slow.drain()
+    waiter = asyncio.create_task(slow.wait())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    slow.push("a")
+    slow._wakeup.clear()  # pretend the sender has not looked yet
+    slow.push("b")  # past the bound
+    await asyncio.wait_for(waiter, 1)
+    assert slow.overflowed
+
+
+def test_one_stalled_subscriber_among_a_thousand_does_not_affect_the_rest() -> None:
+    hub = Hub()
+    stalled = joined(hub, "jobs", max_pending=5)
+    healthy = [joined(hub, "jobs", max_pending=5) for _ in range(1000)]
+    for round_start in range(1, 41, 4):
+        for event_id in range(round_start, round_start + 4):
+            hub.dispatch(ev(event_id))
+        for sub in healthy:  # the healthy ones keep up; the stalled one never reads
+            assert ids(sub) == list(range(round_start, round_start + 4))
+            assert not sub.overflowed
+    assert stalled.overflowed
+    assert len(stalled.pending) == 0
+    assert hub.subscriber_count("jobs") == 1001
+
+
+# --- replay hand-over --------------------------------------------------------------------
+
+
+def test_hold_and_release_deliver_replay_and_held_once_each_in_order() -> None:
+    hub = Hub()
+    sub = Subscriber()
+    hub.connect(sub)
+    sub.hold("jobs")
+    hub.subscribe(sub, "jobs")
+    # Live events arrive while the history is being read; some overlap with it.
+    for event_id in (6, 7, 9):
+        hub.dispatch(ev(event_id))
+    assert sub.drain() == []  # held, not yet queued
+    sub.push('{"type":"subscribed"}')
+    sub.release("jobs", [ev(4), ev(5), ev(6), ev(7)])
+    frames = sub.drain()
+    assert json.loads(frames[0]) == {"type": "subscribed"}
+    assert [json.loads(f)["id"] for f in frames[1:]] == [4, 5, 6, 7, 9]
+    # After the hand-over, live events flow again, duplicates still dropped.
+    hub.dispatch(ev(10))
+    sub.offer(ev(9))
+    assert ids(sub) == [10]
+
+
+def test_hold_only_affects_its_channel() -> None:
+    sub = Subscriber()
+    sub.hold("jobs")
+    sub.offer(ev(1, "jobs"))
+    sub.offer(ev(2, "uploads"))
+    assert ids(sub) == [2]
+    sub.release("jobs", [])
+    assert ids(sub) == [1]
+
+
+def test_release_without_hold_and_empty_release() -> None:
+    sub = Subscriber()
+    sub.release("jobs", [ev(2), ev(1)])
+    assert ids(sub) == [1, 2]
+    sub.hold("jobs")
+    sub.release("jobs", [])
+    assert ids(sub) == []
+
+
+def test_resubscribing_does_not_resend_what_was_delivered() -> None:
+    sub = Subscriber()
+    for event_id in (1, 2, 3):
+        sub.offer(ev(event_id))
+    sub.drain()
+    sub.hold("jobs")
+    sub.release("jobs", [ev(2), ev(3), ev(4)])
+    assert ids(sub) == [4]
+
+
+def test_release_respects_the_bound() -> None:
+    sub = Subscriber(max_pending=3)
+    sub.hold("jobs")
+    sub.release("jobs", [ev(i) for i in range(1, 10)])
+    assert sub.overflowed and len(sub.pending) == 0
+
+
+# --- control channel ---------------------------------------------------------------------
+
+
+async def test_auth_changed_marks_the_users_subscribers_only() -> None:
+    hub = Hub()
+    alice_tabs = [joined(hub, "jobs", user_id=1) for _ in range(2)]
+    alice_idle = Subscriber(user_id=1)  # connected, subscribed to nothing yet
+    hub.connect(alice_idle)
+    bob = joined(hub, "jobs", user_id=2)
+    anonymous = joined(hub, "jobs")
+
+    waiter = asyncio.create_task(alice_idle.wait())
+    hub.dispatch(ev(1, CONTROL_CHANNEL, "auth.changed", user_id=1))
+    await asyncio.wait_for(waiter, 1)
+
+    assert all(s.auth_changed for s in [*alice_tabs, alice_idle])
+    assert not bob.auth_changed and not anonymous.auth_changed
+    # Control events are never forwarded to anyone.
+    assert all(s.drain() == [] for s in [*alice_tabs, alice_idle, bob, anonymous])
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        ev(1, CONTROL_CHANNEL, "auth.changed", user_id=99),
+        ev(1, CONTROL_CHANNEL, "something.else", user_id=1),
+        LiveEvent(id=1, channel=CONTROL_CHANNEL, type="auth.changed", data=None, at=""),
+        LiveEvent(id=1, channel=CONTROL_CHANNEL, type="auth.changed", data=[1], at=""),
+    ],
+)
+def test_other_control_events_change_nothing(event: LiveEvent) -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs", user_id=1)
+    hub.subscribe(sub, CONTROL_CHANNEL)  # even a (wrong) subscription gets nothing
+    hub.dispatch(event)
+    assert not sub.auth_changed
+    assert sub.drain() == []
+
+
+def test_control_events_are_deduplicated_too() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs", user_id=1)
+    hub.dispatch(ev(1, CONTROL_CHANNEL, "auth.changed", user_id=1))
+    sub.auth_changed = False
+    hub.dispatch(ev(1, CONTROL_CHANNEL, "auth.changed", user_id=1))
+    assert not sub.auth_changed
+
+
+# --- waking the sender -------------------------------------------------------------------
+
+
+async def test_wait_returns_when_something_is_queued_and_drain_rearms() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs")
+    waiter = asyncio.create_task(sub.wait())
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    hub.dispatch(ev(1))
+    await asyncio.wait_for(waiter, 1)
+    assert ids(sub) == [1]
+    again = asyncio.create_task(sub.wait())
+    await asyncio.sleep(0.01)
+    assert not again.done()  # drained: nothing to send
+    again.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await again
