@@ -17,6 +17,7 @@ from portal.live.protocol import event_frame
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 SEEN_IDS = 20_000
+RECENT_IDS = 2048
 
 
 def public_channel(channel: str) -> str:
@@ -72,7 +73,9 @@ class Subscriber:
         self.channels: set[str] = set()
         self.overflowed = False
         self.auth_changed = False
-        self._last_ids: dict[str, int] = {}
+        # Ids recently queued, to drop a duplicate (a replay overlapping a live event); by id
+        # set, not by "highest so far": an event committed late with a lower id still counts.
+        self._recent: OrderedDict[int, None] = OrderedDict()
         self._holding: dict[str, list[LiveEvent]] = {}
         self._wakeup = asyncio.Event()
 
@@ -81,9 +84,11 @@ class Subscriber:
         if held is not None:
             held.append(event)
             return
-        if event.id <= self._last_ids.get(event.channel, 0):
-            return  # a duplicate, or already sent by a replay
-        self._last_ids[event.channel] = event.id
+        if event.id in self._recent:
+            return
+        self._recent[event.id] = None
+        if len(self._recent) > RECENT_IDS:
+            self._recent.popitem(last=False)
         self.push(event.frame)
 
     def push(self, frame: str) -> None:
@@ -100,9 +105,13 @@ class Subscriber:
         """Buffer live events of ``channel`` while its history is being replayed."""
         self._holding[channel] = []
 
-    def release(self, channel: str, replayed: list[LiveEvent]) -> None:
-        """Queue the replay, then what arrived meanwhile, each id once and in order."""
-        held = self._holding.pop(channel, [])
+    def release(self, channel: str, replayed: list[LiveEvent], floor: int = 0) -> None:
+        """Queue the replay, then what arrived meanwhile, each id once and in order.
+
+        Held events at or below ``floor`` (what the client already has, or did not ask for)
+        are dropped.
+        """
+        held = [event for event in self._holding.pop(channel, []) if event.id > floor]
         for event in sorted([*replayed, *held], key=lambda e: e.id):
             self.offer(event)
 

@@ -23,6 +23,7 @@ blueprint = Blueprint("live", __name__)
 MAX_ERRORS = 20
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
+SEND_TIMEOUT = 30.0
 
 
 def origin_allowed(origin: str | None, host: str) -> bool:
@@ -53,28 +54,31 @@ async def _subscribe(
     channel = internal_channel(message.channel, principal)
     sub.hold(channel)
     hub.subscribe(sub, channel)
-    session = get_session()
-    try:
-        replay = await replay_after(session, channel, message.since)
-    finally:
-        await session.rollback()
+    async with _db_lock():
+        session = get_session()
+        try:
+            replay = await replay_after(session, channel, message.since)
+        finally:
+            await session.rollback()
     events, reload = replay.events, replay.reload
     if len(events) >= sub.max_pending - len(sub.pending):
         # The replay would overflow the queue at once (1013), and the client would resume
         # from the same id again, forever: ask it to reload instead.
         events, reload = [], True
     sub.push(protocol.subscribed_frame(message.channel, replay.last_id, reload=reload))
-    sub.release(channel, events)
+    floor = replay.last_id if reload or message.since is None else message.since
+    sub.release(channel, events, floor=floor)
 
 
 async def _recheck(hub: Hub, sub: Subscriber) -> bool:
     """After an account change: drop channels no longer allowed; False ends the socket."""
     sub.auth_changed = False
-    g.pop("principal", None)
-    principal = await load_principal()
-    # close, not rollback: a rollback would expire the user just loaded (and cached on g),
-    # and reading its role later would be lazy I/O outside the session's greenlet.
-    await get_session().close()
+    async with _db_lock():
+        g.pop("principal", None)
+        principal = await load_principal()
+        # close, not rollback: a rollback would expire the user just loaded (and cached on
+        # g), and reading its role later would be lazy I/O outside the session's greenlet.
+        await get_session().close()
     if principal.user is None:
         return False
     if "uploads" in sub.channels and not principal.is_admin:
@@ -101,13 +105,26 @@ async def _send_loop(hub: Hub, sub: Subscriber) -> None:
             if events:
                 await _send_events(events)
                 events = []
-            await websocket.send(frame)
+            await _send(frame)
         if events:
             await _send_events(events)
 
 
+async def _send(frame: str) -> None:
+    # A client that stopped reading blocks the send once TCP buffers are full; give up on it
+    # (the handler ends and the connection closes) rather than hold its socket forever.
+    await asyncio.wait_for(websocket.send(frame), SEND_TIMEOUT)
+
+
 async def _send_events(frames: list[str]) -> None:
-    await websocket.send(frames[0] if len(frames) == 1 else protocol.batch_frame(frames))
+    await _send(frames[0] if len(frames) == 1 else protocol.batch_frame(frames))
+
+
+def _db_lock() -> asyncio.Lock:
+    """The socket's two tasks share one database session: one at a time."""
+    if "live_db_lock" not in g:
+        g.live_db_lock = asyncio.Lock()
+    return g.live_db_lock
 
 
 async def _receive_loop(hub: Hub, sub: Subscriber) -> None:
@@ -120,10 +137,13 @@ async def _receive_loop(hub: Hub, sub: Subscriber) -> None:
                 sub.push(protocol.PONG)
             elif isinstance(message, protocol.Subscribe):
                 # Cached on g; an account change clears it so this re-reads the database.
-                await _subscribe(hub, sub, message, await load_principal())
+                async with _db_lock():
+                    principal = await load_principal()
+                await _subscribe(hub, sub, message, principal)
             else:
                 with contextlib.suppress(protocol.ProtocolError):
-                    principal = await load_principal()
+                    async with _db_lock():
+                        principal = await load_principal()
                     hub.unsubscribe(sub, internal_channel(message.channel, principal))
                 sub.push(protocol.unsubscribed_frame(message.channel))
         except protocol.ProtocolError as error:

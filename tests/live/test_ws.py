@@ -508,12 +508,14 @@ async def test_events_during_the_replay_come_once_in_order(app: Quart, client) -
     ids = await append(app, 3)
     real_release = Subscriber.release
 
-    def release_after_more_live_events(self: Subscriber, channel: str, replayed: list) -> None:
+    def release_after_more_live_events(
+        self: Subscriber, channel: str, replayed: list, floor: int = 0
+    ) -> None:
         # Published while the history was being read: one overlapping, two new.
         hub(app).dispatch(live(ids[-1]))
         hub(app).dispatch(live(ids[-1] + 100))
         hub(app).dispatch(live(ids[-1] + 101))
-        real_release(self, channel, replayed)
+        real_release(self, channel, replayed, floor)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Subscriber, "release", release_after_more_live_events)
