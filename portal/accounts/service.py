@@ -426,9 +426,11 @@ async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None
         .where(ApiToken.id == token_id, ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    await session.commit()
     if result.rowcount == 0:  # type: ignore[attr-defined]
+        await session.rollback()
         raise not_found(_("No such token."))
+    await auth_changed(session, user.id)  # sockets opened with this token must close
+    await session.commit()
 
 
 async def resolve_token(session: AsyncSession, raw: str) -> tuple[ApiToken, User] | None:
