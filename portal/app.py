@@ -9,7 +9,7 @@ from typing import Any
 from quart import Quart, Response, request
 from quart_rate_limiter import RateLimiter
 from quart_schema import OpenAPIProvider, QuartSchema
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 
 from portal import i18n
 from portal.config import Settings
@@ -17,6 +17,7 @@ from portal.db import Database
 from portal.errors import register_error_handlers
 from portal.events.extension import Events
 from portal.jobs import cache as job_list_cache
+from portal.jobs.schemas import MAX_ID
 from portal.web import csrf
 
 PACKAGE_DIR = Path(__file__).parent
@@ -36,6 +37,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         static_url_path="/static",  # installed, the folder is _static; the URL stays
         template_folder=str(asset_dir("templates")),
     )
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config["PORTAL_SETTINGS"] = settings
     app.secret_key = settings.resolve_secret_key()
     app.config.update(
@@ -109,6 +111,15 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
 
     app.after_request(_security_headers)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` in every route stops at the database's integer range: a bigger id is a
+    404 like any other unknown id, never an overflow in the database driver."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 class ApiOnlyProvider(OpenAPIProvider):

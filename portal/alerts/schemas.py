@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.alerts.models import AlertSubscription, Notification
 from portal.jobs.models import Category
+from portal.jobs.schemas import MAX_ID
+from portal.web.text import OneLine
 
 
 class AlertData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    keywords: str = Field(min_length=1, max_length=200)
+    keywords: OneLine = Field(min_length=1, max_length=200)
     category: Category | None = None
-    location: str | None = Field(default=None, max_length=120)
+    location: OneLine | None = Field(default=None, max_length=120)
     remote: bool | None = None
 
 
@@ -68,7 +70,7 @@ class NotificationPublic(BaseModel):
 
 class NotificationFilter(BaseModel):
     limit: int = Field(default=50, ge=1, le=200)
-    before: int | None = Field(default=None, ge=1)
+    before: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class NotificationList(BaseModel):
@@ -81,7 +83,7 @@ class ReadData(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(default=None, max_length=500)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, max_length=500)
 
 
 class Unread(BaseModel):

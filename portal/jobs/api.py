@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from quart import Blueprint
 from quart_schema import (
     document_response,
+    security_scheme,
     validate_querystring,
     validate_request,
     validate_response,
@@ -32,6 +33,8 @@ blueprint = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
 
 
 class PreviewData(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     content: str = Field(max_length=20_000)
 
 
@@ -40,6 +43,7 @@ class PreviewHtml(BaseModel):
 
 
 @blueprint.get("/jobs")
+@security_scheme([])  # public: no credentials needed
 @validate_querystring(JobFilter)
 @validate_response(JobList)
 @document_response(ErrorEnvelope, 422)
@@ -55,6 +59,7 @@ async def get_jobs(query_args: JobFilter) -> JobList:
 
 
 @blueprint.get("/jobs/<int:job_id>")
+@security_scheme([])  # public (drafts only for admins)
 @validate_response(JobPublic)
 @document_response(ErrorEnvelope, 404)
 async def get_job(job_id: int) -> JobPublic:
@@ -67,6 +72,7 @@ async def get_job(job_id: int) -> JobPublic:
 @blueprint.post("/jobs")
 @validate_request(JobData)
 @validate_response(JobPublic, 201)
+@document_response(ErrorEnvelope, 400)
 @document_response(ErrorEnvelope, 401)
 @document_response(ErrorEnvelope, 403)
 @document_response(ErrorEnvelope, 422)
@@ -80,6 +86,9 @@ async def post_job(data: JobData) -> tuple[JobPublic, int]:
 @blueprint.patch("/jobs/<int:job_id>")
 @validate_request(JobPatch)
 @validate_response(JobPublic)
+@document_response(ErrorEnvelope, 400)
+@document_response(ErrorEnvelope, 401)
+@document_response(ErrorEnvelope, 403)
 @document_response(ErrorEnvelope, 404)
 @document_response(ErrorEnvelope, 422)
 async def patch_job(job_id: int, data: JobPatch) -> JobPublic:
@@ -90,6 +99,8 @@ async def patch_job(job_id: int, data: JobPatch) -> JobPublic:
 
 
 @blueprint.delete("/jobs/<int:job_id>")
+@document_response(ErrorEnvelope, 401)
+@document_response(ErrorEnvelope, 403)
 @document_response(ErrorEnvelope, 404)
 async def delete_job(job_id: int) -> tuple[str, int]:
     """Delete a job (admins only); the audit log keeps the record."""
@@ -101,6 +112,10 @@ async def delete_job(job_id: int) -> tuple[str, int]:
 @blueprint.post("/jobs/preview")
 @validate_request(PreviewData)
 @validate_response(PreviewHtml)
+@document_response(ErrorEnvelope, 400)
+@document_response(ErrorEnvelope, 401)
+@document_response(ErrorEnvelope, 403)
+@document_response(ErrorEnvelope, 422)
 async def post_preview(data: PreviewData) -> PreviewHtml:
     """Render Markdown the way a job page will show it (admins only)."""
     await require_admin()
@@ -110,7 +125,9 @@ async def post_preview(data: PreviewData) -> PreviewHtml:
 @blueprint.get("/audit")
 @validate_querystring(AuditFilter)
 @validate_response(AuditList)
+@document_response(ErrorEnvelope, 401)
 @document_response(ErrorEnvelope, 403)
+@document_response(ErrorEnvelope, 422)
 async def get_audit(query_args: AuditFilter) -> AuditList:
     """The job audit log, newest first (admins only)."""
     await require_admin()

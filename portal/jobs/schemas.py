@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from portal.i18n import gettext as _
 from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
+from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA, multi_line, one_line
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 
 
-def _has_controls(value: str, allowed: str = "") -> bool:
-    return any(unicodedata.category(char) == "Cc" and char not in allowed for char in value)
-
-
-def _one_line(value: str | None) -> str | None:
-    # Control characters (NUL above all, which PostgreSQL refuses) have no place in a field.
-    if value is not None and _has_controls(value):
-        raise ValueError(_("Remove the control characters (line breaks, tabs and the like)."))
-    return value
-
-
-def _multi_line(value: str | None) -> str | None:
-    if value is not None and _has_controls(value, allowed="\n\r\t"):
-        raise ValueError(_("Remove the control characters."))
-    return value
+def _in_utc(value: datetime | None) -> datetime | None:
+    # "9999-12-31T23:59:59-12:00" is a valid timestamp whose UTC time is past year 9999.
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_("Give a date between the years 1 and 9999.")) from None
 
 
 ONE_LINE = ("title", "location", "salary_currency", "apply_url", "apply_email")
@@ -51,23 +44,28 @@ class JobData(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str = Field(min_length=3, max_length=200)
-    content: str = Field(min_length=1, max_length=20_000, description="Markdown")
+    title: str = Field(min_length=3, max_length=200, json_schema_extra=ONE_LINE_SCHEMA)
+    content: str = Field(
+        min_length=1, max_length=20_000, description="Markdown", json_schema_extra=MULTI_LINE_SCHEMA
+    )
     category: Category = Category.OTHER
     employment_type: EmploymentType = EmploymentType.FULL_TIME
-    location: str = Field(default="", max_length=120)
+    location: str = Field(default="", max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
     remote: bool = False
     salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
     salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    salary_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    salary_currency: str | None = Field(
+        default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
+    )
     salary_period: SalaryPeriod | None = None
-    apply_url: str | None = Field(default=None, max_length=500)
-    apply_email: str | None = Field(default=None, max_length=254)
+    apply_url: str | None = Field(default=None, max_length=500, json_schema_extra=ONE_LINE_SCHEMA)
+    apply_email: str | None = Field(default=None, max_length=254, json_schema_extra=ONE_LINE_SCHEMA)
     status: JobStatus = JobStatus.DRAFT
     expires_at: AwareDatetime | None = None
 
-    _check_one_line = field_validator(*ONE_LINE)(staticmethod(_one_line))
-    _check_multi_line = field_validator("content")(staticmethod(_multi_line))
+    _checkone_line = field_validator(*ONE_LINE)(staticmethod(one_line))
+    _checkmulti_line = field_validator("content")(staticmethod(multi_line))
+    _check_expiry = field_validator("expires_at")(staticmethod(_in_utc))
 
 
 class JobPatch(BaseModel):
@@ -77,23 +75,30 @@ class JobPatch(BaseModel):
         extra="forbid", str_strip_whitespace=True, json_schema_extra=_not_nullable_schema
     )
 
-    title: str | None = Field(default=None, min_length=3, max_length=200)
-    content: str | None = Field(default=None, min_length=1, max_length=20_000)
+    title: str | None = Field(
+        default=None, min_length=3, max_length=200, json_schema_extra=ONE_LINE_SCHEMA
+    )
+    content: str | None = Field(
+        default=None, min_length=1, max_length=20_000, json_schema_extra=MULTI_LINE_SCHEMA
+    )
     category: Category | None = None
     employment_type: EmploymentType | None = None
-    location: str | None = Field(default=None, max_length=120)
+    location: str | None = Field(default=None, max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
     remote: bool | None = None
     salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
     salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    salary_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    salary_currency: str | None = Field(
+        default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
+    )
     salary_period: SalaryPeriod | None = None
-    apply_url: str | None = Field(default=None, max_length=500)
-    apply_email: str | None = Field(default=None, max_length=254)
+    apply_url: str | None = Field(default=None, max_length=500, json_schema_extra=ONE_LINE_SCHEMA)
+    apply_email: str | None = Field(default=None, max_length=254, json_schema_extra=ONE_LINE_SCHEMA)
     status: JobStatus | None = None
     expires_at: AwareDatetime | None = None
 
-    _check_one_line = field_validator(*ONE_LINE)(staticmethod(_one_line))
-    _check_multi_line = field_validator("content")(staticmethod(_multi_line))
+    _checkone_line = field_validator(*ONE_LINE)(staticmethod(one_line))
+    _checkmulti_line = field_validator("content")(staticmethod(multi_line))
+    _check_expiry = field_validator("expires_at")(staticmethod(_in_utc))
 
     @field_validator(*NOT_NULLABLE)
     @classmethod
@@ -107,15 +112,15 @@ class JobPatch(BaseModel):
 
 
 class JobFilter(BaseModel):
-    q: str = Field(default="", max_length=200)
+    q: str = Field(default="", max_length=200, json_schema_extra=ONE_LINE_SCHEMA)
     category: Category | None = None
     type: EmploymentType | None = None
     remote: bool | None = None
-    location: str = Field(default="", max_length=120)
+    location: str = Field(default="", max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
     page: int = Field(default=1, ge=1, le=10_000)
     per_page: int = Field(default=20, ge=1, le=100)
 
-    _check_one_line = field_validator("q", "location")(staticmethod(_one_line))
+    _checkone_line = field_validator("q", "location")(staticmethod(one_line))
 
 
 class AdminJobFilter(JobFilter):
