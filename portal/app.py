@@ -9,7 +9,8 @@ from typing import Any
 from quart import Quart, Response, request
 from quart_rate_limiter import RateLimiter
 from quart_schema import OpenAPIProvider, QuartSchema
-from werkzeug.routing import IntegerConverter, Map, Rule
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Rule
 
 from portal import i18n
 from portal.config import Settings
@@ -117,9 +118,12 @@ class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` in every route stops at the database's integer range: a bigger id is a
     404 like any other unknown id, never an overflow in the database driver."""
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            # Not a ValidationError: werkzeug would then answer another method's rule with 405.
+            raise NotFound()
+        return number
 
 
 class ApiOnlyProvider(OpenAPIProvider):

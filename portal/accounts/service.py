@@ -144,6 +144,8 @@ async def register_user(
         errors["password"] = str(error)
     if errors:
         raise validation_failed(errors)
+    password_hash = await hash_password(password)
+    await begin_write(session)
     await _check_unique(session, ids)
     user = User(
         username=ids.username[0] if ids.username else None,
@@ -153,7 +155,7 @@ async def register_user(
         phone=ids.phone,
         nickname=clean_nick,
         bio="",
-        password_hash=await hash_password(password),
+        password_hash=password_hash,
         role=role.value,
     )
     session.add(user)

@@ -11,7 +11,6 @@ from quart.typing import TestClientProtocol
 
 from portal.accounts.models import Role, User
 from portal.db import get_db
-from portal.events.publisher import Publisher
 from portal.jobs import service
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData
@@ -19,23 +18,6 @@ from tests.factories import make_user, signed_in_client
 from tests.jobs.helpers import JOB_DEFAULTS
 
 MakeJob = Callable[..., Awaitable[Job]]
-
-
-@pytest.fixture(autouse=True)
-def quiet_publisher(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Committed events stay in the outbox: these tests read the event rows themselves.
-
-    The publisher marks rows published from background tasks (after each commit, and a relay
-    loop). On SQLite those writes race the tests' own read-then-write transactions ("database
-    is locked"), and at shutdown they can outlive the engine (unclosed-connection warnings).
-    In-process listeners (the job list cache) still hear every commit.
-    """
-
-    async def keep(self: Publisher, messages: list[dict[str, Any]]) -> None:
-        return None
-
-    monkeypatch.setattr(Publisher, "_publish", keep)
-    monkeypatch.setattr(Publisher, "start", lambda self: None)
 
 
 @pytest.fixture
