@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from quart import Quart, current_app
 from portal.db import get_db
 from portal.events.bus import Bus, make_bus
 from portal.events.publisher import NOTIFY_KEY, Publisher
-from portal.live.hub import Hub, LiveEvent
+from portal.live.hub import STALL_SECONDS, Hub, LiveEvent
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class Events:
         self.hub = Hub()
         self.publisher: Publisher | None = None
         self._connecting: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._local_listeners: list[Callable[[dict[str, Any]], None]] = []
         if app is not None:
             self.init_app(app)
@@ -84,6 +86,14 @@ class Events:
             log.warning("message broker unreachable at start-up (%s); retrying", error)
             self._connecting = asyncio.create_task(self._connect_later(self.bus))
         self.publisher.start()
+        self._sweeper = asyncio.create_task(self._sweep_stalled())
+
+    async def _sweep_stalled(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            cut = self.hub.sweep_stalled(time.monotonic(), STALL_SECONDS)
+            if cut:
+                log.info("cut off %d stalled websocket(s)", cut)
 
     async def _connect_later(self, bus: Bus) -> None:
         delay = 1.0
@@ -97,6 +107,10 @@ class Events:
                 delay = min(delay * 2, 30.0)
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         if self._connecting is not None:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,8 @@ from portal.live.protocol import event_frame
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 SEEN_IDS = 20_000
-RECENT_IDS = 2048
+# A send blocked this long means the client stopped reading: it is cut off.
+STALL_SECONDS = 30.0
 
 
 def public_channel(channel: str) -> str:
@@ -73,22 +75,20 @@ class Subscriber:
         self.channels: set[str] = set()
         self.overflowed = False
         self.auth_changed = False
-        # Ids recently queued, to drop a duplicate (a replay overlapping a live event); by id
-        # set, not by "highest so far": an event committed late with a lower id still counts.
-        self._recent: OrderedDict[int, None] = OrderedDict()
+        # When the socket's current send began (None when idle): a send blocked too long
+        # means a client that stopped reading, and the hub's sweep cuts it off.
+        self.sending_since: float | None = None
+        self.cancel_send: Callable[[], object] | None = None
         self._holding: dict[str, list[LiveEvent]] = {}
         self._wakeup = asyncio.Event()
 
     def offer(self, event: LiveEvent) -> None:
+        # Exact duplicates never get here (the hub drops ids it has seen), and a replay's
+        # overlap with live events is settled in release(): no per-socket id memory needed.
         held = self._holding.get(event.channel)
         if held is not None:
             held.append(event)
             return
-        if event.id in self._recent:
-            return
-        self._recent[event.id] = None
-        if len(self._recent) > RECENT_IDS:
-            self._recent.popitem(last=False)
         self.push(event.frame)
 
     def push(self, frame: str) -> None:
@@ -112,8 +112,9 @@ class Subscriber:
         are dropped.
         """
         held = [event for event in self._holding.pop(channel, []) if event.id > floor]
-        for event in sorted([*replayed, *held], key=lambda e: e.id):
-            self.offer(event)
+        unique = {event.id: event for event in [*replayed, *held]}
+        for event_id in sorted(unique):
+            self.push(unique[event_id].frame)
 
     def mark_auth_changed(self) -> None:
         self.auth_changed = True
@@ -161,6 +162,21 @@ class Hub:
             members.discard(subscriber)
             if not members:
                 del self._channels[channel]
+
+    def sweep_stalled(self, now: float, limit: float) -> int:
+        """Cut off sockets whose send has been blocked for ``limit`` seconds."""
+        stalled = {
+            s
+            for members in self._channels.values()
+            for s in members
+            if s.sending_since is not None and now - s.sending_since > limit
+        }
+        for subscriber in stalled:
+            subscriber.overflowed = True
+            subscriber.pending.clear()
+            if subscriber.cancel_send is not None:
+                subscriber.cancel_send()
+        return len(stalled)
 
     def dispatch(self, event: LiveEvent) -> None:
         """Hand one event to its channel's subscribers; an id seen before is dropped."""

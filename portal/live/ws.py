@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from urllib.parse import urlsplit
 
 from quart import Blueprint, abort, current_app, g, websocket
@@ -23,7 +24,6 @@ blueprint = Blueprint("live", __name__)
 MAX_ERRORS = 20
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
-SEND_TIMEOUT = 30.0
 
 
 def origin_allowed(origin: str | None, host: str) -> bool:
@@ -59,7 +59,8 @@ async def _subscribe(
         try:
             replay = await replay_after(session, channel, message.since)
         finally:
-            await session.rollback()
+            await session.close()
+            g.pop("db_session", None)
     events, reload = replay.events, replay.reload
     if len(events) >= sub.max_pending - len(sub.pending):
         # The replay would overflow the queue at once (1013), and the client would resume
@@ -79,6 +80,7 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
         # close, not rollback: a rollback would expire the user just loaded (and cached on
         # g), and reading its role later would be lazy I/O outside the session's greenlet.
         await get_session().close()
+        g.pop("db_session", None)
     if principal.user is None:
         return False
     if "uploads" in sub.channels and not principal.is_admin:
@@ -103,21 +105,26 @@ async def _send_loop(hub: Hub, sub: Subscriber) -> None:
                 events.append(frame)
                 continue
             if events:
-                await _send_events(events)
+                await _send_events(sub, events)
                 events = []
-            await _send(frame)
+            await _send(sub, frame)
         if events:
-            await _send_events(events)
+            await _send_events(sub, events)
 
 
-async def _send(frame: str) -> None:
-    # A client that stopped reading blocks the send once TCP buffers are full; give up on it
-    # (the handler ends and the connection closes) rather than hold its socket forever.
-    await asyncio.wait_for(websocket.send(frame), SEND_TIMEOUT)
+async def _send(sub: Subscriber, frame: str) -> None:
+    # A client that stopped reading blocks the send once TCP buffers are full. The hub's
+    # sweep cancels a send blocked past STALL_SECONDS; a timestamp here is far cheaper than a
+    # timeout (a task and a timer) around every one of thousands of sends.
+    sub.sending_since = time.monotonic()
+    try:
+        await websocket.send(frame)
+    finally:
+        sub.sending_since = None
 
 
-async def _send_events(frames: list[str]) -> None:
-    await _send(frames[0] if len(frames) == 1 else protocol.batch_frame(frames))
+async def _send_events(sub: Subscriber, frames: list[str]) -> None:
+    await _send(sub, frames[0] if len(frames) == 1 else protocol.batch_frame(frames))
 
 
 def _db_lock() -> asyncio.Lock:
@@ -159,7 +166,9 @@ async def ws() -> None:
     if not origin_allowed(websocket.headers.get("Origin"), websocket.host):
         abort(403)
     principal = await load_principal()
-    await get_session().close()  # don't hold a connection for the socket's lifetime
+    # Hold neither a connection nor a session for the socket's lifetime.
+    await get_session().close()
+    g.pop("db_session", None)
     hub = get_events().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()
@@ -168,6 +177,7 @@ async def ws() -> None:
         asyncio.create_task(_send_loop(hub, sub)),
         asyncio.create_task(_receive_loop(hub, sub)),
     ]
+    sub.cancel_send = tasks[0].cancel  # the hub's stall sweep ends a blocked sender
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
