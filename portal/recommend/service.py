@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import deque
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,12 +21,14 @@ from portal.events.log import append_event, user_channel
 from portal.events.publisher import work_channel
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
-from portal.recommend.engine import Recommender, RecommenderConfig
+from portal.recommend.engine import Recommendation, Recommender, RecommenderConfig
 from portal.recommend.models import Click, StoredRecommendations
 
 log = logging.getLogger(__name__)
 
 TOP_K = 20
+# Click ids whose list this process stored, remembered to drop re-sent copies of them.
+STORED_WINDOW = 100_000
 POPULAR_WINDOW = timedelta(days=30)
 
 
@@ -88,9 +93,16 @@ async def popular_jobs(session: AsyncSession, limit: int) -> list[tuple[Job, flo
 async def recommendations_for(
     session: AsyncSession, user: User, limit: int
 ) -> list[dict[str, Any]]:
-    """The stored top-K (still-public jobs only), or popular jobs for a cold user."""
+    """The stored top-K (still-public jobs only), or popular jobs for a cold user.
+
+    Jobs the user clicked are left out even when the stored list predates the click (the
+    worker has not applied it yet): opening a job and coming back must not show it again.
+    """
+    clicked = set(
+        (await session.execute(select(Click.job_id).where(Click.user_id == user.id))).scalars()
+    )
     stored = await session.get(StoredRecommendations, user.id)
-    items = list(stored.items) if stored is not None else []
+    items = [i for i in (stored.items if stored is not None else []) if i["job_id"] not in clicked]
     if items:
         ids = [item["job_id"] for item in items]
         jobs = {
@@ -100,9 +112,6 @@ async def recommendations_for(
         result = [{**item, "job": jobs[item["job_id"]]} for item in items if item["job_id"] in jobs]
         if result:
             return result[:limit]
-    clicked = set(
-        (await session.execute(select(Click.job_id).where(Click.user_id == user.id))).scalars()
-    )
     return [
         {
             "job_id": job.id,
@@ -114,6 +123,15 @@ async def recommendations_for(
         for job, score in await popular_jobs(session, limit + len(clicked))
         if job.id not in clicked
     ][:limit]
+
+
+def _reason(item: Recommendation, titles: dict[int, str]) -> str:
+    if item.because in titles:
+        return _("Because you viewed “%(title)s”", title=titles[item.because])
+    if item.source == "popular":
+        return _("Popular right now")
+    # A user-based pick with no similar job in the history: no single job to name.
+    return _("Viewed by people with similar views")
 
 
 class RecommenderWorker:
@@ -133,6 +151,10 @@ class RecommenderWorker:
         self.config = config or RecommenderConfig(mode="blend")
         self.model = Recommender(self.config)
         self._lock = asyncio.Lock()
+        # Per user: the lock and how many handlers hold or wait for it.
+        self._user_locks: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._stored: deque[int] = deque()
+        self._stored_set: set[int] = set()
 
     async def rebuild(self) -> int:
         async with self.sessionmaker() as session:
@@ -151,23 +173,58 @@ class RecommenderWorker:
         log.info("recommender rebuilt from %d clicks", len(rows))
         return len(rows)
 
+    @contextlib.asynccontextmanager
+    async def _user_turn(self, user_id: int) -> AsyncIterator[None]:
+        """One handler at a time per user, from ranking to commit (others run meanwhile)."""
+        lock, holders = self._user_locks.get(user_id, (asyncio.Lock(), 0))
+        self._user_locks[user_id] = (lock, holders + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, holders = self._user_locks[user_id]
+            if holders == 1:
+                del self._user_locks[user_id]
+            else:
+                self._user_locks[user_id] = (lock, holders - 1)
+
     async def handle(self, body: dict[str, Any]) -> None:
         user_id, job_id = int(body["user_id"]), int(body["job_id"])
-        async with self._lock:
-            self.model.apply_click(
-                user_id, job_id, float(body["at"]), event_id=int(body["click_id"])
-            )
-            ranked = self.model.recommend(user_id, k=TOP_K * 2)
-        async with self.sessionmaker() as session:
-            await self._store(session, user_id, ranked, int(body["click_id"]))
+        # A broker consumer runs up to `prefetch` handlers at once: without the per-user turn,
+        # a list ranked before a user's newer click could be stored after the newer one (and,
+        # on PostgreSQL, a user's first two lists would both be inserted).
+        click_id = int(body["click_id"])
+        async with self._user_turn(user_id):
+            if click_id in self._stored_set:
+                # A copy (the outbox relay re-sent it, or the broker redelivered it) of a click
+                # whose list is stored already: the model has it, the user has heard.
+                return
+            async with self._lock:
+                self.model.apply_click(user_id, job_id, float(body["at"]), event_id=click_id)
+                ranked = self.model.recommend(user_id, k=TOP_K * 2)
+            async with self.sessionmaker() as session:
+                await self._store(session, user_id, ranked, click_id)
+            self._remember_stored(click_id)
+
+    def _remember_stored(self, click_id: int) -> None:
+        if len(self._stored) >= STORED_WINDOW:
+            self._stored_set.discard(self._stored.popleft())
+        self._stored.append(click_id)
+        self._stored_set.add(click_id)
 
     async def _store(
-        self, session: AsyncSession, user_id: int, ranked: list[Any], click_id: int
+        self, session: AsyncSession, user_id: int, ranked: list[Recommendation], click_id: int
     ) -> None:
         ids = [r.job for r in ranked] + [r.because for r in ranked if r.because is not None]
-        titles = dict(
-            (await session.execute(select(Job.id, Job.title).where(Job.id.in_(ids)))).all()
-        )
+        rows = (
+            await session.execute(select(Job.id, Job.title, Job.slug).where(Job.id.in_(ids)))
+        ).all()
+        titles = {job_id: title for job_id, title, _slug in rows}
+        # The canonical path (as portal.jobs.schemas.job_path): no redirect on the way.
+        paths = {
+            job_id: f"/jobs/{job_id}-{slug}" if slug else f"/jobs/{job_id}"
+            for job_id, _title, slug in rows
+        }
         public = set(
             (await session.execute(_public(select(Job.id).where(Job.id.in_(ids))))).scalars()
         )
@@ -175,14 +232,10 @@ class RecommenderWorker:
             {
                 "job_id": r.job,
                 "title": titles[r.job],
-                "url": f"/jobs/{r.job}",
+                "url": paths[r.job],
                 "score": round(float(r.score), 6),
                 "source": r.source,
-                "reason": (
-                    _("Because you viewed “%(title)s”", title=titles[r.because])
-                    if r.because in titles
-                    else _("Popular right now")
-                ),
+                "reason": _reason(r, titles),
             }
             for r in ranked
             if r.job in public

@@ -1,0 +1,964 @@
+"""Recommendations: the engine in process, end to end through RabbitMQ, and implicit beside it.
+
+    .venv/bin/python bench/recs.py --quick     # small sizes, a few minutes at most
+    .venv/bin/python bench/recs.py             # the issue's sizes (1M clicks: several minutes)
+    .venv/bin/python bench/recs.py --skip-e2e --skip-implicit
+
+Engine (synthetic streams from bench/clickgen.py, the service's config: blend mode):
+  rebuild   Recommender.from_arrays over the whole stream: seconds, memory_bytes(), and the
+            tracemalloc peak and retained size of a second rebuild
+  per click the model is rebuilt from the stream but its last clicks, which are then applied
+            one at a time: apply_click p50/p99 (new pairs and repeats apart), and what the
+            consumer does after each click, the top-40 re-rank, on a sample of them
+  top-10    recommend(user, 10) for sampled users, blend and item modes, p50/p99
+implicit (PyPI) CosineRecommender(K=20) on the same data: the same seeded 80/20 split per user
+  (portal.recommend.evaluate), its full fit against our per-click refresh, and P@10 / NDCG@10
+  side by side on the same sampled test users (full ranking over all items).
+End to end: `portal init-db` in a temp data dir, jobs and users (with API tokens) made through
+  the portal services, `portal serve --workers 1` (hypercorn.toml) and `portal consumer
+  recommender`, both on a unique PORTAL_AMQP_PREFIX. Clicks go to POST /api/v1/clicks over
+  keep-alive connections (bearer tokens, many users at once; 120 clicks a minute per user
+  is the API's limit, so each user posts at most 100):
+  probes    the probe users alone (below): the latency of an otherwise idle pipeline
+  burst     clicks as fast as the API takes them for up to a minute: API clicks/s, and clicks/s
+            applied (until every user's stored list reflects their latest click)
+  paced     clicks at a fixed rate (default 40% of the burst's applied rate) for 10-20 s
+  In both, probe users (not part of the load) each post one click at a time and wait for
+  ``recommendations.updated`` on their own websocket (Authorization: Bearer): p50/p99.
+
+Prints figures, asserts nothing. The machine is shared (2 cores here: server, consumer, broker
+and this load generator all share them); run it more than once before quoting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import math
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+import warnings
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from clickgen import generate
+from common import PORTAL, ROOT, free_port, percentile, wait_for
+
+from portal.recommend.engine import Mode, Recommender, RecommenderConfig
+from portal.recommend.evaluate import (
+    Split,
+    clicks_from_tuples,
+    ranking_metrics,
+    split_random,
+)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SERVICE_CONFIG = RecommenderConfig(mode="blend")  # what RecommenderWorker runs
+RERANK_K = 40  # the worker ranks TOP_K * 2 after each click
+Clicks = list[tuple[int, int, float]]
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:,.0f} µs"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:,.1f} ms"
+
+
+def mib(n: float) -> str:
+    return f"{n / 2**20:,.1f} MiB"
+
+
+def p50_p99(values: Sequence[float], unit: Any = us) -> str:
+    if not values:
+        return "n/a"
+    return f"p50 {unit(percentile(list(values), 50))}  p99 {unit(percentile(list(values), 99))}"
+
+
+def arrays(rows: Clicks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    jobs = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    times = np.fromiter((r[2] for r in rows), dtype=np.float64, count=len(rows))
+    return users, jobs, times
+
+
+# ------------------------------------------------------------------------------------ engine
+
+
+@dataclass
+class EngineFigures:
+    apply_new: list[float] = field(default_factory=list)
+    apply_repeat: list[float] = field(default_factory=list)
+    rerank: list[float] = field(default_factory=list)
+
+
+def engine_bench(
+    label: str, users: int, jobs: int, n_clicks: int, *, suffix: int, sample: int
+) -> tuple[Clicks, EngineFigures]:
+    print(f"\n== engine: {label}: {users:,} users × {jobs:,} jobs × {n_clicks:,} clicks ==")
+    started = time.perf_counter()
+    rows = generate(users, jobs, n_clicks, seed=1)
+    u, j, t = arrays(rows)
+    print(f"stream generated in {time.perf_counter() - started:.1f} s")
+
+    gc.collect()
+    started = time.perf_counter()
+    model = Recommender.from_arrays(u, j, t, SERVICE_CONFIG)
+    rebuild = time.perf_counter() - started
+    print(
+        f"rebuild     {rebuild:.2f} s for {len(rows):,} clicks "
+        f"({model.n_clicks:,} distinct pairs, {model.n_pairs:,} co-clicked job pairs)"
+    )
+    print(f"memory      memory_bytes() {mib(model.memory_bytes())}")
+    del model
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    traced = Recommender.from_arrays(u, j, t, SERVICE_CONFIG)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"            tracemalloc: retained {mib(current - base)}, "
+        f"peak during rebuild {mib(peak - base)}"
+    )
+    del traced
+    gc.collect()
+
+    # Per click, against a model that already holds the rest of the stream.
+    cut = len(rows) - min(suffix, len(rows) // 2)
+    model = Recommender.from_arrays(u[:cut], j[:cut], t[:cut], SERVICE_CONFIG)
+    figures = EngineFigures()
+    clock = time.perf_counter
+    every = max(1, (len(rows) - cut) // 2000)  # ~2,000 re-ranks sampled
+    for n in range(cut, len(rows)):
+        user, job, at = rows[n]
+        before = clock()
+        fresh = model.apply_click(user, job, at, event_id=n)
+        spent = clock() - before
+        (figures.apply_new if fresh else figures.apply_repeat).append(spent)
+        if n % every == 0:
+            before = clock()
+            model.recommend(user, k=RERANK_K)
+            figures.rerank.append(clock() - before)
+    print(
+        f"per click   apply_click, new pair ({len(figures.apply_new):,}): "
+        f"{p50_p99(figures.apply_new)}  max {us(max(figures.apply_new))}"
+    )
+    if figures.apply_repeat:
+        print(
+            f"            apply_click, repeated pair ({len(figures.apply_repeat):,}): "
+            f"{p50_p99(figures.apply_repeat)}"
+        )
+    print(
+        f"            the consumer's re-rank after a click, top-{RERANK_K} blend "
+        f"({len(figures.rerank):,}): {p50_p99(figures.rerank)}"
+    )
+
+    rng = random.Random(7)
+    people = rng.sample(sorted({r[0] for r in rows}), min(sample, users))
+    modes: tuple[Mode, ...] = ("blend", "item")
+    for mode in modes:
+        top10: list[float] = []
+        for person in people:
+            before = clock()
+            model.recommend(person, k=10, mode=mode)
+            top10.append(clock() - before)
+        print(f"top-10      {mode:5} ({len(people):,} users): {p50_p99(top10)}")
+    return rows, figures
+
+
+# ---------------------------------------------------------------------------------- implicit
+
+
+def test_users(split: Split, max_users: int, seed: int) -> list[int]:
+    users = sorted(split.test)
+    if len(users) > max_users:
+        rng = np.random.default_rng(seed)
+        users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
+    return users
+
+
+def implicit_bench(label: str, rows: Clicks, figures: EngineFigures, max_users: int) -> None:
+    print(f"\n== implicit CosineRecommender vs ours: {label} ==")
+    try:
+        import implicit
+        import scipy.sparse as sparse
+        from implicit.nearest_neighbours import CosineRecommender
+        from implicit.utils import ParameterWarning
+    except ImportError as error:
+        print(f"skipped: implicit is not installed ({error}); `.venv/bin/pip install implicit`")
+        return
+    log = clicks_from_tuples(rows)
+    split = split_random(log, 0.2, seed=0)
+    users = test_users(split, max_users, seed=0)
+    train = split.train
+    print(
+        f"implicit {implicit.__version__}; random 80/20 split per user (seed 0): "
+        f"{train.n_clicks:,} training clicks, {len(users):,} of {len(split.test):,} test users"
+    )
+
+    table: list[tuple[str, float, float, float, float]] = []
+    started = time.perf_counter()
+    ours = Recommender.from_arrays(train.users, train.items, train.times, SERVICE_CONFIG)
+    our_fit = time.perf_counter() - started
+    modes: tuple[Mode, ...] = ("popular", "item", "blend")
+    for mode in modes:
+        totals = {"precision": 0.0, "ndcg": 0.0}
+        started = time.perf_counter()
+        for user in users:
+            ranked = [r.job for r in ours.recommend(user, 10, mode=mode)]
+            for key, value in ranking_metrics(ranked, split.test[user], 10).items():
+                if key in totals:
+                    totals[key] += value
+        table.append(
+            (
+                f"ours {mode}",
+                totals["precision"] / len(users),
+                totals["ndcg"] / len(users),
+                our_fit,
+                time.perf_counter() - started,
+            )
+        )
+
+    matrix = sparse.csr_matrix(
+        (np.ones(train.n_clicks, dtype=np.float32), (train.users, train.items)),
+        shape=(log.n_users, log.n_items),
+    )
+    fits = []
+    for _ in range(3):
+        model = CosineRecommender(K=20)
+        started = time.perf_counter()
+        with warnings.catch_warnings():  # it converts its own intermediate COO to CSR
+            warnings.simplefilter("ignore", ParameterWarning)
+            model.fit(matrix, show_progress=False)
+        fits.append(time.perf_counter() - started)
+    fit = min(fits)
+    started = time.perf_counter()
+    ids, _scores = model.recommend(
+        np.array(users), matrix[users], N=10, filter_already_liked_items=True
+    )
+    totals = {"precision": 0.0, "ndcg": 0.0}
+    for user, row in zip(users, ids.tolist(), strict=True):
+        ranked = [item for item in row if item >= 0]
+        for key, value in ranking_metrics(ranked, split.test[user], 10).items():
+            if key in totals:
+                totals[key] += value
+    table.append(
+        (
+            "implicit cosine K=20",
+            totals["precision"] / len(users),
+            totals["ndcg"] / len(users),
+            fit,
+            time.perf_counter() - started,
+        )
+    )
+    print(f"{'algorithm':22} {'P@10':>7} {'NDCG@10':>8} {'fit s':>8} {'rank s':>8}")
+    for name, precision, ndcg, fit_s, rank_s in table:
+        print(f"{name:22} {precision:7.4f} {ndcg:8.4f} {fit_s:8.3f} {rank_s:8.2f}")
+
+    apply50 = percentile(figures.apply_new, 50)
+    apply99 = percentile(figures.apply_new, 99)
+    refresh50 = apply50 + percentile(figures.rerank, 50)
+    refresh99 = apply99 + percentile(figures.rerank, 99)
+    print(
+        f"implicit full refit {fit:.3f} s (best of 3, {os.cpu_count()} threads) vs one click here:"
+    )
+    print(
+        f"  model update only  p50 {us(apply50)} → {fit / apply50:,.0f}×   "
+        f"p99 {us(apply99)} → {fit / apply99:,.0f}×"
+    )
+    print(
+        f"  update + re-rank   p50 {us(refresh50)} → {fit / refresh50:,.0f}×   "
+        f"p99 {us(refresh99)} → {fit / refresh99:,.0f}×"
+    )
+
+
+# ------------------------------------------------------------------------------- end to end
+
+
+def process_tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return pids
+
+
+def cpu_seconds(pid: int | str) -> float:
+    """CPU seconds of a process and its children, or of every process with this name now."""
+    total = 0
+    for each in process_tree(pid) if isinstance(pid, int) else pids_named(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == name:
+                found.append(int(comm.parent.name))
+    return found
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine spent busy since boot (all cores, /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK  # minus idle and iowait
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection (httpx/aiohttp are not dependencies here)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: dict[str, Any], token: str) -> int:
+        payload = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        ).encode()
+        for attempt in range(2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            assert self.reader is not None
+            try:
+                self.writer.write(head + payload)
+                status_line = await self.reader.readline()
+                if not status_line:
+                    raise ConnectionError("closed")
+                length, close = 0, False
+                while (line := await self.reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                    elif name.lower() == "connection" and "close" in value.lower():
+                        close = True
+                await self.reader.readexactly(length)
+                if close:
+                    await self.close()
+                return int(status_line.split()[1])
+            except (ConnectionError, asyncio.IncompleteReadError):
+                await self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+@dataclass
+class Person:
+    id: int
+    token: str
+    clicks: list[int] = field(default_factory=list)  # job ids, in order
+
+
+async def make_site(
+    database_url: str, n_jobs: int, n_people: int
+) -> tuple[list[int], list[Person]]:
+    """Jobs and users with API tokens, through the portal services."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from portal.accounts import service as accounts
+    from portal.accounts.models import Role
+    from portal.db import make_engine
+    from portal.jobs import service as jobs_service
+    from portal.jobs.models import Category
+    from portal.jobs.schemas import JobData
+
+    categories = list(Category)
+    engine = make_engine(database_url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            admin = await accounts.register_user(
+                session,
+                nickname="Bench admin",
+                password=secrets.token_urlsafe(16),
+                username="benchadmin",
+                role=Role.ADMIN,
+            )
+            job_ids = []
+            for n in range(n_jobs):
+                data = JobData.model_validate(
+                    {
+                        "title": f"Bench job {n + 1}",
+                        "content": f"Synthetic job number {n + 1}.",
+                        "category": categories[n % len(categories)].value,
+                        "status": "published",
+                        "apply_email": "jobs@example.com",
+                    }
+                )
+                job_ids.append((await jobs_service.create_job(session, admin, data)).id)
+            people = []
+            for n in range(n_people):
+                user = await accounts.register_user(
+                    session,
+                    nickname=f"Bench {n}",
+                    password=secrets.token_urlsafe(16),
+                    username=f"bench{n}",
+                )
+                _token, raw = await accounts.create_token(
+                    session, user, name="bench", expires_in_days=None
+                )
+                people.append(Person(user.id, raw))
+    finally:
+        await engine.dispose()
+    return job_ids, people
+
+
+def assign_clicks(people: list[Person], job_ids: list[int], clicks: int, seed: int) -> int:
+    """A clickgen stream over these people and jobs, at most 100 clicks a person."""
+    for person in people:
+        person.clicks.clear()
+    for user, job, _at in generate(len(people), len(job_ids), clicks, seed=seed):
+        person = people[user - 1]
+        if len(person.clicks) < 100:
+            person.clicks.append(job_ids[job - 1])
+    return sum(len(p.clicks) for p in people)
+
+
+class Probe:
+    """A user who clicks one job at a time and times the update on their own websocket."""
+
+    def __init__(self, person: Person, ws_url: str, job_ids: list[int], seed: int) -> None:
+        self.person = person
+        self.ws_url = ws_url
+        self.job_ids = job_ids
+        self.rng = random.Random(seed)
+        self.latencies: list[float] = []
+        self.timeouts = 0
+        self.accepted = 0
+        self.updates: asyncio.Queue[tuple[float, list[int]]] = asyncio.Queue()
+
+    async def run(self, port: int, stop: asyncio.Event) -> None:
+        import websockets
+
+        http = Http(port)
+        headers = {"Authorization": f"Bearer {self.person.token}"}
+        async with websockets.connect(self.ws_url, additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "subscribe", "channel": "me"}))
+            reader = asyncio.create_task(self._read(ws))
+            try:
+                while not stop.is_set():
+                    await self._one(http)
+                    await asyncio.sleep(self.rng.uniform(0.25, 0.75))
+            finally:
+                reader.cancel()
+                await http.close()
+
+    async def _read(self, ws: Any) -> None:
+        async for raw in ws:
+            frame = json.loads(raw)
+            for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                if message.get("event") == "recommendations.updated":
+                    items = [item["job_id"] for item in message["data"]["items"]]
+                    self.updates.put_nowait((time.perf_counter(), items))
+
+    async def _one(self, http: Http) -> None:
+        job = self.rng.choice(self.job_ids)
+        while not self.updates.empty():
+            self.updates.get_nowait()
+        sent = time.perf_counter()
+        status = await http.post_json("/api/v1/clicks", {"job_id": job}, self.person.token)
+        if status != 201:
+            await asyncio.sleep(1)
+            return
+        self.accepted += 1
+        try:
+            async with asyncio.timeout(10):
+                while True:
+                    at, items = await self.updates.get()
+                    if job not in items:  # a list ranked after this click leaves the job out
+                        self.latencies.append(at - sent)
+                        return
+        except TimeoutError:
+            self.timeouts += 1
+
+
+async def post_all(
+    port: int, people: list[Person], concurrency: int, rate: float | None, seconds: float
+) -> tuple[int, dict[int, int], float]:
+    """Every person's clicks in order (one person at a time per connection), for at most
+    ``seconds``; at ``rate`` clicks/s overall when given. Returns (sent, statuses, seconds)."""
+    statuses: dict[int, int] = defaultdict(int)
+    queue: asyncio.Queue[Person] = asyncio.Queue()
+    for person in people:
+        queue.put_nowait(person)
+    started = time.perf_counter()
+    sent = 0
+
+    async def lane() -> None:
+        nonlocal sent
+        http = Http(port)
+        try:
+            while not queue.empty():
+                person = queue.get_nowait()
+                for job in person.clicks:
+                    if time.perf_counter() - started > seconds:
+                        return
+                    if rate is not None:
+                        due = started + sent / rate
+                        sent += 1
+                        if (wait := due - time.perf_counter()) > 0:
+                            await asyncio.sleep(wait)
+                    else:
+                        sent += 1
+                    status = await http.post_json("/api/v1/clicks", {"job_id": job}, person.token)
+                    statuses[status] += 1
+        finally:
+            await http.close()
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    return sent, dict(statuses), time.perf_counter() - started
+
+
+class Database:
+    """The bench's own look at the portal's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        from portal.db import make_engine
+
+        self.url = url
+        self.engine = make_engine(url)
+
+    async def touch_tokens(self) -> None:
+        """Mark every API token used just now, as in steady use (within SEEN_RESOLUTION).
+
+        A token's first use in five minutes writes its last_used_at inside the request's read
+        transaction; on SQLite, under this load, that fails with "database is locked" and the
+        request with a 500 (a bug of portal.accounts.service.resolve_token, reported). Warm
+        tokens keep that out of the recommender's figures.
+        """
+        from sqlalchemy import update
+
+        from portal.accounts.models import ApiToken
+
+        async with self.engine.begin() as connection:
+            await connection.execute(update(ApiToken).values(last_used_at=datetime.now(UTC)))
+
+    async def updates_written(self) -> int:
+        from sqlalchemy import func, select
+
+        from portal.events.models import Event
+
+        async with self.engine.connect() as connection:
+            query = select(func.count()).where(Event.type == "recommendations.updated")
+            return int((await connection.execute(query)).scalar_one())
+
+    async def pending_users(self) -> int:
+        """Users whose stored list does not yet reflect their latest click."""
+        from sqlalchemy import func, or_, select
+
+        from portal.recommend.models import Click, StoredRecommendations
+
+        latest = (
+            select(Click.user_id, func.max(Click.id).label("last"))
+            .group_by(Click.user_id)
+            .subquery()
+        )
+        query = (
+            select(func.count())
+            .select_from(latest)
+            .outerjoin(StoredRecommendations, StoredRecommendations.user_id == latest.c.user_id)
+            .where(
+                or_(
+                    StoredRecommendations.last_click_id.is_(None),
+                    StoredRecommendations.last_click_id < latest.c.last,
+                )
+            )
+        )
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
+    async def wait_applied(self, within: float) -> float | None:
+        """The perf_counter time at which every click was applied (None on timeout)."""
+        deadline = time.perf_counter() + within
+        while time.perf_counter() < deadline:
+            if await self.pending_users() == 0:
+                return time.perf_counter()
+            await asyncio.sleep(0.1)
+        return None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(admin_url: str | None, tmp: Path) -> AsyncIterator[str]:
+    """A new SQLite file in ``tmp``, or a new PostgreSQL database beside ``admin_url``'s
+    (dropped afterwards); yields its SQLAlchemy URL."""
+    if admin_url is None:
+        yield f"sqlite+aiosqlite:///{tmp / 'portal.db'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from portal.db import make_engine
+
+    admin = make_url(admin_url).set(drivername="postgresql+asyncpg")
+    name = f"portal_bench_{uuid.uuid4().hex[:10]}"
+
+    async def run(statement: str) -> None:
+        engine = make_engine(
+            admin.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    await run(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def queue_consumers(amqp_url: str, queue: str) -> int:
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0
+        return int(declared.declaration_result.consumer_count or 0)
+
+
+async def delete_broker_objects(amqp_url: str, prefix: str) -> None:
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.exchange_delete(f"{prefix}.events")
+        channel = await connection.channel()
+        await channel.queue_delete(f"{prefix}.clicks")
+
+
+async def run_phase(
+    name: str,
+    port: int,
+    db: Database,
+    load: list[Person],
+    probes: list[Probe],
+    *,
+    concurrency: int,
+    rate: float | None,
+    seconds: float,
+    pids: dict[str, int | str],
+) -> float:
+    """One load phase with the probes running beside it; returns clicks/s applied."""
+    for probe in probes:
+        probe.latencies.clear()
+        probe.timeouts = probe.accepted = 0
+    await db.touch_tokens()
+    before_updates = await db.updates_written()
+    cpu_before = {k: cpu_seconds(v) for k, v in pids.items()}
+    cpu_before["machine"] = machine_busy()
+    stop = asyncio.Event()
+    probe_tasks = [asyncio.create_task(p.run(port, stop)) for p in probes]
+    await asyncio.sleep(0.5)
+    started = time.perf_counter()
+    if load:
+        sent, statuses, posting = await post_all(port, load, concurrency, rate, seconds)
+    else:  # the probes alone
+        await asyncio.sleep(seconds)
+        sent, statuses, posting = 0, {}, seconds
+    stop.set()
+    await asyncio.gather(*probe_tasks, return_exceptions=True)
+    accepted = statuses.get(201, 0)
+    applied_at = await db.wait_applied(within=max(60.0, 4 * posting))
+    cpu = {k: cpu_seconds(v) - cpu_before[k] for k, v in pids.items()}
+    cpu["machine"] = machine_busy() - cpu_before["machine"]
+    updates = await db.updates_written() - before_updates
+    clicks = accepted + sum(p.accepted for p in probes)
+    latencies = [x for p in probes for x in p.latencies]
+    timeouts = sum(p.timeouts for p in probes)
+    label = "as fast as it takes" if rate is None else f"paced at {rate:,.0f} clicks/s"
+    if not load:
+        label = "no other load"
+    label += f", for at most {seconds:.0f} s"
+    if load:
+        print(f"-- {name}: {sent:,} clicks, {concurrency} connections, {label}")
+    else:
+        print(f"-- {name}: the probe users alone for {seconds:.0f} s")
+    if statuses:
+        print(f"   statuses {dict(sorted(statuses.items()))}")
+    if load:
+        print(f"   API accepted {accepted / posting:,.0f} clicks/s ({posting:.1f} s)")
+    sustained = 0.0
+    if applied_at is None:
+        print("   the consumer did not catch up within the timeout")
+    else:
+        wall = applied_at - started
+        sustained = clicks / wall
+        print(
+            f"   applied {sustained:,.0f} clicks/s sustained ({clicks:,} with the probes' in "
+            f"{wall:.1f} s; every user's stored list current {applied_at - started - posting:.1f}"
+            " s after the last post)"
+        )
+    print(
+        f"   {updates:,} recommendations.updated written for {clicks:,} clicks "
+        f"({updates - clicks:+,}: redeliveries and outbox re-sends are applied again)"
+    )
+    print(
+        f"   click → recommendations.updated on the user's socket ({len(latencies):,} probe "
+        f"clicks from {len(probes)} users, {timeouts} timed out): {p50_p99(latencies, ms)}"
+    )
+    print(
+        "   CPU seconds: "
+        + ", ".join(
+            f"{k} {v:.1f} ({v / max(clicks, 1) * 1e3:.1f} ms/click)" for k, v in cpu.items()
+        )
+    )
+    return sustained
+
+
+def spawn(
+    command: list[str], env: dict[str, str], *, cwd: Path, log: Path
+) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each (they shut down gracefully), SIGKILL what is still there after 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def e2e_bench(args: argparse.Namespace) -> None:
+    print("\n== end to end: API → RabbitMQ → consumer → websocket ==")
+    tmp = Path(tempfile.mkdtemp(prefix="portal-recs-bench-"))
+    prefix = f"bench-recs-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.update(
+        PORTAL_ENV="production",
+        PORTAL_DATA_DIR=str(tmp),
+        PORTAL_SECRET_KEY=uuid.uuid4().hex * 2,
+        PORTAL_AMQP_URL=args.amqp_url,
+        PORTAL_AMQP_PREFIX=prefix,
+        # `consumers` is found even where an older editable install maps only `portal`.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    try:
+        async with fresh_database(args.postgres, tmp) as url:
+            env["PORTAL_DATABASE_URL"] = url
+            await e2e_run(args, env, url, tmp, prefix)
+    finally:
+        with contextlib.suppress(Exception):
+            await delete_broker_objects(args.amqp_url, prefix)
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def e2e_run(
+    args: argparse.Namespace, env: dict[str, str], url: str, tmp: Path, prefix: str
+) -> None:
+    burst_clicks = 4_000 if args.quick else 20_000
+    burst_seconds = 30.0 if args.quick else 60.0
+    paced_seconds = 10.0 if args.quick else 20.0
+    paced_rate = args.rate
+    n_jobs = 300 if args.quick else 1_000
+    n_probes = 8
+    burst_people = math.ceil(burst_clicks / 80)
+    paced_people = math.ceil((paced_rate or 1_000) * paced_seconds / 80)
+    await asyncio.to_thread(
+        subprocess.run, [PORTAL, "init-db"], env=env, check=True, capture_output=True
+    )
+    started = time.perf_counter()
+    job_ids, people = await make_site(url, n_jobs, burst_people + paced_people + n_probes)
+    backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    print(
+        f"set-up: {len(job_ids):,} jobs, {len(people):,} users with tokens "
+        f"({time.perf_counter() - started:.1f} s); {backend}; logs in {tmp}"
+    )
+    burst, paced, probe_people = (
+        people[:burst_people],
+        people[burst_people : burst_people + paced_people],
+        people[burst_people + paced_people :],
+    )
+    db = Database(url)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        port = free_port()
+        serve = spawn(
+            [PORTAL, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            env,
+            cwd=ROOT,  # hypercorn.toml
+            log=tmp / "serve.log",
+        )
+        processes.append(serve)
+        consumer = spawn(
+            [PORTAL, "consumer", "recommender"], env, cwd=ROOT, log=tmp / "consumer.log"
+        )
+        processes.append(consumer)
+        await asyncio.to_thread(wait_for, f"http://127.0.0.1:{port}/", 60)
+        deadline = time.monotonic() + 60
+        while await queue_consumers(args.amqp_url, f"{prefix}.clicks") < 1:
+            if time.monotonic() > deadline or consumer.poll() is not None:
+                raise RuntimeError(f"the consumer did not start; see {tmp} (--keep)")
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(6)  # the web's outbox relay sends the jobs' creation events first
+        pids: dict[str, int | str] = {
+            "serve": serve.pid,
+            "consumer": consumer.pid,
+            "broker": "beam.smp",
+        }
+        if not url.startswith("sqlite"):
+            pids["postgres"] = "postgres"  # its backends come and go: looked up each time
+        ws_url = f"ws://127.0.0.1:{port}/ws"
+        probes = [Probe(p, ws_url, job_ids, seed=n) for n, p in enumerate(probe_people)]
+
+        await run_phase(
+            "probes",
+            port,
+            db,
+            [],
+            probes,
+            concurrency=0,
+            rate=None,
+            seconds=10.0,
+            pids=pids,
+        )
+        assign_clicks(burst, job_ids, burst_clicks, seed=11)
+        sustained = await run_phase(
+            "burst",
+            port,
+            db,
+            burst,
+            probes,
+            concurrency=args.concurrency,
+            rate=None,
+            seconds=burst_seconds,
+            pids=pids,
+        )
+        if paced_rate is None:
+            paced_rate = max(20.0, round(sustained * 0.4, -1))
+        assign_clicks(paced, job_ids, int(paced_rate * paced_seconds), seed=12)
+        await run_phase(
+            "paced",
+            port,
+            db,
+            paced,
+            probes,
+            concurrency=args.concurrency,
+            rate=paced_rate,
+            seconds=paced_seconds,
+            pids=pids,
+        )
+        for name, log in (("serve", "serve.log"), ("consumer", "consumer.log")):
+            text = (tmp / log).read_text(errors="replace")
+            problems = text.count("Traceback") + text.count(" ERROR ")
+            if problems:
+                print(f"   note: {name} logged {problems} errors/tracebacks ({tmp / log})")
+    finally:
+        await asyncio.to_thread(stop_all, processes)
+        await db.close()
+
+
+# -------------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--skip-engine", action="store_true")
+    parser.add_argument("--skip-implicit", action="store_true")
+    parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument(
+        "--amqp-url",
+        default=os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+    )
+    parser.add_argument("--concurrency", type=int, default=32, help="HTTP connections")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="paced phase, clicks/s (default: 40%% of the burst's)",
+    )
+    parser.add_argument("--eval-users", type=int, default=5_000, help="test users sampled")
+    parser.add_argument("--keep", action="store_true", help="keep the e2e data dir and logs")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=None,
+        help="end to end on a fresh PostgreSQL database made beside this one (default: SQLite)",
+    )
+    args = parser.parse_args(argv)
+
+    sizes = (
+        [("small", 2_000, 300, 20_000), ("10k", 10_000, 1_000, 100_000)]
+        if args.quick
+        else [("10k", 10_000, 1_000, 100_000), ("100k", 100_000, 10_000, 1_000_000)]
+    )
+    print(f"numpy {np.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if not args.skip_engine or not args.skip_implicit:
+        for label, users, jobs, n_clicks in sizes:
+            rows, figures = engine_bench(
+                label,
+                users,
+                jobs,
+                n_clicks,
+                suffix=5_000 if args.quick else 20_000,
+                sample=1_000 if args.quick else 2_000,
+            )
+            if not args.skip_implicit:
+                implicit_bench(label, rows, figures, args.eval_users)
+            del rows
+            gc.collect()
+    if not args.skip_e2e:
+        asyncio.run(e2e_bench(args))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

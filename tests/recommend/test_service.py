@@ -1,0 +1,626 @@
+"""Clicks in, recommendations out, on the embedded default (the in-process bus and worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+from quart.typing import TestWebsocketConnectionProtocol as Socket
+from sqlalchemy import func, select, update
+
+from portal.accounts.models import Role, User
+from portal.db import get_db, utcnow
+from portal.events.log import user_channel
+from portal.events.models import Event
+from portal.events.publisher import work_channel
+from portal.jobs import service as jobs_service
+from portal.jobs.models import Job
+from portal.jobs.schemas import JobData, job_path
+from portal.recommend import service
+from portal.recommend.engine import Recommendation, Recommender
+from portal.recommend.models import Click, StoredRecommendations
+from portal.recommend.service import RecommenderWorker
+from tests.factories import login, make_user, signed_in_client
+
+pytestmark = pytest.mark.both_databases
+
+TIMEOUT = 5.0
+JOB: dict[str, Any] = {
+    "title": "Python developer",
+    "content": "We build useful things.",
+    "category": "engineering",
+    "employment_type": "full_time",
+    "location": "Berlin",
+    "status": "published",
+    "apply_email": "jobs@example.com",
+}
+
+
+@pytest.fixture(autouse=True)
+def _both_databases(db_backend: str) -> str:
+    """Every test here runs on SQLite and, when configured, PostgreSQL."""
+    return db_backend
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def make_job(app: Quart, actor: User, **fields: Any) -> Job:
+    data = JobData.model_validate({**JOB, **fields})
+    async with get_db(app).session_scope() as session:
+        return await jobs_service.create_job(session, actor, data)
+
+
+async def make_jobs(app: Quart, actor: User, titles: list[str], **fields: Any) -> list[Job]:
+    return [await make_job(app, actor, title=title, **fields) for title in titles]
+
+
+def worker(app: Quart) -> RecommenderWorker:
+    found = app.extensions["portal.recommender"]
+    assert isinstance(found, RecommenderWorker)
+    return found
+
+
+async def seed_clicks(app: Quart, pairs: list[tuple[int, int]]) -> None:
+    """Other users' past clicks, straight into the table, then a rebuild (as at start-up)."""
+    now = utcnow()
+    async with get_db(app).session_scope() as session:
+        session.add_all(
+            Click(user_id=user, job_id=job, created_at=now - timedelta(minutes=len(pairs) - n))
+            for n, (user, job) in enumerate(pairs)
+        )
+        await session.commit()
+    await worker(app).rebuild()
+
+
+async def click(client: Client, job_id: int) -> int:
+    response = await client.post("/api/v1/clicks", json={"job_id": job_id})
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    return int((await response.get_json())["id"])
+
+
+async def stored(app: Quart, user_id: int) -> StoredRecommendations | None:
+    async with get_db(app).session_scope() as session:
+        return await session.get(StoredRecommendations, user_id)
+
+
+async def applied(app: Quart, user_id: int, click_id: int) -> StoredRecommendations:
+    """The user's stored top-K once the worker has applied ``click_id``."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            row = await stored(app, user_id)
+            if row is not None and row.last_click_id >= click_id:
+                return row
+            await asyncio.sleep(0.02)
+
+
+async def clicks_of(app: Quart, user_id: int | None = None) -> list[Click]:
+    async with get_db(app).session_scope() as session:
+        query = select(Click).order_by(Click.id)
+        if user_id is not None:
+            query = query.where(Click.user_id == user_id)
+        return list((await session.execute(query)).scalars())
+
+
+async def events_on(app: Quart, channel: str) -> list[Event]:
+    async with get_db(app).session_scope() as session:
+        rows = await session.execute(
+            select(Event).where(Event.channel == channel).order_by(Event.id)
+        )
+        return list(rows.scalars())
+
+
+async def set_job(app: Quart, job_id: int, **columns: Any) -> None:
+    async with get_db(app).session_scope() as session:
+        await session.execute(update(Job).where(Job.id == job_id).values(**columns))
+        await session.commit()
+
+
+async def recv_events(
+    ws: Socket, name: str, count: int = 1, timeout: float = TIMEOUT
+) -> list[dict[str, Any]]:
+    """The next ``count`` events called ``name`` (batches unpacked, other frames skipped)."""
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while len(found) < count:
+            frame = json.loads(await ws.receive())
+            for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                if message["type"] == "event" and message["event"] == name:
+                    found.append(message)
+    assert len(found) == count, found
+    return found
+
+
+async def subscribe_me(ws: Socket) -> None:
+    await ws.send(json.dumps({"type": "subscribe", "channel": "me"}))
+    frame = json.loads(await asyncio.wait_for(ws.receive(), TIMEOUT))
+    assert frame == {"type": "subscribed", "channel": "me", "last_id": frame["last_id"]}
+
+
+# On SQLite, account sign-up reads, hashes the password, then writes without taking the write
+# lock first, so a background write in between (the publisher marking an event sent, the
+# worker storing a list) fails it with "database is locked". Users are therefore made before
+# anything that writes in the background: `member` before `job`, helpers' users first.
+
+
+@pytest.fixture
+async def admin(app: Quart) -> User:
+    return await make_user(app, role=Role.ADMIN)
+
+
+@pytest.fixture
+async def member(app: Quart, admin: User) -> tuple[Client, User]:
+    return await signed_in_client(app)
+
+
+@pytest.fixture
+async def job(app: Quart, admin: User, member: tuple[Client, User]) -> Job:
+    return await make_job(app, admin)
+
+
+# --- POST /api/v1/clicks -------------------------------------------------------------------
+
+
+async def test_click_is_recorded(app: Quart, member: tuple[Client, User], job: Job) -> None:
+    client, user = member
+    response = await client.post("/api/v1/clicks", json={"job_id": job.id})
+    assert response.status_code == 201
+    body = await response.get_json()
+    [row] = await clicks_of(app)
+    assert body == {"id": row.id}
+    assert (row.user_id, row.job_id) == (user.id, job.id)
+
+
+async def test_anonymous_click_is_401(app: Quart, client: Client, job: Job) -> None:
+    response = await client.post("/api/v1/clicks", json={"job_id": job.id})
+    assert response.status_code == 401
+    assert (await response.get_json())["error"]["code"]
+    assert await clicks_of(app) == []
+
+
+@pytest.mark.parametrize("kind", ["unknown", "draft", "closed", "expired"])
+async def test_click_on_a_job_nobody_can_see_is_404(
+    app: Quart, admin: User, member: tuple[Client, User], kind: str
+) -> None:
+    client, _user = member
+    if kind == "unknown":
+        job_id = 999_999
+    else:
+        job = await make_job(app, admin, status="closed" if kind == "closed" else "published")
+        job_id = job.id
+        if kind == "draft":
+            await set_job(app, job_id, status="draft")
+        elif kind == "expired":
+            await set_job(app, job_id, expires_at=utcnow() - timedelta(minutes=1))
+    response = await client.post("/api/v1/clicks", json={"job_id": job_id})
+    assert response.status_code == 404, await response.get_data(as_text=True)
+    assert (await response.get_json())["error"]["code"] == "not_found"
+    assert await clicks_of(app) == []
+    assert await events_on(app, work_channel("clicks")) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"job_id": "seven"},
+        {"job_id": 0},
+        {"job_id": -1},
+        {"job_id": 2**63},
+        {"job_id": 1.5},
+        {"job_id": None},
+        {"job_id": 1, "user_id": 2},
+        [1],
+    ],
+)
+async def test_bad_click_body_is_422(
+    app: Quart, member: tuple[Client, User], job: Job, body: Any
+) -> None:
+    client, _user = member
+    response = await client.post("/api/v1/clicks", json=body)
+    assert response.status_code == 422, (body, await response.get_data(as_text=True))
+    assert await clicks_of(app) == []
+
+
+async def test_clicks_are_rate_limited_per_user(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """120 a minute: a burst gets 429 soon after 120 requests (not-found ones count too, and
+    cost no writes), with Retry-After; another user is not affected."""
+    client, _user = member
+    other, other_user = await signed_in_client(app)
+    job = await make_job(app, admin)
+    statuses: list[int] = []
+    for _ in range(200):
+        response = await client.post("/api/v1/clicks", json={"job_id": 999_999})
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) >= 1
+            assert (await response.get_json())["error"]["code"]
+            break
+    assert statuses[-1] == 429, statuses
+    # GCRA refills two a second, so a burst that took t seconds gets 120 + 2t through.
+    assert 120 <= statuses.index(429) < 160
+    assert set(statuses[:-1]) == {404}
+    response = await client.post("/api/v1/clicks", json={"job_id": job.id})
+    assert response.status_code == 429
+    assert (await other.post("/api/v1/clicks", json={"job_id": job.id})).status_code == 201
+    assert [c.user_id for c in await clicks_of(app)] == [other_user.id]
+
+
+async def test_click_and_its_outbox_row_commit_together(
+    app: Quart, member: tuple[Client, User], job: Job
+) -> None:
+    client, user = member
+    click_id = await click(client, job.id)
+    [row] = await clicks_of(app)
+    [event] = await events_on(app, work_channel("clicks"))
+    assert event.type == "click"
+    assert event.data == {
+        "click_id": click_id,
+        "user_id": user.id,
+        "job_id": job.id,
+        "at": pytest.approx(row.created_at.timestamp()),
+    }
+
+
+async def test_no_click_without_its_outbox_row(
+    app: Quart, member: tuple[Client, User], job: Job, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If queueing the click fails, the click row goes with it (one transaction)."""
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    _client, user = member
+    monkeypatch.setattr(service, "append_event", broken)
+    async with get_db(app).session_scope() as session:
+        with pytest.raises(RuntimeError, match="outbox unavailable"):
+            await service.record_click(session, user, job.id)
+    assert await clicks_of(app) == []
+    assert await events_on(app, work_channel("clicks")) == []
+
+
+# --- the in-process worker ----------------------------------------------------------------
+
+
+async def test_worker_stores_top_k_and_publishes_on_me(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, user = member
+    others = [(await make_user(app)).id for _ in range(3)]
+    python, rust, go, chef = await make_jobs(
+        app, admin, ["Python dev", "Rust dev", "Go dev", "Chef"]
+    )
+    # Others who opened Python also opened Rust (most) and Go; nobody with Python opened Chef.
+    await seed_clicks(
+        app,
+        [
+            (others[0], python.id),
+            (others[0], rust.id),
+            (others[1], python.id),
+            (others[1], rust.id),
+            (others[1], go.id),
+            (others[2], chef.id),
+        ],
+    )
+    async with client.websocket("/ws") as ws:
+        await subscribe_me(ws)
+        click_id = await click(client, python.id)
+        [event] = await recv_events(ws, "recommendations.updated")
+    assert event["channel"] == "me"
+    items = event["data"]["items"]
+    assert [item["job_id"] for item in items][:2] == [rust.id, go.id]
+    assert python.id not in [item["job_id"] for item in items]
+    assert items[0]["title"] == "Rust dev"
+    assert items[0]["url"] == job_path(rust)  # canonical: no redirect on the way
+    assert items[0]["reason"] == "Because you viewed “Python dev”"
+    assert items[0]["source"] in {"item", "user"}
+    assert 0 < items[1]["score"] <= items[0]["score"] <= 1
+
+    row = await applied(app, user.id, click_id)
+    assert row.items[: len(items)] == items
+    assert len(row.items) <= service.TOP_K
+    [published] = await events_on(app, user_channel(user.id))
+    assert published.type == "recommendations.updated" and published.id == event["id"]
+    for other in others:  # only that user's channel heard about it
+        assert await events_on(app, user_channel(other)) == []
+
+
+async def test_repeated_click_is_counted_once(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, user = member
+    python, rust = await make_jobs(app, admin, ["Python dev", "Rust dev"])
+    await click(client, python.id)
+    await click(client, rust.id)
+    last = await click(client, python.id)  # a re-view: stored, but the model is a set
+    await applied(app, user.id, last)
+    model = worker(app).model
+    assert model.n_clicks == 2
+    assert model.job_count(python.id) == 1
+    assert model.pair_count(python.id, rust.id) == 1
+    assert len(await clicks_of(app, user.id)) == 3
+
+
+async def test_rebuild_equals_the_incremental_model(app: Quart, admin: User) -> None:
+    members = [await signed_in_client(app) for _ in range(3)]
+    jobs = await make_jobs(app, admin, [f"Job {n}" for n in range(5)])
+    for n, (client, user) in enumerate(members):
+        last = 0
+        for job in jobs[n : n + 3]:
+            last = await click(client, job.id)
+        await applied(app, user.id, last)
+    incremental = worker(app).model.snapshot()
+    rows = await clicks_of(app)
+    rebuilt = Recommender.rebuild(
+        [(r.user_id, r.job_id, r.created_at.timestamp()) for r in rows], worker(app).config
+    )
+    assert rebuilt.snapshot() == incremental
+    assert worker(app).model.n_clicks == 9
+
+
+async def test_concurrent_handlers_never_store_an_older_list(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """A broker consumer runs several handlers at once: a user's list ranked before their
+    newer click must not be stored over the newer one."""
+    _client, user = member
+    other = (await make_user(app)).id
+    jobs = await make_jobs(app, admin, ["A job", "B job", "C job", "D job"])
+    await seed_clicks(app, [(other, job.id) for job in jobs])
+    sessionmaker = get_db(app).sessionmaker
+    assert sessionmaker is not None
+    fresh = RecommenderWorker(sessionmaker)
+    await fresh.rebuild()
+    real_store = fresh._store
+
+    async def slow_first(session: Any, user_id: int, ranked: Any, click_id: int) -> None:
+        if click_id == 1:
+            await asyncio.sleep(0.3)  # the first list's commit is slow
+        await real_store(session, user_id, ranked, click_id)
+
+    fresh._store = slow_first  # type: ignore[method-assign]
+    now = utcnow().timestamp()
+    bodies = [
+        {"click_id": n, "user_id": user.id, "job_id": job.id, "at": now + n}
+        for n, job in enumerate(jobs[:2], 1)
+    ]
+    await asyncio.gather(*(fresh.handle(body) for body in bodies))
+    row = await stored(app, user.id)
+    assert row is not None and row.last_click_id == 2
+    ids = [item["job_id"] for item in row.items]
+    assert jobs[0].id not in ids and jobs[1].id not in ids, ids
+    updates = await events_on(app, user_channel(user.id))
+    assert [e.data["items"][0]["job_id"] for e in updates][-1] == ids[0]
+    assert fresh._user_locks == {}
+
+
+def test_reasons_name_a_viewed_job_or_say_why_not() -> None:
+    titles = {1: "Python dev"}
+    assert service._reason(Recommendation(2, 1.0, "", "item", 1), titles) == (
+        "Because you viewed “Python dev”"
+    )
+    assert service._reason(Recommendation(3, 0.5, "", "popular"), titles) == "Popular right now"
+    # A user-based pick with no similar job in the history is not "popular".
+    assert service._reason(Recommendation(4, 0.5, "", "user"), titles) == (
+        "Viewed by people with similar views"
+    )
+
+
+async def test_a_resent_click_is_not_stored_or_announced_again(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """The outbox relay may send a click twice (at least once): the copy is dropped."""
+    _client, user = member
+    python, rust = await make_jobs(app, admin, ["Python dev", "Rust dev"])
+    sessionmaker = get_db(app).sessionmaker
+    assert sessionmaker is not None
+    fresh = RecommenderWorker(sessionmaker)
+    body = {"click_id": 1, "user_id": user.id, "job_id": python.id, "at": 1.0e9}
+    await fresh.handle(body)
+    await fresh.handle(dict(body))
+    assert len(await events_on(app, user_channel(user.id))) == 1
+    assert fresh.model.n_clicks == 1
+    # A new click still goes through, and a restarted worker (nothing remembered) stores a
+    # redelivered copy again: its list may never have been stored before the crash.
+    await fresh.handle({"click_id": 2, "user_id": user.id, "job_id": rust.id, "at": 1.0e9 + 1})
+    restarted = RecommenderWorker(sessionmaker)
+    await restarted.handle(body)
+    assert len(await events_on(app, user_channel(user.id))) == 3
+
+
+# --- GET /api/v1/recommendations ----------------------------------------------------------
+
+
+async def ids_of(client: Client, query: str = "") -> list[int]:
+    response = await client.get("/api/v1/recommendations" + query)
+    assert response.status_code == 200
+    return [item["job"]["id"] for item in await response.get_json()]
+
+
+async def test_recommendations_shape_and_exclusions(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, user = member
+    others = [(await make_user(app)).id for _ in range(2)]
+    python, rust, go, java = await make_jobs(
+        app, admin, ["Python dev", "Rust dev", "Go dev", "Java dev"]
+    )
+    await seed_clicks(
+        app,
+        [
+            (others[0], python.id),
+            (others[0], rust.id),
+            (others[0], go.id),
+            (others[1], python.id),
+            (others[1], rust.id),
+            (others[1], java.id),
+        ],
+    )
+    await applied(app, user.id, await click(client, python.id))
+
+    response = await client.get("/api/v1/recommendations")
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert isinstance(body, list) and body
+    for item in body:
+        assert set(item) == {"job", "score", "reason", "source"}
+        assert item["source"] in {"item", "user", "blend", "popular"}
+        assert isinstance(item["score"], float)
+        assert item["reason"]
+        assert {"id", "slug", "url", "title", "category"} <= set(item["job"])
+    ids = [item["job"]["id"] for item in body]
+    assert ids[0] == rust.id
+    assert python.id not in ids  # clicked
+    assert body[0]["job"]["url"] == job_path(rust)
+    assert body[0]["reason"] == "Because you viewed “Python dev”"
+    assert await ids_of(client, "?limit=1") == [rust.id]
+
+    # A job closed since the list was stored disappears from it at once.
+    await set_job(app, rust.id, status="closed")
+    ids = await ids_of(client)
+    assert rust.id not in ids and python.id not in ids
+    assert go.id in ids and java.id in ids
+    # So does one that expired.
+    await set_job(app, go.id, expires_at=utcnow() - timedelta(seconds=1))
+    ids = await ids_of(client)
+    assert go.id not in ids and rust.id not in ids and java.id in ids
+
+
+async def test_clicked_job_is_never_recommended_even_before_the_worker_ran(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """A click the worker has not applied yet still hides that job from the stored list."""
+    client, user = member
+    other = (await make_user(app)).id
+    python, rust, go = await make_jobs(app, admin, ["Python dev", "Rust dev", "Go dev"])
+    await seed_clicks(app, [(other, python.id), (other, rust.id), (other, go.id)])
+    await applied(app, user.id, await click(client, python.id))
+    row = await stored(app, user.id)
+    assert row is not None and rust.id in [item["job_id"] for item in row.items]
+
+    async with worker(app)._lock:  # the worker is busy: the next click waits in the queue
+        await click(client, rust.id)
+        ids = await ids_of(client)
+        assert rust.id not in ids and python.id not in ids
+        assert go.id in ids
+        row = await stored(app, user.id)
+        assert row is not None and rust.id in [item["job_id"] for item in row.items]
+
+
+async def test_cold_user_gets_popular_jobs(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, _user = member
+    users = [(await make_user(app)).id for _ in range(3)]
+    hot, warm, cold = await make_jobs(app, admin, ["Hot job", "Warm job", "Cold job"])
+    await seed_clicks(
+        app,
+        [(users[0], hot.id), (users[1], hot.id), (users[2], hot.id), (users[0], warm.id)],
+    )
+    response = await client.get("/api/v1/recommendations")
+    assert response.status_code == 200
+    body = await response.get_json()
+    assert [item["job"]["id"] for item in body] == [hot.id, warm.id, cold.id]
+    assert {item["source"] for item in body} == {"popular"}
+    assert body[0]["score"] == 1.0
+    assert body[0]["reason"] == "Popular right now"
+    assert body[2]["score"] == 0.0  # never clicked: fills the list by recency
+
+
+async def test_cold_user_on_an_empty_site(member: tuple[Client, User]) -> None:
+    client, _user = member
+    response = await client.get("/api/v1/recommendations")
+    assert response.status_code == 200
+    assert await response.get_json() == []
+
+
+async def test_recommendations_need_sign_in_and_a_sane_limit(
+    client: Client, member: tuple[Client, User]
+) -> None:
+    assert (await client.get("/api/v1/recommendations")).status_code == 401
+    signed_in, _user = member
+    for limit in ("0", "51", "x"):
+        response = await signed_in.get(f"/api/v1/recommendations?limit={limit}")
+        assert response.status_code == 422, limit
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+async def test_opening_a_job_page_signed_in_records_a_click(
+    app: Quart, member: tuple[Client, User], job: Job
+) -> None:
+    client, user = member
+    response = await client.get(job_path(job))
+    assert response.status_code == 200
+    assert job.title in await response.get_data(as_text=True)
+    [row] = await clicks_of(app)
+    assert (row.user_id, row.job_id) == (user.id, job.id)
+    await applied(app, user.id, row.id)
+
+
+async def test_opening_a_job_page_anonymously_records_nothing(
+    app: Quart, client: Client, job: Job
+) -> None:
+    response = await client.get(job_path(job))
+    assert response.status_code == 200
+    assert await clicks_of(app) == []
+    assert await events_on(app, work_channel("clicks")) == []
+
+
+async def test_admin_viewing_a_draft_records_nothing(app: Quart, admin: User) -> None:
+    client = app.test_client()
+    await login(client, admin.username or "")
+    draft = await make_job(app, admin, status="draft")
+    response = await client.get(job_path(draft))
+    assert response.status_code == 200
+    assert await clicks_of(app) == []
+
+
+async def test_home_page_shows_recommended_for_you(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, user = member
+    other = (await make_user(app)).id
+    python, rust = await make_jobs(app, admin, ["Python dev", "Rust dev"])
+    await seed_clicks(app, [(other, python.id), (other, rust.id)])
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert 'id="recommended"' in html and "Recommended for you" in html
+    assert "Popular right now" in html  # cold: popular jobs
+
+    await applied(app, user.id, await click(client, python.id))
+    html = await (await client.get("/")).get_data(as_text=True)
+    section = html.split('id="recommended"', 1)[1].split("</section>", 1)[0]
+    assert f'data-job-id="{rust.id}"' in section
+    assert f'data-job-id="{python.id}"' not in section
+    assert "Because you viewed “Python dev”" in section
+
+
+async def test_home_page_has_no_recommendations_when_signed_out(client: Client) -> None:
+    html = await (await client.get("/")).get_data(as_text=True)
+    assert 'id="recommended"' not in html
+    assert "Recommended for you" not in html
+
+
+async def test_each_applied_click_publishes_one_update(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    client, user = member
+    jobs = await make_jobs(app, admin, ["A job", "B job", "C job"])
+    last = 0
+    for job in jobs:
+        last = await click(client, job.id)
+    await applied(app, user.id, last)
+    async with get_db(app).session_scope() as session:
+        outbox = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.channel == work_channel("clicks"))
+        )
+    assert outbox == 3
+    assert len(await events_on(app, user_channel(user.id))) == 3
