@@ -20,6 +20,7 @@ from portal.events.extension import Events
 from portal.jobs import cache as job_list_cache
 from portal.jobs.schemas import MAX_ID
 from portal.web import csrf
+from portal.web.streaming import BackPressureHTTPConnection, PortalRequest
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -52,6 +53,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         QUART_SCHEMA_CONVERT_CASING=False,
     )
 
+    app.request_class = PortalRequest
+    app.asgi_http_class = BackPressureHTTPConnection
     Database(app)
     events = Events(app)
     events.add_listener(job_list_cache.init_app(app).on_event)
@@ -82,6 +85,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.jobs import api as jobs_api
     from portal.jobs import views as jobs_views
     from portal.live import ws
+    from portal.media import tus_api, videos_api
+    from portal.media.extension import Media
     from portal.recommend import api as recommend_api
     from portal.recommend import extension as recommend_extension
     from portal.web import pages
@@ -89,6 +94,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     auth.init_app(app)
     alerts_views.init_app(app)
     recommend_extension.init_app(app)
+    Media(app)
     for blueprint in (
         pages.blueprint,
         accounts_views.blueprint,
@@ -98,6 +104,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         alerts_views.blueprint,
         alerts_api.blueprint,
         recommend_api.blueprint,
+        tus_api.blueprint,
+        videos_api.blueprint,
         ws.blueprint,
     ):
         app.register_blueprint(blueprint)

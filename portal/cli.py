@@ -156,9 +156,10 @@ def demo(bind: str) -> None:
 def consumer(name: str) -> None:
     """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
     if name == "media":
-        raise click.ClickException(
-            "the media consumer arrives with training-video uploads; it is not built yet"
-        )
+        from consumers.media import main as run_media
+
+        run_media()
+        return
     from consumers.recommender import main as run_recommender
 
     run_recommender()

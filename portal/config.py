@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     media_root: Path | None = None
     secret_key: str | None = None
     max_upload_bytes: int = Field(default=4 * GIB, gt=0)
+    # An upload nobody has written to for this long is removed, bytes and all.
+    upload_expiry_hours: int = Field(default=24, gt=0)
     default_phone_region: str = "CN"
     cookie_secure: bool | None = None
     session_days_remembered: int = Field(default=30, gt=0)

@@ -6,4 +6,5 @@ def import_all_models() -> None:
     import portal.alerts.models
     import portal.events.models
     import portal.jobs.models
+    import portal.media.models
     import portal.recommend.models  # noqa: F401

@@ -28,6 +28,7 @@ from portal.jobs.schemas import (
     JobPatch,
     JobPublic,
 )
+from portal.media.service import public_videos_of_job
 
 blueprint = Blueprint("jobs_api", __name__, url_prefix="/api/v1")
 
@@ -65,8 +66,9 @@ async def get_jobs(query_args: JobFilter) -> JobList:
 async def get_job(job_id: int) -> JobPublic:
     """One job with its training videos; drafts only for admins."""
     principal = await load_principal()
-    job = await service.get_job(get_session(), job_id, include_hidden=principal.is_admin)
-    return JobPublic.of(job)
+    session = get_session()
+    job = await service.get_job(session, job_id, include_hidden=principal.is_admin)
+    return JobPublic.of(job, await public_videos_of_job(session, job.id))
 
 
 @blueprint.post("/jobs")
@@ -94,8 +96,9 @@ async def post_job(data: JobData) -> tuple[JobPublic, int]:
 async def patch_job(job_id: int, data: JobPatch) -> JobPublic:
     """Edit, publish or close a job (admins only)."""
     actor = await require_admin()
-    job = await service.update_job(get_session(), actor, job_id, data.changes())
-    return JobPublic.of(job)
+    session = get_session()
+    job = await service.update_job(session, actor, job_id, data.changes())
+    return JobPublic.of(job, await public_videos_of_job(session, job.id))
 
 
 @blueprint.delete("/jobs/<int:job_id>")

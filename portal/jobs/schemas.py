@@ -181,13 +181,19 @@ class JobSummary(BaseModel):
 
 
 class VideoPublic(BaseModel):
-    """A training video of a job (filled by the videos capability)."""
+    """A ready training video of a job; ``url`` streams it (signed-in users only)."""
 
     id: int
     title: str
+    filename: str
+    content_type: str
+    size: int
     url: str
+    download_url: str
     poster_url: str | None
     duration_seconds: float | None
+    width: int | None
+    height: int | None
 
 
 class JobPublic(JobSummary):
@@ -199,7 +205,7 @@ class JobPublic(JobSummary):
     videos: list[VideoPublic] = []
 
     @classmethod
-    def of(cls, job: Job) -> JobPublic:  # type: ignore[override]
+    def of(cls, job: Job, videos: list[VideoPublic] | None = None) -> JobPublic:  # type: ignore[override]
         return cls(
             **JobSummary.of(job).model_dump(),
             content=job.content,
@@ -207,6 +213,7 @@ class JobPublic(JobSummary):
             apply_url=job.apply_url,
             apply_email=job.apply_email,
             created_at=job.created_at,
+            videos=videos or [],
         )
 
 

@@ -2,7 +2,7 @@
 
 quart-schema's own /docs, /redocs and /scalar pages load their scripts from a CDN and
 initialise them with an inline script, which the site's Content-Security-Policy refuses.
-This page uses the vendored copy (scripts/vendor-swagger-ui.sh) and static/js/docs.js, and
+This page uses the vendored copy (scripts/vendor.sh) and static/js/docs.js, and
 reads the schema from quart-schema's /openapi.json. Register it with ``init_app`` and turn
 quart-schema's pages off (``swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None``).
 """

@@ -1,0 +1,1 @@
+"""Training videos: tus uploads, the media consumer, streaming downloads."""

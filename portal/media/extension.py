@@ -1,0 +1,79 @@
+"""Wires media storage, the upload receiver, the expiry sweep and (without a broker) the media
+worker into an app's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from quart import Quart, current_app
+
+from portal.db import get_db
+from portal.events.extension import get_events
+from portal.media.receiver import UploadReceiver
+from portal.media.storage import MediaStorage
+from portal.media.worker import MediaWorker, check_prerequisites
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 600.0
+
+
+class Media:
+    def __init__(self, app: Quart) -> None:
+        settings = app.config["PORTAL_SETTINGS"]
+        self.storage = MediaStorage(settings.resolved_media_root)
+        self.expires_in = timedelta(hours=settings.upload_expiry_hours)
+        self.receiver: UploadReceiver | None = None
+        self.worker: MediaWorker | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        app.extensions["portal.media"] = self
+        app.while_serving(self._lifespan)
+
+    async def _lifespan(self) -> AsyncIterator[None]:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        db = get_db()
+        assert db.sessionmaker is not None
+        self.storage.ensure()
+        self.receiver = UploadReceiver(self.storage, db.sessionmaker, expires_in=self.expires_in)
+        if app.config["PORTAL_SETTINGS"].amqp_url is None:
+            # With a broker, `portal consumer media` runs the worker as its own process.
+            self.worker = await start_worker(app)
+        self._sweeper = asyncio.create_task(self._sweep())
+        yield
+        self._sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._sweeper
+        await self.receiver.close()
+
+    async def _sweep(self) -> None:
+        assert self.receiver is not None
+        while True:
+            try:
+                removed = await self.receiver.sweep_expired()
+                if removed:
+                    log.info("removed %d expired upload(s)", removed)
+            except Exception:
+                log.exception("sweeping expired uploads failed")
+            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+
+
+async def start_worker(app: Quart) -> MediaWorker:
+    """Consume the media work queue on this app's bus."""
+    check_prerequisites()
+    db = get_db(app)
+    assert db.sessionmaker is not None
+    settings = app.config["PORTAL_SETTINGS"]
+    worker = MediaWorker(MediaStorage(settings.resolved_media_root), db.sessionmaker)
+    events = get_events(app)
+    assert events.bus is not None
+    await events.bus.consume_work(settings.queue_name("media"), worker.handle, prefetch=2)
+    return worker
+
+
+def get_media(app: Quart | None = None) -> Media:
+    media: Media = (app or current_app).extensions["portal.media"]
+    return media

@@ -1,0 +1,275 @@
+"""Appending a PATCH body to a partial upload, and turning the finished file into a video.
+
+The partial file is held under its exclusive lock for the whole request, so its size is the
+upload's offset and nobody else moves it. Bytes are written as they arrive (memory stays
+flat), a running sha256 is kept per upload in this process so finishing a file does not read
+it again, and progress is recorded at most every :data:`PROGRESS_INTERVAL` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.i18n import gettext as _
+from portal.media import service
+from portal.media.models import Upload, Video
+from portal.media.signature import HEAD_BYTES, sniff
+from portal.media.storage import MediaStorage, PartialFile, UploadBusyError, sha256_of
+from portal.media.tus import Checksum, TusError
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.25
+# Running hashes of uploads being received by this process (a few hundred bytes each).
+MAX_RUNNING_HASHES = 256
+
+
+@dataclass
+class PatchResult:
+    offset: int
+    video: Video | None = None
+
+
+class NotAVideoError(TusError):
+    def __init__(self) -> None:
+        super().__init__(
+            415,
+            "not_a_video",
+            _("This file is not a video we can play (MP4, MOV, WebM, MKV or Ogg)."),
+        )
+
+
+class UploadReceiver:
+    def __init__(
+        self,
+        storage: MediaStorage,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        expires_in: timedelta,
+    ) -> None:
+        self.storage = storage
+        self.sessionmaker = sessionmaker
+        self.expires_in = expires_in
+        self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        # Removing a refused upload must finish even if the request is cancelled meanwhile.
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _running_hash(self, upload_id: str, offset: int) -> Any | None:
+        entry = self._hashes.pop(upload_id, None)
+        if offset == 0:
+            return hashlib.sha256()
+        if entry is not None and entry[0] == offset:
+            return entry[1]
+        return None
+
+    def _keep_hash(self, upload_id: str, offset: int, digest: Any | None) -> None:
+        if digest is None:
+            return
+        self._hashes[upload_id] = (offset, digest)
+        while len(self._hashes) > MAX_RUNNING_HASHES:
+            self._hashes.popitem(last=False)
+
+    async def append(
+        self,
+        upload: Upload,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_length: int | None,
+        checksum: Checksum | None,
+    ) -> PatchResult:
+        try:
+            with self.storage.open_partial(upload.id) as partial:
+                return await self._append_locked(
+                    upload, partial, offset, chunks, content_length, checksum
+                )
+        except FileNotFoundError:
+            raise upload_gone() from None
+        except UploadBusyError:
+            raise TusError(
+                423, "locked", _("Another request is uploading to this file right now.")
+            ) from None
+
+    async def _append_locked(
+        self,
+        upload: Upload,
+        partial: PartialFile,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        content_length: int | None,
+        checksum: Checksum | None,
+    ) -> PatchResult:
+        start = partial.seek_end()
+        if offset != start:
+            raise TusError(
+                409,
+                "offset_mismatch",
+                _("Upload-Offset does not match: the server has %(n)s bytes.", n=start),
+            )
+        remaining = upload.length - start
+        if content_length is not None and content_length > remaining:
+            raise TusError(413, "too_large", _("The body is longer than the rest of the upload."))
+        running = self._running_hash(upload.id, start)
+        body_hash = checksum.hasher() if checksum is not None else None
+        size = start
+        sniffed = start >= HEAD_BYTES
+        last_progress = time.monotonic()
+        try:
+            async for chunk in chunks:
+                if size + len(chunk) > upload.length:
+                    raise TusError(
+                        413, "too_large", _("The body is longer than the rest of the upload.")
+                    )
+                partial.append(chunk)
+                size += len(chunk)
+                if running is not None:
+                    running.update(chunk)
+                if body_hash is not None:
+                    body_hash.update(chunk)
+                if not sniffed and size >= min(HEAD_BYTES, upload.length):
+                    sniffed = True
+                    if sniff(partial.read_head(HEAD_BYTES)) is None:
+                        raise NotAVideoError()
+                now = time.monotonic()
+                if now - last_progress >= PROGRESS_INTERVAL and size < upload.length:
+                    last_progress = now
+                    await self._progress(upload.id, size)
+        except NotAVideoError:
+            self._refuse(upload.id)
+            raise
+        except TusError:
+            # Keep nothing of a refused body: the client sends it again.
+            partial.truncate(start)
+            raise
+        except BaseException:
+            # Cancelled (the client went away) or failed: what was written stays, the client
+            # resumes from the size HEAD reports; the running hash matches that size.
+            self._keep_hash(upload.id, size, running)
+            raise
+        if body_hash is not None and body_hash.digest() != checksum.digest:  # type: ignore[union-attr]
+            partial.truncate(start)
+            raise TusError(460, "checksum_mismatch", _("The body does not match Upload-Checksum."))
+        if size < upload.length:
+            self._keep_hash(upload.id, size, running)
+            if size > start:
+                await self._progress(upload.id, size)
+            return PatchResult(size)
+        return PatchResult(size, await self._finish(upload, partial, running))
+
+    async def _progress(self, upload_id: str, size: int) -> None:
+        try:
+            async with self.sessionmaker() as session:
+                await service.record_progress(session, upload_id, size, expires_in=self.expires_in)
+        except Exception:
+            # Progress is for the dashboard; the upload itself must not fail for it.
+            log.exception("could not record upload progress")
+
+    async def _finish(self, upload: Upload, partial: PartialFile, running: Any | None) -> Video:
+        container = sniff(partial.read_head(HEAD_BYTES))
+        if container is None:
+            self._refuse(upload.id)
+            raise NotAVideoError()
+        path = self.storage.partial_path(upload.id)
+        digest = (
+            running.hexdigest() if running is not None else await asyncio.to_thread(sha256_of, path)
+        )
+        storage_name = self.storage.new_name(container.extension)
+        async with self.sessionmaker() as session:
+            video = await service.complete_upload(
+                session, upload.id, container=container, sha256=digest, storage_name=storage_name
+            )
+        # After the commit: if this process dies before the move, the media consumer finds
+        # the bytes still at the upload's path and moves them itself (see locate_video_file).
+        self.storage.ensure()
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, self.storage.video_path(video.storage_name))
+        return video
+
+    def _refuse(self, upload_id: str) -> None:
+        self._hashes.pop(upload_id, None)
+        task = asyncio.get_running_loop().create_task(self._drop(upload_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _drop(self, upload_id: str) -> None:
+        self.storage.remove(self.storage.partial_path(upload_id))
+        async with self.sessionmaker() as session:
+            await service.drop_upload(
+                session,
+                upload_id,
+                code="not_a_video",
+                reason=_("Not a video file (MP4, MOV, WebM, MKV or Ogg)."),
+            )
+
+    async def terminate(self, upload: Upload) -> None:
+        try:
+            with self.storage.open_partial(upload.id):
+                pass
+        except UploadBusyError:
+            raise TusError(
+                423, "locked", _("Another request is uploading to this file right now.")
+            ) from None
+        except FileNotFoundError:
+            pass
+        self._hashes.pop(upload.id, None)
+        self.storage.remove(self.storage.partial_path(upload.id))
+        async with self.sessionmaker() as session:
+            await service.drop_upload(
+                session, upload.id, code="cancelled", reason=_("Cancelled by the uploader.")
+            )
+
+    async def sweep_expired(self) -> int:
+        """Remove expired uploads and their bytes; uploads being written to are left alone."""
+        from portal.db import utcnow
+
+        now = utcnow()
+        async with self.sessionmaker() as session:
+            expired = await service.expired_uploads(session, now)
+        removed = 0
+        for upload in expired:
+            if upload.offset >= upload.length:
+                continue
+            try:
+                with self.storage.open_partial(upload.id):
+                    self.storage.remove(self.storage.partial_path(upload.id))
+            except UploadBusyError:
+                continue
+            except FileNotFoundError:
+                pass
+            async with self.sessionmaker() as session:
+                await service.drop_upload(
+                    session, upload.id, code="expired", reason=_("The upload expired.")
+                )
+            removed += 1
+        async with self.sessionmaker() as session:
+            await service.forget_finished_uploads(session, now)
+        return removed
+
+    async def close(self) -> None:
+        if self._background:
+            await asyncio.wait(self._background, timeout=5)
+
+
+def upload_gone() -> TusError:
+    return TusError(404, "not_found", _("No such upload."))
+
+
+def locate_video_file(storage: MediaStorage, video: Video) -> str | None:
+    """The video's bytes, finishing a move its web worker did not get to."""
+    target = storage.video_path(video.storage_name)
+    if not target.exists():
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(storage.partial_path(video.upload_id), target)
+    return str(target) if target.exists() else None

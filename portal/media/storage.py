@@ -1,0 +1,114 @@
+"""Where video bytes live: partial uploads, finished videos and posters, under the media root.
+
+Names on disk are generated here (upload ids, random storage names); nothing a client sends
+becomes part of a path. A partial upload is appended to only under an exclusive ``flock``, so
+two PATCH requests for one upload (in two workers) can never interleave their bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+HASH_BLOCK = 1024 * 1024
+
+
+class UploadBusyError(Exception):
+    """Another request holds this upload's lock (it is appending to it right now)."""
+
+
+class MediaStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.uploads = root / "uploads"
+        self.videos = root / "videos"
+        self.posters = root / "posters"
+
+    def ensure(self) -> None:
+        for folder in (self.uploads, self.videos, self.posters):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def partial_path(self, upload_id: str) -> Path:
+        return self.uploads / upload_id
+
+    def video_path(self, storage_name: str) -> Path:
+        return self.videos / storage_name
+
+    def poster_path(self, poster_name: str) -> Path:
+        return self.posters / poster_name
+
+    @staticmethod
+    def new_name(extension: str) -> str:
+        return secrets.token_hex(16) + extension
+
+    def create_partial(self, upload_id: str) -> None:
+        self.ensure()
+        # "x": an id collision must fail loudly, never share a file.
+        with open(self.partial_path(upload_id), "xb"):
+            pass
+
+    def partial_size(self, upload_id: str) -> int | None:
+        try:
+            return self.partial_path(upload_id).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    @contextlib.contextmanager
+    def open_partial(self, upload_id: str) -> Iterator[PartialFile]:
+        """The partial file, locked for appending; raises UploadBusyError if it is taken."""
+        fd = os.open(self.partial_path(upload_id), os.O_RDWR)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.EACCES):
+                    raise UploadBusyError(upload_id) from None
+                raise
+            yield PartialFile(fd)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def remove(self, path: Path | None) -> None:
+        if path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+class PartialFile:
+    """An open, locked partial upload: its size is the upload's offset."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def append(self, data: bytes | bytearray | memoryview) -> None:
+        view = memoryview(data)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+    def seek_end(self) -> int:
+        return os.lseek(self.fd, 0, os.SEEK_END)
+
+    def truncate(self, size: int) -> None:
+        os.ftruncate(self.fd, size)
+        os.lseek(self.fd, size, os.SEEK_SET)
+
+    def read_head(self, count: int) -> bytes:
+        return os.pread(self.fd, count, 0)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,193 @@
+"""The tus 1.0.0 endpoint: ``/api/v1/uploads`` (creation) and ``/api/v1/uploads/<id>``.
+
+Admins only. Errors keep the JSON envelope of the rest of the API, with the status codes of
+the tus specification; every answer carries ``Tus-Resumable``.
+"""
+
+from __future__ import annotations
+
+from email.utils import format_datetime
+
+from quart import Blueprint, Response, current_app, request
+from quart.typing import ResponseReturnValue
+
+from portal.accounts.auth import require_admin
+from portal.db import get_session
+from portal.errors import APIError, render_error
+from portal.media import service, tus
+from portal.media.extension import get_media
+from portal.media.models import Upload
+from portal.media.receiver import PatchResult, UploadReceiver
+
+blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+
+
+@blueprint.errorhandler(tus.TusError)
+async def _tus_error(error: tus.TusError) -> Response:
+    return await render_error(
+        APIError(error.status, error.code, error.message, headers=tus.RESUMABLE_HEADERS)
+    )
+
+
+@blueprint.after_request
+async def _tus_headers(response: Response) -> Response:
+    response.headers["Tus-Resumable"] = tus.TUS_VERSION
+    response.headers["Access-Control-Expose-Headers"] = tus.EXPOSED_HEADERS
+    return response
+
+
+def _max_size() -> int:
+    return current_app.config["PORTAL_SETTINGS"].max_upload_bytes
+
+
+def _upload_headers(upload: Upload, offset: int) -> dict[str, str]:
+    return {
+        "Upload-Offset": str(offset),
+        "Upload-Expires": format_datetime(upload.expires_at, usegmt=True),
+        "Cache-Control": "no-store",
+    }
+
+
+@blueprint.route("", methods=["OPTIONS"], provide_automatic_options=False)
+@blueprint.route("/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+async def options(upload_id: str | None = None) -> ResponseReturnValue:
+    """What this server speaks (no authentication: it reveals nothing)."""
+    return Response(status=204, headers=tus.options_headers(_max_size()))
+
+
+@blueprint.post("")
+async def create() -> ResponseReturnValue:
+    """Creation (and creation-with-upload when the request carries a body)."""
+    actor = await require_admin()
+    tus.check_resumable(request.headers)
+    if request.headers.get("Upload-Defer-Length") is not None:
+        raise tus.TusError(400, "bad_request", "Upload-Defer-Length is not supported.")
+    length = tus.parse_size(request.headers.get("Upload-Length"), "Upload-Length")
+    if length is None:
+        raise tus.TusError(400, "bad_request", "Upload-Length is required.")
+    if length > _max_size():
+        raise tus.TusError(413, "too_large", f"Uploads are limited to {_max_size()} bytes.")
+    if length == 0:
+        raise tus.TusError(400, "bad_request", "An empty file is not a video.")
+    metadata = tus.parse_metadata(request.headers.get("Upload-Metadata"))
+    new = service.new_upload_from_metadata(metadata, length)
+    has_body = request.headers.get("Content-Type") is not None or _content_length() not in (
+        None,
+        0,
+    )
+    if has_body:
+        tus.check_patch_content_type(request.headers)
+    media = get_media()
+    upload = await service.create_upload(get_session(), actor, new, expires_in=media.expires_in)
+    media.storage.create_partial(upload.id)
+    headers = {"Location": f"{request.root_path}/api/v1/uploads/{upload.id}"}
+    offset = 0
+    if has_body:
+        result = await _receive(upload, 0)
+        offset = result.offset
+    headers |= _upload_headers(upload, offset)
+    return Response(status=201, headers=headers)
+
+
+@blueprint.route("/<upload_id>", methods=["HEAD"])
+async def head(upload_id: str) -> ResponseReturnValue:
+    await require_admin()
+    tus.check_resumable(request.headers)
+    upload = await service.get_upload(get_session(), upload_id)
+    offset = _offset_of(upload)
+    headers = _upload_headers(upload, offset) | {"Upload-Length": str(upload.length)}
+    metadata = {"filename": upload.filename, "job_id": str(upload.job_id)}
+    if upload.filetype:
+        metadata["filetype"] = upload.filetype
+    headers["Upload-Metadata"] = tus.encode_metadata(metadata)
+    return Response(status=200, headers=headers)
+
+
+@blueprint.patch("/<upload_id>")
+async def patch(upload_id: str) -> ResponseReturnValue:
+    await require_admin()
+    return await _patch(upload_id)
+
+
+@blueprint.delete("/<upload_id>")
+async def terminate(upload_id: str) -> ResponseReturnValue:
+    await require_admin()
+    return await _terminate(upload_id)
+
+
+@blueprint.post("/<upload_id>")
+async def overridden(upload_id: str) -> ResponseReturnValue:
+    """``X-HTTP-Method-Override`` for clients that can only send POST."""
+    await require_admin()
+    method = tus.effective_method("POST", request.headers)
+    if method == "PATCH":
+        return await _patch(upload_id)
+    if method == "DELETE":
+        return await _terminate(upload_id)
+    if method == "HEAD":
+        return await head(upload_id)
+    raise APIError(405, "method_not_allowed", "POST needs X-HTTP-Method-Override here.")
+
+
+async def _patch(upload_id: str) -> ResponseReturnValue:
+    tus.check_resumable(request.headers)
+    tus.check_patch_content_type(request.headers)
+    offset = tus.parse_size(request.headers.get("Upload-Offset"), "Upload-Offset")
+    if offset is None:
+        raise tus.TusError(400, "bad_request", "Upload-Offset is required.")
+    upload = await service.get_upload(get_session(), upload_id)
+    if upload.offset >= upload.length:
+        if offset == upload.length and not _content_length():
+            return Response(status=204, headers=_upload_headers(upload, upload.length))
+        raise tus.TusError(409, "offset_mismatch", "This upload is complete.")
+    result = await _receive(upload, offset)
+    return Response(status=204, headers=_upload_headers(upload, result.offset))
+
+
+async def _receive(upload: Upload, offset: int) -> PatchResult:
+    # The request's read transaction must not stay open while bytes stream in.
+    session = get_session()
+    if session.in_transaction():
+        await session.commit()
+    checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
+    return await _receiver().append(
+        upload,
+        offset,
+        request.body,  # type: ignore[arg-type]
+        content_length=_content_length(),
+        checksum=checksum,
+    )
+
+
+async def _terminate(upload_id: str) -> ResponseReturnValue:
+    tus.check_resumable(request.headers)
+    upload = await service.get_upload(get_session(), upload_id)
+    if upload.offset >= upload.length:
+        raise tus.TusError(409, "conflict", "This upload is complete; delete the video instead.")
+    session = get_session()
+    if session.in_transaction():
+        await session.commit()
+    await _receiver().terminate(upload)
+    return Response(status=204)
+
+
+def _offset_of(upload: Upload) -> int:
+    if upload.offset >= upload.length:
+        return upload.length
+    size = get_media().storage.partial_size(upload.id)
+    if size is None:
+        raise tus.TusError(404, "not_found", "No such upload.")
+    return size
+
+
+def _receiver() -> UploadReceiver:
+    receiver = get_media().receiver
+    assert receiver is not None, "the media extension starts with the app"
+    return receiver
+
+
+def _content_length() -> int | None:
+    raw = request.headers.get("Content-Length")
+    if raw is None:
+        return None
+    return tus.parse_size(raw, "Content-Length")

@@ -1,0 +1,119 @@
+"""The media worker: probes each uploaded video, makes its poster and marks it ready or failed.
+
+Idempotent: a redelivered message for a video that is no longer ``processing`` does nothing,
+and a half-made poster is written under a temporary name first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from portal.media import service
+from portal.media.models import Video, VideoStatus
+from portal.media.receiver import locate_video_file
+from portal.media.storage import MediaStorage
+
+log = logging.getLogger(__name__)
+
+PROBE_TIMEOUT = 120.0
+
+
+class MediaToolsMissingError(RuntimeError):
+    pass
+
+
+def check_prerequisites() -> None:
+    """Say at start-up, not at the first upload, that videos cannot be processed here."""
+    if importlib.util.find_spec("av") is None:
+        raise MediaToolsMissingError(
+            "PyAV (the `av` package, which carries FFmpeg) is not installed: the media "
+            "consumer cannot probe videos. Install Portal's dependencies: pip install -e ."
+        )
+
+
+class MediaWorker:
+    def __init__(
+        self, storage: MediaStorage, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.storage = storage
+        self.sessionmaker = sessionmaker
+
+    async def handle(self, body: dict[str, Any]) -> None:
+        video_id = int(body["video_id"])
+        async with self.sessionmaker() as session:
+            video = await session.get(Video, video_id)
+        if video is None or video.status != VideoStatus.PROCESSING.value:
+            return  # deleted meanwhile, or a redelivery of a video already done
+        path = locate_video_file(self.storage, video)
+        if path is None:
+            await self._fail(video, "the uploaded file is missing")
+            return
+        self.storage.ensure()
+        poster_name = self.storage.new_name(".jpg")
+        poster = self.storage.poster_path(poster_name)
+        partial_poster = poster.with_suffix(".part.jpg")
+        result = await run_probe(path, str(partial_poster))
+        if "error" in result:
+            self.storage.remove(partial_poster)
+            await self._fail(video, str(result["error"]))
+            return
+        has_poster = partial_poster.exists()
+        if has_poster:
+            os.replace(partial_poster, poster)
+        probe = service.ProbeResult(
+            duration_seconds=float(result["duration_seconds"]),
+            width=int(result["width"]),
+            height=int(result["height"]),
+            video_codec=str(result["video_codec"]),
+            audio_codec=result.get("audio_codec"),
+        )
+        async with self.sessionmaker() as session:
+            done = await service.mark_ready(
+                session, video.id, probe, poster_name if has_poster else None
+            )
+        if done is None:
+            self.storage.remove(poster)  # deleted while we probed
+
+    async def _fail(self, video: Video, reason: str) -> None:
+        async with self.sessionmaker() as session:
+            failed = await service.mark_failed(session, video.id, reason)
+        if failed is not None:
+            # Nothing unplayable is kept.
+            self.storage.remove(self.storage.video_path(video.storage_name))
+            self.storage.remove(self.storage.partial_path(video.upload_id))
+
+
+async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "portal.media.probe",
+        path,
+        poster_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), PROBE_TIMEOUT)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        return {"error": "probing the video timed out"}
+    if process.returncode != 0:
+        log.warning("video probe failed (%s): %s", process.returncode, stderr[-2000:])
+        return {"error": "the video could not be decoded"}
+    try:
+        result = json.loads(stdout)
+    except ValueError:
+        return {"error": "the video could not be decoded"}
+    return result if isinstance(result, dict) else {"error": "the video could not be decoded"}

@@ -1,0 +1,67 @@
+"""Request bodies that stream with back-pressure, for uploads of any size.
+
+Quart's receiver task appends every chunk the server hands it to the request body at once,
+whether or not the handler has read the previous ones: a client faster than the disk would
+grow memory without bound. For streamed routes the receiver here waits while more than
+:data:`HIGH_WATER` bytes are unread, so Hypercorn stops reading the socket and TCP slows the
+client down. Other routes keep Quart's buffered body and its ``MAX_CONTENT_LENGTH``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from quart.asgi import ASGIHTTPConnection
+from quart.wrappers import Request
+from quart.wrappers.request import Body
+
+HIGH_WATER = 1024 * 1024
+STREAMED_METHODS = frozenset({"POST", "PATCH"})
+STREAMED_PREFIXES = ("/api/v1/uploads",)
+
+
+class StreamedBody(Body):
+    """No size limit of its own (the route checks lengths against the upload's); bounded
+    buffering instead."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None)
+        self._room = asyncio.Event()
+        self._room.set()
+
+    def append(self, data: bytes) -> None:
+        super().append(data)
+        if len(self._data) >= HIGH_WATER:
+            self._room.clear()
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await super().__anext__()
+        finally:
+            self._room.set()
+
+    async def room(self) -> None:
+        await self._room.wait()
+
+
+class PortalRequest(Request):
+    def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(method, scheme, path, *args, **kwargs)
+        if method in STREAMED_METHODS and path.startswith(STREAMED_PREFIXES):
+            self.body = StreamedBody()
+
+
+class BackPressureHTTPConnection(ASGIHTTPConnection):
+    async def handle_messages(self, request: Request, receive: Any) -> None:
+        body = request.body
+        while True:
+            message = await receive()
+            if message["type"] == "http.request":
+                body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    body.set_complete()
+                elif isinstance(body, StreamedBody):
+                    await body.room()
+            elif message["type"] == "http.disconnect":
+                return
