@@ -23,6 +23,7 @@ from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import job_posting_ld
 from portal.live.service import last_event_id
+from portal.media.service import public_videos_of_job
 from portal.recommend.service import recommendations_for, record_click
 from portal.web.forms import form_data, render_form
 
@@ -119,6 +120,7 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
         salary=JobSummary.of(job).salary,
         since=since,
         job=job,
+        videos=await public_videos_of_job(get_session(), job.id),
         now=now,
         expired=job.is_expired(now),
         job_ld=_script_json(ld) if ld else None,
