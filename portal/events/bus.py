@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 EventCallback = Callable[[dict[str, Any]], None]
 WorkHandler = Callable[[dict[str, Any]], Awaitable[None]]
+# Takes every message delivered since its last call (at least one); they are acked together.
+BatchHandler = Callable[[list[dict[str, Any]]], Awaitable[None]]
 PUBLISH_TIMEOUT = 10.0
+# A failed batch waits this long before it is put back (a tight redelivery loop helps nobody).
+RETRY_DELAY = 1.0
 
 
 class BusUnavailableError(Exception):
@@ -31,8 +35,14 @@ class Bus(Protocol):
     def on_event(self, callback: EventCallback) -> None: ...
     async def publish_events(self, messages: list[dict[str, Any]]) -> None: ...
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None: ...
+    async def send_work_many(
+        self, queue: str, messages: list[tuple[dict[str, Any], str]]
+    ) -> None: ...
     async def consume_work(
         self, queue: str, handler: WorkHandler, *, prefetch: int = 16
+    ) -> None: ...
+    async def consume_work_batches(
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
     ) -> None: ...
 
 
@@ -72,8 +82,40 @@ class InProcessBus:
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
         self._queue(queue).put_nowait({**body, "_message_id": message_id})
 
+    async def send_work_many(self, queue: str, messages: list[tuple[dict[str, Any], str]]) -> None:
+        """Several messages for one queue, as ``send_work`` each, in order."""
+        for body, message_id in messages:
+            self._queue(queue).put_nowait({**body, "_message_id": message_id})
+
     async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
         self._workers.append(asyncio.create_task(self._work(self._queue(queue), handler)))
+
+    async def consume_work_batches(
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
+    ) -> None:
+        """As ``consume_work``, but the handler gets what is waiting, up to ``max_batch``."""
+        self._workers.append(
+            asyncio.create_task(self._work_batches(self._queue(queue), handler, max_batch))
+        )
+
+    async def _work_batches(
+        self, queue: asyncio.Queue[dict[str, Any]], handler: BatchHandler, max_batch: int
+    ) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            attempt = 0
+            while True:
+                try:
+                    await handler(batch)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    attempt += 1
+                    log.exception("work handler failed (attempt %s); retrying", attempt)
+                    await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
 
     async def _work(self, queue: asyncio.Queue[dict[str, Any]], handler: WorkHandler) -> None:
         while True:
@@ -109,6 +151,11 @@ class RabbitBus:
         self._channel: Any = None
         self._exchange: Any = None
         self._consumer_channels: list[Any] = []
+        # Work queues declared on this connection. Declaring is a broker round trip and the
+        # queues are durable, so once is enough; a message the broker cannot route (the queue
+        # was deleted) comes back (aio-pika publishes mandatory) and the queue is declared again.
+        self._declared: set[str] = set()
+        self._batch_workers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         import aio_pika
@@ -147,6 +194,12 @@ class RabbitBus:
                 log.exception("event callback failed")
 
     async def close(self) -> None:
+        for task in self._batch_workers:
+            task.cancel()
+        for task in self._batch_workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._batch_workers.clear()
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -183,26 +236,51 @@ class RabbitBus:
 
     async def declare_work_queue(self, queue: str) -> None:
         await self._channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
+        self._declared.add(queue)
+
+    @staticmethod
+    def _work_message(body: dict[str, Any], message_id: str) -> Any:
+        import aio_pika
+
+        return aio_pika.Message(
+            json.dumps(body, ensure_ascii=False).encode(),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+        )
 
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
+        await self.send_work_many(queue, [(body, message_id)])
+
+    async def send_work_many(self, queue: str, messages: list[tuple[dict[str, Any], str]]) -> None:
+        """Persistent messages to a durable work queue; returns once the broker confirmed all."""
         import aio_pika
 
         if self._channel is None:
             raise BusUnavailableError("not connected")
         try:
-            await self.declare_work_queue(queue)
-            await asyncio.wait_for(
-                self._channel.default_exchange.publish(
-                    aio_pika.Message(
-                        json.dumps(body, ensure_ascii=False).encode(),
-                        content_type="application/json",
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        message_id=message_id,
-                    ),
-                    routing_key=queue,
-                ),
-                PUBLISH_TIMEOUT,
-            )
+            for attempt in range(2):
+                if queue not in self._declared:
+                    await self.declare_work_queue(queue)
+                exchange = self._channel.default_exchange
+                try:
+                    # Confirms are awaited together: one round trip for the whole batch.
+                    await asyncio.wait_for(
+                        asyncio.gather(
+                            *(
+                                exchange.publish(self._work_message(body, mid), routing_key=queue)
+                                for body, mid in messages
+                            )
+                        ),
+                        PUBLISH_TIMEOUT,
+                    )
+                    return
+                except aio_pika.exceptions.DeliveryError:
+                    # Returned as unroutable: the queue is gone. Declare it again and resend
+                    # (any copy that did arrive is dropped by the consumer's dedupe).
+                    self._declared.discard(queue)
+                    if attempt:
+                        raise
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
             raise BusUnavailableError(str(e)) from e
 
@@ -221,6 +299,74 @@ class RabbitBus:
 
         await declared.consume(on_message)
         self._consumer_channels.append(channel)
+
+    async def consume_work_batches(
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
+    ) -> None:
+        """Hand the handler every delivered message at once (up to ``max_batch``) and ack them
+        together after it returned; if it raises, they all go back to the queue.
+
+        Batches form by themselves: while one is handled, the next deliveries wait here (at
+        most ``prefetch`` unacked), so an idle queue adds no latency and a busy one spreads the
+        handler's transaction and the acks over many messages.
+        """
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        declared = await channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
+        delivered: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def on_message(message: Any) -> None:
+            delivered.put_nowait(message)
+
+        self._batch_workers.append(
+            asyncio.create_task(self._work_batches(delivered, handler, max_batch))
+        )
+        await declared.consume(on_message)
+        self._consumer_channels.append(channel)
+
+    async def _work_batches(
+        self, delivered: asyncio.Queue[Any], handler: BatchHandler, max_batch: int
+    ) -> None:
+        while True:
+            batch = [await delivered.get()]
+            while len(batch) < max_batch and not delivered.empty():
+                batch.append(delivered.get_nowait())
+            try:
+                bodies = []
+                for message in batch:
+                    body = json.loads(message.body)
+                    body["_message_id"] = message.message_id
+                    bodies.append(body)
+                await handler(bodies)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("work handler failed on a batch of %d; requeued", len(batch))
+                await asyncio.sleep(RETRY_DELAY)
+                await self._settle(batch, ack=False)
+            else:
+                await self._settle(batch, ack=True)
+
+    @staticmethod
+    async def _settle(batch: list[Any], *, ack: bool) -> None:
+        """Ack (or requeue) a batch: one frame per channel, ``multiple`` up to its last tag.
+
+        Deliveries are handled in order, one batch at a time, so every earlier tag on that
+        channel is settled already. After a reconnect a batch can hold deliveries of the old,
+        closed channel: the broker requeued those itself, so they cannot be settled (or lost).
+        """
+        last: dict[int, Any] = {}
+        for message in batch:
+            # Name-mangled: the public property raises once that channel is closed.
+            last[id(message._IncomingMessage__channel)] = message
+        for message in last.values():
+            try:
+                if ack:
+                    await message.ack(multiple=True)
+                else:
+                    await message.nack(multiple=True, requeue=True)
+            except Exception as error:
+                log.warning("could not settle a batch of %d: %s", len(batch), error)
 
 
 def make_bus(

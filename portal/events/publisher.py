@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 NOTIFY_KEY = "portal.notify_committed"
 RELAY_BATCH = 500
+# At most this many messages per broker round trip (after commit) and ids per UPDATE.
+SEND_BATCH = 500
+MARK_BATCH = 1000
 # Rows younger than this are left to the after-commit path, so the relay doesn't race it.
 RELAY_GRACE = timedelta(seconds=3)
 # The log serves websocket resume (24 h) and audits of what was sent; older rows go.
@@ -78,38 +81,84 @@ class Publisher:
         self.queue_name = queue_name
         self.sessionmaker = sessionmaker
         self.relay_interval = relay_interval
+        # The sender and the marker while they run: empty once every commit so far was sent.
         self._tasks: set[asyncio.Task[None]] = set()
+        # Committed but not yet sent, and sent but not yet marked. Under load each drains in
+        # batches: one broker round trip and one UPDATE serve every commit made meanwhile.
+        self._pending: list[dict[str, Any]] = []
+        self._unmarked: list[int] = []
+        self._sender: asyncio.Task[None] | None = None
+        self._marker: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
         self._stopping = False
 
     def notify_committed(self, messages: list[dict[str, Any]]) -> None:
         """Called from the after-commit hook, inside the event loop's thread."""
-        task = asyncio.get_running_loop().create_task(self._publish(messages))
+        self._pending.extend(messages)
+        if self._sender is None:
+            self._sender = self._spawn(self._send_pending())
+
+    def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _send(self, messages: list[dict[str, Any]]) -> None:
         """Events to the fan-out exchange; ``work:`` rows to their durable work queue."""
         events = [m for m in messages if not m["channel"].startswith(WORK_PREFIX)]
         if events:
             await self.bus.publish_events(events)
+        work: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for message in messages:
             if message["channel"].startswith(WORK_PREFIX):
                 queue = self.queue_name(message["channel"].removeprefix(WORK_PREFIX))
                 body = {**message["data"], "event_id": message["id"]}
-                await self.bus.send_work(queue, body, message_id=str(message["id"]))
+                work.setdefault(queue, []).append((body, str(message["id"])))
+        for queue, batch in work.items():
+            await self.bus.send_work_many(queue, batch)
 
-    async def _publish(self, messages: list[dict[str, Any]]) -> None:
+    async def _send_pending(self) -> None:
+        """Send what was committed, oldest first, until nothing is left."""
         try:
-            await self._send(messages)
-        except BusUnavailableError as error:
-            log.warning(
-                "broker unavailable, %d events wait for the relay: %s", len(messages), error
-            )
-            self._kick.set()
-            return
-        await self._mark([m["id"] for m in messages])
+            while self._pending:
+                batch = self._pending[:SEND_BATCH]
+                del self._pending[:SEND_BATCH]
+                try:
+                    await self._send(batch)
+                except Exception as error:
+                    # Whatever is pending now would most likely fail the same way: all of it
+                    # stays unmarked in the outbox, and the relay sends it.
+                    waiting = len(batch) + len(self._pending)
+                    self._pending.clear()
+                    if isinstance(error, BusUnavailableError):
+                        log.warning(
+                            "broker unavailable, %d events wait for the relay: %s", waiting, error
+                        )
+                    else:
+                        log.exception("publishing failed, %d events wait for the relay", waiting)
+                    self._kick.set()
+                    return
+                self._unmarked.extend(m["id"] for m in batch)
+                if self._marker is None:
+                    self._marker = self._spawn(self._mark_unmarked())
+        finally:
+            self._sender = None
+
+    async def _mark_unmarked(self) -> None:
+        """Mark sent rows published, every id sent meanwhile in the same UPDATE."""
+        try:
+            while self._unmarked:
+                ids = self._unmarked[:MARK_BATCH]
+                del self._unmarked[:MARK_BATCH]
+                try:
+                    await self._mark(ids)
+                except Exception:
+                    # Left unmarked, they are sent again by the relay: duplicates, not losses.
+                    log.exception("marking %d events published failed", len(ids))
+        finally:
+            self._marker = None
 
     async def _mark(self, ids: list[int]) -> None:
         async with self.sessionmaker() as session:
@@ -196,5 +245,6 @@ class Publisher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._relay
         # Let in-flight after-commit publishes finish; the relay covers any that can't.
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+        deadline = asyncio.get_running_loop().time() + 5
+        while self._tasks and (left := deadline - asyncio.get_running_loop().time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)

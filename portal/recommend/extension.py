@@ -10,6 +10,8 @@ from portal.db import get_db
 from portal.events.extension import get_events
 from portal.recommend.service import RecommenderWorker
 
+PREFETCH = 256
+
 
 async def start_worker(app: Quart) -> RecommenderWorker:
     """Rebuild the model and consume the clicks queue on this app's bus."""
@@ -20,7 +22,11 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     events = get_events(app)
     assert events.bus is not None
     settings = app.config["PORTAL_SETTINGS"]
-    await events.bus.consume_work(settings.queue_name("clicks"), worker.handle, prefetch=64)
+    # Up to PREFETCH clicks are delivered unacked; the worker takes all that arrived while it
+    # stored the last batch, so a backlog is worked off in a few large transactions.
+    await events.bus.consume_work_batches(
+        settings.queue_name("clicks"), worker.handle_batch, prefetch=PREFETCH, max_batch=PREFETCH
+    )
     return worker
 
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
 from portal.errors import not_found
-from portal.events.log import append_event, user_channel
+from portal.events.log import PENDING_KEY, append_event, user_channel
+from portal.events.models import Event
 from portal.events.publisher import work_channel
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
@@ -140,6 +141,11 @@ class RecommenderWorker:
     The model lives in this process; it is rebuilt from the stored clicks at start-up, so a
     restart (or a crash before an ack, and the redelivery that follows) loses nothing and
     counts nothing twice: the model is a set of (user, job) pairs.
+
+    Clicks come in batches (whatever the broker delivered meanwhile): all are applied, each
+    user who clicked is ranked once, and every new list and its ``recommendations.updated``
+    event are written in one transaction before the batch is acked. A user with several
+    clicks in a batch gets one list (and one event) that reflects all of them.
     """
 
     def __init__(
@@ -150,9 +156,9 @@ class RecommenderWorker:
         self.sessionmaker = sessionmaker
         self.config = config or RecommenderConfig(mode="blend")
         self.model = Recommender(self.config)
+        # One batch at a time, from applying to commit: a list ranked before a user's newer
+        # click is never stored after the newer one.
         self._lock = asyncio.Lock()
-        # Per user: the lock and how many handlers hold or wait for it.
-        self._user_locks: dict[int, tuple[asyncio.Lock, int]] = {}
         self._stored: deque[int] = deque()
         self._stored_set: set[int] = set()
 
@@ -173,38 +179,35 @@ class RecommenderWorker:
         log.info("recommender rebuilt from %d clicks", len(rows))
         return len(rows)
 
-    @contextlib.asynccontextmanager
-    async def _user_turn(self, user_id: int) -> AsyncIterator[None]:
-        """One handler at a time per user, from ranking to commit (others run meanwhile)."""
-        lock, holders = self._user_locks.get(user_id, (asyncio.Lock(), 0))
-        self._user_locks[user_id] = (lock, holders + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, holders = self._user_locks[user_id]
-            if holders == 1:
-                del self._user_locks[user_id]
-            else:
-                self._user_locks[user_id] = (lock, holders - 1)
-
     async def handle(self, body: dict[str, Any]) -> None:
-        user_id, job_id = int(body["user_id"]), int(body["job_id"])
-        # A broker consumer runs up to `prefetch` handlers at once: without the per-user turn,
-        # a list ranked before a user's newer click could be stored after the newer one (and,
-        # on PostgreSQL, a user's first two lists would both be inserted).
-        click_id = int(body["click_id"])
-        async with self._user_turn(user_id):
-            if click_id in self._stored_set:
-                # A copy (the outbox relay re-sent it, or the broker redelivered it) of a click
-                # whose list is stored already: the model has it, the user has heard.
+        """One click: a batch of one."""
+        await self.handle_batch([body])
+
+    async def handle_batch(self, bodies: list[dict[str, Any]]) -> None:
+        """Apply the clicks, then store each affected user's list, all in one transaction."""
+        async with self._lock:
+            clicks: dict[int, tuple[int, int, float]] = {}
+            for body in bodies:
+                click_id = int(body["click_id"])
+                # A copy (the outbox relay re-sent it, or the broker redelivered it) of a
+                # click whose list is stored already: the model has it, the user has heard.
+                if click_id not in self._stored_set:
+                    clicks[click_id] = (
+                        int(body["user_id"]),
+                        int(body["job_id"]),
+                        float(body["at"]),
+                    )
+            if not clicks:
                 return
-            async with self._lock:
-                self.model.apply_click(user_id, job_id, float(body["at"]), event_id=click_id)
-                ranked = self.model.recommend(user_id, k=TOP_K * 2)
+            latest: dict[int, int] = {}
+            for click_id, (user_id, job_id, at) in sorted(clicks.items()):
+                self.model.apply_click(user_id, job_id, at, event_id=click_id)
+                latest[user_id] = click_id
+            ranked = {user_id: self.model.recommend(user_id, k=TOP_K * 2) for user_id in latest}
             async with self.sessionmaker() as session:
-                await self._store(session, user_id, ranked, click_id)
-            self._remember_stored(click_id)
+                await self._store(session, ranked, latest)
+            for click_id in clicks:
+                self._remember_stored(click_id)
 
     def _remember_stored(self, click_id: int) -> None:
         if len(self._stored) >= STORED_WINDOW:
@@ -213,45 +216,118 @@ class RecommenderWorker:
         self._stored_set.add(click_id)
 
     async def _store(
-        self, session: AsyncSession, user_id: int, ranked: list[Recommendation], click_id: int
+        self,
+        session: AsyncSession,
+        ranked: dict[int, list[Recommendation]],
+        latest: dict[int, int],
     ) -> None:
-        ids = [r.job for r in ranked] + [r.because for r in ranked if r.because is not None]
+        """Each user's list (still-public jobs, titled) and its event, in one transaction."""
+        ids = {r.job for rs in ranked.values() for r in rs} | {
+            r.because for rs in ranked.values() for r in rs if r.because is not None
+        }
+        await begin_write(session)
+        now = utcnow()
         rows = (
-            await session.execute(select(Job.id, Job.title, Job.slug).where(Job.id.in_(ids)))
+            await session.execute(
+                select(Job.id, Job.title, Job.slug, Job.status, Job.expires_at).where(
+                    Job.id.in_(ids)
+                )
+            )
         ).all()
-        titles = {job_id: title for job_id, title, _slug in rows}
+        titles = {row.id: row.title for row in rows}
         # The canonical path (as portal.jobs.schemas.job_path): no redirect on the way.
         paths = {
-            job_id: f"/jobs/{job_id}-{slug}" if slug else f"/jobs/{job_id}"
-            for job_id, _title, slug in rows
+            row.id: f"/jobs/{row.id}-{row.slug}" if row.slug else f"/jobs/{row.id}" for row in rows
         }
-        public = set(
-            (await session.execute(_public(select(Job.id).where(Job.id.in_(ids))))).scalars()
-        )
-        items = [
-            {
-                "job_id": r.job,
-                "title": titles[r.job],
-                "url": paths[r.job],
-                "score": round(float(r.score), 6),
-                "source": r.source,
-                "reason": _reason(r, titles),
-            }
-            for r in ranked
-            if r.job in public
-        ][:TOP_K]
-        await begin_write(session)
-        stored = await session.get(StoredRecommendations, user_id)
-        if stored is None:
-            stored = StoredRecommendations(user_id=user_id, items=items, last_click_id=click_id)
-            session.add(stored)
-        else:
-            stored.items, stored.last_click_id = items, max(stored.last_click_id, click_id)
-        stored.updated_at = utcnow()
-        await append_event(
+        public = {
+            row.id
+            for row in rows
+            if row.status == JobStatus.PUBLISHED.value
+            and (row.expires_at is None or row.expires_at > now)
+        }
+        lists = {
+            user_id: [
+                {
+                    "job_id": r.job,
+                    "title": titles[r.job],
+                    "url": paths[r.job],
+                    "score": round(float(r.score), 6),
+                    "source": r.source,
+                    "reason": _reason(r, titles),
+                }
+                for r in user_ranked
+                if r.job in public
+            ][:TOP_K]
+            for user_id, user_ranked in ranked.items()
+        }
+        await _upsert_lists(session, lists, latest, now)
+        await _append_events(
             session,
-            channel=user_channel(user_id),
-            type="recommendations.updated",
-            data={"items": items[:10]},
+            [
+                (user_channel(user_id), "recommendations.updated", {"items": items[:10]})
+                for user_id, items in lists.items()
+            ],
+            now,
         )
         await session.commit()
+
+
+async def _upsert_lists(
+    session: AsyncSession,
+    lists: dict[int, list[dict[str, Any]]],
+    latest: dict[int, int],
+    now: datetime,
+) -> None:
+    """Insert or replace each user's stored list in one statement (the batch may hold
+    first lists, which two consumers could otherwise both try to insert)."""
+    table = StoredRecommendations.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        insert: Any = postgresql_insert
+        newest = func.greatest
+    else:
+        insert, newest = sqlite_insert, func.max  # SQLite's two-argument max() is a scalar
+    statement = insert(table).values(
+        [
+            {
+                "user_id": user_id,
+                "items": items,
+                "last_click_id": latest[user_id],
+                "updated_at": now,
+            }
+            for user_id, items in lists.items()
+        ]
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.user_id],
+        set_={
+            "items": statement.excluded["items"],
+            "last_click_id": newest(table.c.last_click_id, statement.excluded.last_click_id),
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    await session.execute(statement)
+
+
+async def _append_events(
+    session: AsyncSession, events: list[tuple[str, str, dict[str, Any]]], now: datetime
+) -> None:
+    """``portal.events.log.append_event`` for many rows with one flush (one INSERT
+    statement) instead of a round trip each; remembered for the after-commit publisher the
+    same way."""
+    rows = [
+        Event(channel=channel, type=type, data=data, created_at=now)
+        for channel, type, data in events
+    ]
+    session.add_all(rows)
+    await session.flush()
+    session.info.setdefault(PENDING_KEY, []).extend(
+        {
+            "id": row.id,
+            "channel": row.channel,
+            "type": row.type,
+            "data": row.data,
+            "at": now.isoformat(),
+        }
+        for row in rows
+    )

@@ -368,8 +368,8 @@ async def test_rebuild_equals_the_incremental_model(app: Quart, admin: User) -> 
 async def test_concurrent_handlers_never_store_an_older_list(
     app: Quart, admin: User, member: tuple[Client, User]
 ) -> None:
-    """A broker consumer runs several handlers at once: a user's list ranked before their
-    newer click must not be stored over the newer one."""
+    """Handlers may be called concurrently: a user's list ranked before their newer click
+    must not be stored over the newer one."""
     _client, user = member
     other = (await make_user(app)).id
     jobs = await make_jobs(app, admin, ["A job", "B job", "C job", "D job"])
@@ -380,10 +380,10 @@ async def test_concurrent_handlers_never_store_an_older_list(
     await fresh.rebuild()
     real_store = fresh._store
 
-    async def slow_first(session: Any, user_id: int, ranked: Any, click_id: int) -> None:
-        if click_id == 1:
+    async def slow_first(session: Any, ranked: Any, latest: dict[int, int]) -> None:
+        if latest.get(user.id) == 1:
             await asyncio.sleep(0.3)  # the first list's commit is slow
-        await real_store(session, user_id, ranked, click_id)
+        await real_store(session, ranked, latest)
 
     fresh._store = slow_first  # type: ignore[method-assign]
     now = utcnow().timestamp()
@@ -398,7 +398,47 @@ async def test_concurrent_handlers_never_store_an_older_list(
     assert jobs[0].id not in ids and jobs[1].id not in ids, ids
     updates = await events_on(app, user_channel(user.id))
     assert [e.data["items"][0]["job_id"] for e in updates][-1] == ids[0]
-    assert fresh._user_locks == {}
+
+
+async def test_a_batch_ranks_each_user_once_and_stores_in_one_go(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """Several clicks of one user in a batch give one list and one event that reflect all
+    of them; another user in the same batch gets theirs; copies in the batch count once."""
+    _client, user = member
+    other = (await make_user(app)).id
+    third = (await make_user(app)).id
+    jobs = await make_jobs(app, admin, ["A job", "B job", "C job", "D job"])
+    await seed_clicks(app, [(third, job.id) for job in jobs])
+    sessionmaker = get_db(app).sessionmaker
+    assert sessionmaker is not None
+    fresh = RecommenderWorker(sessionmaker)
+    await fresh.rebuild()
+    now = utcnow().timestamp()
+    batch = [
+        {"click_id": 11, "user_id": user.id, "job_id": jobs[0].id, "at": now},
+        {"click_id": 12, "user_id": other, "job_id": jobs[0].id, "at": now + 1},
+        {"click_id": 13, "user_id": user.id, "job_id": jobs[1].id, "at": now + 2},
+        {"click_id": 13, "user_id": user.id, "job_id": jobs[1].id, "at": now + 2},
+    ]
+    await fresh.handle_batch(batch)
+    assert fresh.model.n_clicks == 4 + 3
+    mine = await stored(app, user.id)
+    assert mine is not None and mine.last_click_id == 13
+    ids = [item["job_id"] for item in mine.items]
+    assert ids and {jobs[0].id, jobs[1].id}.isdisjoint(ids)
+    theirs = await stored(app, other)
+    assert theirs is not None and theirs.last_click_id == 12
+    [update] = await events_on(app, user_channel(user.id))
+    assert update.data["items"] == mine.items[:10]
+    assert len(await events_on(app, user_channel(other))) == 1
+    # The whole batch again (a redelivery): already stored, nothing new is written.
+    await fresh.handle_batch(batch)
+    assert len(await events_on(app, user_channel(user.id))) == 1
+    # An older click's list arriving late never lowers last_click_id.
+    await RecommenderWorker(sessionmaker).handle_batch(batch[:1])
+    again = await stored(app, user.id)
+    assert again is not None and again.last_click_id == 13
 
 
 def test_reasons_name_a_viewed_job_or_say_why_not() -> None:
@@ -614,10 +654,9 @@ async def test_each_applied_click_publishes_one_update(
 ) -> None:
     client, user = member
     jobs = await make_jobs(app, admin, ["A job", "B job", "C job"])
-    last = 0
     for job in jobs:
-        last = await click(client, job.id)
-    await applied(app, user.id, last)
+        # Applied one by one: clicks that arrive together would share one update.
+        await applied(app, user.id, await click(client, job.id))
     async with get_db(app).session_scope() as session:
         outbox = await session.scalar(
             select(func.count()).select_from(Event).where(Event.channel == work_channel("clicks"))
