@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
 RANGE = re.compile(r"bytes\s*=\s*(.+)", re.IGNORECASE)
-SPEC = re.compile(r"\s*(\d*)\s*-\s*(\d*)\s*")
+SPEC = re.compile(r"\s*([0-9]*)\s*-\s*([0-9]*)\s*")
+# Larger than any file: a position with more digits than this is simply "beyond the end".
+HUGE = 10**19
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,18 @@ def http_date(moment: datetime) -> str:
 
 def _parse_date(value: str) -> datetime | None:
     try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
+    # HTTP dates are GMT; a date without a zone (or "-0000") parses naive, and comparing a
+    # naive with an aware datetime raises.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _number(digits: str) -> int:
+    """A byte position; thousands of digits would exceed int()'s string limit (a 500)."""
+    digits = digits.lstrip("0") or "0"
+    return HUGE if len(digits) > 19 else int(digits)
 
 
 def _etag_matches(header: str, etag: str, *, weak: bool) -> bool:
@@ -67,16 +78,16 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
     if first == "" and last == "":
         return None
     if first == "":
-        suffix = int(last)
+        suffix = _number(last)
         if suffix == 0 or size == 0:
             return False
         return max(0, size - suffix), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    start = _number(first)
+    if last and _number(last) < start:
         return None  # syntactically invalid: ignored
     if start >= size:
-        return False
+        return False  # "bytes=<beyond the end>-" too: 416, not the whole file
+    end = _number(last) if last else size - 1
     return start, min(end, size - 1)
 
 
