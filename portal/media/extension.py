@@ -13,6 +13,7 @@ from quart import Quart, current_app
 
 from portal.db import get_db
 from portal.events.extension import get_events
+from portal.media import formatting
 from portal.media.receiver import UploadReceiver
 from portal.media.storage import MediaStorage
 from portal.media.worker import MediaWorker, check_prerequisites
@@ -32,6 +33,8 @@ class Media:
         self._sweeper: asyncio.Task[None] | None = None
         app.extensions["portal.media"] = self
         app.while_serving(self._lifespan)
+        app.add_template_filter(formatting.duration, "duration")
+        app.add_template_filter(formatting.filesize, "filesize")
 
     async def _lifespan(self) -> AsyncIterator[None]:
         app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -283,6 +283,14 @@ async def videos_of_job(session: AsyncSession, job_id: int) -> list[Video]:
     return list(rows.scalars())
 
 
+async def jobs_for_upload(session: AsyncSession, limit: int = 500) -> list[tuple[int, str, str]]:
+    """(id, title, status) of the jobs an admin may attach videos to, recently changed first."""
+    rows = await session.execute(
+        select(Job.id, Job.title, Job.status).order_by(Job.updated_at.desc()).limit(limit)
+    )
+    return [(job_id, title, status) for job_id, title, status in rows.all()]
+
+
 async def recent_videos(session: AsyncSession, limit: int = 20) -> list[tuple[Video, str]]:
     rows = await session.execute(
         select(Video, Job.title)

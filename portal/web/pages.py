@@ -12,6 +12,7 @@ from portal.db import get_session
 from portal.i18n import LANG_COOKIE
 from portal.jobs import service as jobs
 from portal.live.service import last_event_id
+from portal.media import service as media
 from portal.web.forms import safe_next
 
 blueprint = Blueprint("home", __name__)
@@ -39,5 +40,9 @@ async def admin_dashboard() -> ResponseReturnValue:
         job_counts=await jobs.job_counts(session),
         activity=await jobs.list_audit(session, job_id=None, limit=15),
         since_jobs=await last_event_id(session, jobs.JOBS_CHANNEL),
-        since_uploads=await last_event_id(session, "uploads"),
+        since_uploads=await last_event_id(session, media.UPLOADS_CHANNEL),
+        upload_jobs=await media.jobs_for_upload(session),
+        uploads=await media.uploads_in_flight(session),
+        recent_videos=await media.recent_videos(session),
+        max_upload_bytes=current_app.config["PORTAL_SETTINGS"].max_upload_bytes,
     )

@@ -16,6 +16,7 @@ from quart.asgi import ASGIHTTPConnection
 from quart.wrappers import Request
 from quart.wrappers.request import Body
 
+OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 HIGH_WATER = 1024 * 1024
 STREAMED_METHODS = frozenset({"POST", "PATCH"})
 STREAMED_PREFIXES = ("/api/v1/uploads",)
@@ -48,7 +49,12 @@ class StreamedBody(Body):
 class PortalRequest(Request):
     def __init__(self, method: str, scheme: str, path: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(method, scheme, path, *args, **kwargs)
-        if method in STREAMED_METHODS and path.startswith(STREAMED_PREFIXES):
+        if (
+            method in STREAMED_METHODS
+            and path.startswith(STREAMED_PREFIXES)
+            and self.mimetype == OFFSET_CONTENT_TYPE
+        ):
+            # Anything else sent here (a form, JSON) keeps Quart's bounded, buffered body.
             self.body = StreamedBody()
 
 
