@@ -6,20 +6,60 @@ the tus specification; every answer carries ``Tus-Resumable``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from email.utils import format_datetime
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, Field
 from quart import Blueprint, Response, current_app, request
 from quart.typing import ResponseReturnValue
+from quart_schema import document_headers, document_response
 
 from portal.accounts.auth import require_admin
 from portal.db import get_session
-from portal.errors import APIError, render_error
+from portal.errors import APIError, ErrorEnvelope, render_error
 from portal.media import service, tus
 from portal.media.extension import get_media
 from portal.media.models import Upload
 from portal.media.receiver import PatchResult, UploadReceiver
 
+F = TypeVar("F", bound=Callable[..., Any])
 blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+
+
+class CreationHeaders(BaseModel):
+    """The headers of a tus creation request (documented; checked by portal.media.tus)."""
+
+    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+    upload_length: int = Field(alias="Upload-Length", ge=1)
+    upload_metadata: str = Field(
+        alias="Upload-Metadata",
+        description="filename, filetype and job_id: `key base64(value)` pairs, comma-separated",
+    )
+
+
+class PatchHeaders(BaseModel):
+    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+    upload_offset: int = Field(alias="Upload-Offset", ge=0)
+    content_type: str = Field(alias="Content-Type", examples=[tus.OFFSET_CONTENT_TYPE])
+    upload_checksum: str | None = Field(
+        default=None, alias="Upload-Checksum", description="`sha1 <base64 digest>` of the body"
+    )
+
+
+class TusHeaders(BaseModel):
+    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+
+
+def tus_errors(*statuses: int) -> Callable[[F], F]:
+    """Document the JSON error answers a tus operation can give."""
+
+    def decorate(handler: F) -> F:
+        for status in statuses:
+            handler = document_response(ErrorEnvelope, status)(handler)
+        return handler
+
+    return decorate
 
 
 @blueprint.errorhandler(tus.TusError)
@@ -56,8 +96,10 @@ async def options(upload_id: str | None = None) -> ResponseReturnValue:
 
 
 @blueprint.post("")
+@document_headers(CreationHeaders)
+@tus_errors(400, 401, 403, 404, 412, 413, 415)
 async def create() -> ResponseReturnValue:
-    """Creation (and creation-with-upload when the request carries a body)."""
+    """Create an upload; with a body, also its first bytes (creation-with-upload). Admins only."""
     actor = await require_admin()
     tus.check_resumable(request.headers)
     if request.headers.get("Upload-Defer-Length") is not None:
@@ -104,18 +146,25 @@ async def head(upload_id: str) -> ResponseReturnValue:
 
 
 @blueprint.patch("/<upload_id>")
+@document_headers(PatchHeaders)
+@tus_errors(400, 401, 403, 404, 409, 412, 413, 415, 423, 460)
 async def patch(upload_id: str) -> ResponseReturnValue:
+    """Append bytes at ``Upload-Offset`` (admins only)."""
     await require_admin()
     return await _patch(upload_id)
 
 
 @blueprint.delete("/<upload_id>")
+@document_headers(TusHeaders)
+@tus_errors(401, 403, 404, 409, 412, 423)
 async def terminate(upload_id: str) -> ResponseReturnValue:
+    """Termination: cancel an unfinished upload and remove its bytes (admins only)."""
     await require_admin()
     return await _terminate(upload_id)
 
 
 @blueprint.post("/<upload_id>")
+@tus_errors(400, 401, 403, 404, 405, 409, 412, 413, 415, 423, 460)
 async def overridden(upload_id: str) -> ResponseReturnValue:
     """``X-HTTP-Method-Override`` for clients that can only send POST."""
     await require_admin()
