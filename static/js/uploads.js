@@ -190,7 +190,7 @@
   async function listResumable() {
     const storage = window.tus.defaultOptions.urlStorage;
     if (!storage || !storage.findAllUploads) return;
-    const previous = (await storage.findAllUploads()).filter((u) => String(u.fingerprint || "").startsWith("portal-tus|"));
+    const previous = (await storage.findAllUploads()).filter((u) => String(u.urlStorageKey || "").startsWith("tus::portal-tus|"));
     if (!previous.length) return;
     const note = document.getElementById("upload-resumable");
     note.textContent = labels.resumable + " " + previous.map((u) => (u.metadata && u.metadata.filename) || "?").join(", ");
