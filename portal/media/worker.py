@@ -1,7 +1,9 @@
 """The media worker: probes each uploaded video, makes its poster and marks it ready or failed.
 
 Idempotent: a redelivered message for a video that is no longer ``processing`` does nothing,
-and a half-made poster is written under a temporary name first.
+and a half-made poster is written under a temporary name first. The poster's name follows from
+the video's storage name, so a consumer killed between writing the poster and marking the video
+ready leaves nothing behind: the redelivered message writes the same file again.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import importlib.util
 import json
 import logging
 import os
+import secrets
 import sys
+from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,9 +50,26 @@ class MediaWorker:
     ) -> None:
         self.storage = storage
         self.sessionmaker = sessionmaker
+        # Videos being handled here: a duplicate delivery (the outbox is at-least-once) that
+        # arrives meanwhile is acknowledged at once instead of probing the same file twice.
+        self._busy: set[int] = set()
 
     async def handle(self, body: dict[str, Any]) -> None:
-        video_id = int(body["video_id"])
+        try:
+            video_id = int(body["video_id"])
+        except (KeyError, TypeError, ValueError):
+            # Acknowledged and dropped: requeueing it would only bring it back at once, forever.
+            log.error("dropping a media message without a video id: %r", body)
+            return
+        if video_id in self._busy:
+            return
+        self._busy.add(video_id)
+        try:
+            await self._handle(video_id)
+        finally:
+            self._busy.discard(video_id)
+
+    async def _handle(self, video_id: int) -> None:
         async with self.sessionmaker() as session:
             video = await session.get(Video, video_id)
         if video is None or video.status != VideoStatus.PROCESSING.value:
@@ -58,9 +79,10 @@ class MediaWorker:
             await self._fail(video, "the uploaded file is missing")
             return
         self.storage.ensure()
-        poster_name = self.storage.new_name(".jpg")
+        poster_name = poster_name_of(video)
         poster = self.storage.poster_path(poster_name)
-        partial_poster = poster.with_suffix(".part.jpg")
+        # Per attempt: a probe orphaned by a killed consumer may still be writing its own.
+        partial_poster = poster.with_suffix(f".{secrets.token_hex(4)}.part.jpg")
         result = await run_probe(path, str(partial_poster))
         if "error" in result:
             self.storage.remove(partial_poster)
@@ -80,8 +102,16 @@ class MediaWorker:
             done = await service.mark_ready(
                 session, video.id, probe, poster_name if has_poster else None
             )
-        if done is None:
-            self.storage.remove(poster)  # deleted while we probed
+        if done is None and has_poster:
+            await self._drop_unused_poster(video.id, poster_name)
+
+    async def _drop_unused_poster(self, video_id: int, poster_name: str) -> None:
+        async with self.sessionmaker() as session:
+            current = await session.get(Video, video_id)
+        # Deleted while we probed: the poster goes. Made ready by another delivery meanwhile
+        # (from another consumer): the poster has the same name and is that video's: it stays.
+        if current is None or current.poster_name != poster_name:
+            self.storage.remove(self.storage.poster_path(poster_name))
 
     async def _fail(self, video: Video, reason: str) -> None:
         async with self.sessionmaker() as session:
@@ -90,6 +120,11 @@ class MediaWorker:
             # Nothing unplayable is kept.
             self.storage.remove(self.storage.video_path(video.storage_name))
             self.storage.remove(self.storage.partial_path(video.upload_id))
+
+
+def poster_name_of(video: Video) -> str:
+    """The poster's file name: the video's random storage name with ``.jpg``."""
+    return PurePosixPath(video.storage_name).stem + ".jpg"
 
 
 async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
