@@ -74,6 +74,17 @@ def upload_data(upload: Upload, *, status: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+async def _upload_event(
+    session: AsyncSession, type: str, upload: Upload, *, status: str, **extra: Any
+) -> None:
+    await append_event(
+        session,
+        channel=UPLOADS_CHANNEL,
+        type=type,
+        data=upload_data(upload, status=status, **extra),
+    )
+
+
 async def create_upload(
     session: AsyncSession, actor: User, new: NewUpload, *, expires_in: timedelta
 ) -> Upload:
@@ -94,12 +105,7 @@ async def create_upload(
     )
     session.add(upload)
     await session.flush()
-    await append_event(
-        session,
-        channel=UPLOADS_CHANNEL,
-        type="upload.progress",
-        data=upload_data(upload, status="uploading"),
-    )
+    await _upload_event(session, "upload.progress", upload, status="uploading")
     await session.commit()
     return upload
 
@@ -122,12 +128,7 @@ async def record_progress(
         return
     upload.offset = offset
     upload.expires_at = utcnow() + expires_in
-    await append_event(
-        session,
-        channel=UPLOADS_CHANNEL,
-        type="upload.progress",
-        data=upload_data(upload, status="uploading"),
-    )
+    await _upload_event(session, "upload.progress", upload, status="uploading")
     await session.commit()
 
 
@@ -167,12 +168,7 @@ async def complete_upload(
     )
     session.add(video)
     await session.flush()
-    await append_event(
-        session,
-        channel=UPLOADS_CHANNEL,
-        type="upload.progress",
-        data=upload_data(upload, status="processing", video_id=video.id),
-    )
+    await _upload_event(session, "upload.progress", upload, status="processing", video_id=video.id)
     await append_event(
         session,
         channel=work_channel("media"),
@@ -190,12 +186,7 @@ async def drop_upload(session: AsyncSession, upload_id: str, *, reason: str, cod
     if upload is None:
         await session.rollback()
         return
-    await append_event(
-        session,
-        channel=UPLOADS_CHANNEL,
-        type="upload.failed",
-        data=upload_data(upload, status="failed", code=code, reason=reason),
-    )
+    await _upload_event(session, "upload.failed", upload, status="failed", code=code, reason=reason)
     await session.delete(upload)
     await session.commit()
 
