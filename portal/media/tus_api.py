@@ -16,7 +16,7 @@ from quart.typing import ResponseReturnValue
 from quart_schema import document_headers, document_response
 
 from portal.accounts.auth import require_admin
-from portal.db import get_session
+from portal.db import get_session, utcnow
 from portal.errors import APIError, ErrorEnvelope, render_error
 from portal.media import service, tus
 from portal.media.extension import get_media
@@ -190,7 +190,12 @@ async def _patch(upload_id: str) -> ResponseReturnValue:
             return Response(status=204, headers=_upload_headers(upload, upload.length))
         raise tus.TusError(409, "offset_mismatch", "This upload is complete.")
     result = await _receive(upload, offset)
-    return Response(status=204, headers=_upload_headers(upload, result.offset))
+    headers = _upload_headers(upload, result.offset)
+    if result.offset > offset:
+        # Receiving bytes pushed the expiry forward (in the database, not in `upload`).
+        expires_at = utcnow() + get_media().expires_in
+        headers["Upload-Expires"] = format_datetime(expires_at, usegmt=True)
+    return Response(status=204, headers=headers)
 
 
 async def _receive(upload: Upload, offset: int) -> PatchResult:

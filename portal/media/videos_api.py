@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, jsonify, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_response
 
 from portal.accounts.auth import require_admin, require_user
 from portal.db import get_session
-from portal.errors import ErrorEnvelope, not_found
+from portal.errors import APIError, ErrorEnvelope, not_found
 from portal.i18n import gettext as _
 from portal.media import service
 from portal.media.extension import get_media
@@ -24,9 +24,29 @@ CHUNK = 1024 * 1024
 CACHE_CONTROL = "private, max-age=86400"
 
 
+async def _refused_viewer() -> Response | None:
+    """None for a signed-in user; otherwise a 401 for players and download tools.
+
+    Pages send a signed-out visitor to the login page, but a ``<video>`` element, curl or
+    wget following that redirect would get the login page's HTML with a 200 as "the video".
+    Only a top-level navigation (``Sec-Fetch-Dest: document``) keeps the redirect.
+    """
+    try:
+        await require_user()
+    except APIError as error:
+        if error.status != 401 or request.headers.get("Sec-Fetch-Dest") == "document":
+            raise
+        response = jsonify(error.to_dict())
+        response.status_code = 401
+        response.headers.update(error.headers)
+        return response
+    return None
+
+
 @blueprint.route("/videos/<int:video_id>", methods=["GET", "HEAD"])
 async def video(video_id: int) -> ResponseReturnValue:
-    await require_user()
+    if (refused := await _refused_viewer()) is not None:
+        return refused
     found = await service.get_video(get_session(), video_id)
     path = get_media().storage.video_path(found.storage_name)
     try:
@@ -90,7 +110,8 @@ async def _read(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
 
 @blueprint.get("/videos/<int:video_id>/poster")
 async def poster(video_id: int) -> ResponseReturnValue:
-    await require_user()
+    if (refused := await _refused_viewer()) is not None:
+        return refused
     found = await service.get_video(get_session(), video_id)
     if found.poster_name is None:
         raise not_found(_("This video has no poster."))

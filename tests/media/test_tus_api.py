@@ -1,0 +1,1108 @@
+"""The tus 1.0.0 endpoint and video downloads, through the Quart test client.
+
+Every header and status rule of the "Training videos" issue: OPTIONS, creation (with upload),
+HEAD, PATCH, checksums, termination, expiry, method override, who may do what, hostile input;
+then ``GET /videos/<id>`` with ranges and conditions, and ``DELETE /api/v1/videos/<id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+from sqlalchemy import func, select, update
+from werkzeug.datastructures import Headers
+
+from portal.accounts.models import Role, User
+from portal.db import get_db, utcnow
+from portal.jobs import service as jobs_service
+from portal.jobs.models import Job
+from portal.jobs.schemas import JobData
+from portal.media.extension import get_media
+from portal.media.models import Upload, Video, VideoStatus
+from portal.media.storage import MediaStorage
+from tests.factories import signed_in_client
+from tests.jobs.helpers import JOB_DEFAULTS, error_of, events_of
+
+UPLOADS = "/api/v1/uploads"
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTETS = "application/offset+octet-stream"
+# A valid MP4 head (an ftyp box), so sniffing accepts the first bytes of a body.
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def small_video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A real 2-second 160x120 MP4 (a few KB), made once per run by ffmpeg."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not installed")
+    path = tmp_path_factory.mktemp("tus-videos") / "out.mp4"
+    subprocess.run(
+        [
+            ffmpeg,
+            *("-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10"),
+            *("-t", "2", "-pix_fmt", "yuv420p", str(path)),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return path.read_bytes()
+
+
+@pytest.fixture
+async def admin(app: Quart) -> tuple[Client, User]:
+    return await signed_in_client(app, role=Role.ADMIN)
+
+
+@pytest.fixture
+def admin_client(admin: tuple[Client, User]) -> Client:
+    return admin[0]
+
+
+@pytest.fixture
+async def user_client(app: Quart) -> Client:
+    client, _user = await signed_in_client(app, role=Role.USER)
+    return client
+
+
+@pytest.fixture
+def anonymous(app: Quart) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+async def job(app: Quart, admin: tuple[Client, User]) -> Job:
+    data = JobData.model_validate({**JOB_DEFAULTS, "title": "Forklift driver"})
+    async with get_db(app).session_scope() as session:
+        return await jobs_service.create_job(session, admin[1], data)
+
+
+@pytest.fixture
+def storage(app: Quart) -> MediaStorage:
+    return get_media(app).storage
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def b64(value: str | bytes) -> str:
+    raw = value.encode() if isinstance(value, str) else value
+    return base64.b64encode(raw).decode()
+
+
+def metadata(job_id: int | str, filename: str = "clip.mp4", filetype: str = "video/mp4") -> str:
+    return f"filename {b64(filename)},filetype {b64(filetype)},job_id {b64(str(job_id))}"
+
+
+async def create(
+    client: Client,
+    job_id: int | str,
+    length: int,
+    *,
+    filename: str = "clip.mp4",
+    body: bytes | None = None,
+    expect: int = 201,
+    **headers: str,
+) -> str:
+    """POST a new upload; its URL (the Location header)."""
+    sent = {**TUS, "Upload-Length": str(length), "Upload-Metadata": metadata(job_id, filename)}
+    if body is not None:
+        sent["Content-Type"] = OCTETS
+    sent |= {key.replace("_", "-"): value for key, value in headers.items()}
+    response = await client.post(UPLOADS, headers=sent, data=body)
+    assert response.status_code == expect, await response.get_data(as_text=True)
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    if expect != 201:
+        return ""
+    location = response.headers["Location"]
+    assert location.startswith(f"{UPLOADS}/")
+    return location
+
+
+async def patch(client: Client, url: str, offset: int, data: bytes, **headers: str) -> Any:
+    sent = {**TUS, "Content-Type": OCTETS, "Upload-Offset": str(offset)}
+    sent |= {key.replace("_", "-"): value for key, value in headers.items()}
+    return await client.patch(url, headers=sent, data=data)
+
+
+async def head(client: Client, url: str) -> Any:
+    return await client.head(url, headers=TUS)
+
+
+async def offset_of(client: Client, url: str) -> int:
+    response = await head(client, url)
+    assert response.status_code == 200
+    return int(response.headers["Upload-Offset"])
+
+
+def upload_id(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+async def load_upload(app: Quart, upload: str) -> Upload | None:
+    async with get_db(app).session_scope() as session:
+        return await session.get(Upload, upload)
+
+
+async def count_uploads(app: Quart) -> int:
+    async with get_db(app).session_scope() as session:
+        return int(await session.scalar(select(func.count()).select_from(Upload)) or 0)
+
+
+async def videos_of(app: Quart) -> list[Video]:
+    async with get_db(app).session_scope() as session:
+        return list((await session.execute(select(Video).order_by(Video.id))).scalars())
+
+
+async def load_video(app: Quart, video_id: int) -> Video | None:
+    async with get_db(app).session_scope() as session:
+        return await session.get(Video, video_id)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, what: str = ""
+) -> Any:
+    """Poll until ``check()`` is truthy (background work: removal, the media worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.05)
+
+
+async def upload_events(app: Quart, type_: str) -> list[dict[str, Any]]:
+    return [event.data for event in await events_of(app, "uploads") if event.type == type_]
+
+
+def partial_files(storage: MediaStorage) -> list[str]:
+    return sorted(os.listdir(storage.uploads)) if storage.uploads.exists() else []
+
+
+# ------------------------------------------------------------------------------ OPTIONS
+
+
+@pytest.mark.parametrize("path", [UPLOADS, f"{UPLOADS}/whatever"])
+async def test_options_advertises_the_protocol(app, anonymous, settings, path) -> None:
+    response = await anonymous.options(path)
+    assert response.status_code in (200, 204)
+    headers = response.headers
+    assert headers["Tus-Resumable"] == "1.0.0"
+    assert headers["Tus-Version"] == "1.0.0"
+    extensions = [item.strip() for item in headers["Tus-Extension"].split(",")]
+    for name in ("creation", "creation-with-upload", "termination", "expiration", "checksum"):
+        assert name in extensions
+    assert int(headers["Tus-Max-Size"]) == settings.max_upload_bytes
+    assert "sha1" in [item.strip() for item in headers["Tus-Checksum-Algorithm"].split(",")]
+    # tus-js-client reads these across origins.
+    assert "Upload-Offset" in headers["Access-Control-Expose-Headers"]
+
+
+async def test_options_follows_the_configured_limit(app, anonymous) -> None:
+    app.config["PORTAL_SETTINGS"].max_upload_bytes = 12345
+    response = await anonymous.options(UPLOADS)
+    assert response.headers["Tus-Max-Size"] == "12345"
+
+
+# ------------------------------------------------------------------------------ Tus-Resumable
+
+
+@pytest.mark.parametrize("version", [None, "0.2.2", "2.0.0", ""])
+async def test_unsupported_version_is_412(app, admin_client, job, storage, version) -> None:
+    url = await create(admin_client, job.id, 100)
+    headers = {} if version is None else {"Tus-Resumable": version}
+    post = await admin_client.post(
+        UPLOADS,
+        headers=headers | {"Upload-Length": "10", "Upload-Metadata": metadata(job.id)},
+    )
+    assert (await error_of(post, 412))["code"] == "unsupported_version"
+    assert post.headers["Tus-Resumable"] == "1.0.0"
+    assert (await admin_client.head(url, headers=headers)).status_code == 412
+    response = await admin_client.patch(
+        url, headers=headers | {"Content-Type": OCTETS, "Upload-Offset": "0"}, data=MP4_HEAD
+    )
+    await error_of(response, 412)
+    await error_of(await admin_client.delete(url, headers=headers), 412)
+    assert await offset_of(admin_client, url) == 0
+    assert await count_uploads(app) == 1  # the refused POST created nothing
+
+
+# ------------------------------------------------------------------------------ who may
+
+
+@pytest.mark.both_databases
+async def test_anonymous_401_and_users_403_on_every_method(
+    app, db_backend, admin_client, user_client, anonymous, job
+) -> None:
+    url = await create(admin_client, job.id, 100)
+    for client, status in ((anonymous, 401), (user_client, 403)):
+        post = await client.post(
+            UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": metadata(job.id)}
+        )
+        await error_of(post, status)
+        assert (await head(client, url)).status_code == status
+        await error_of(await patch(client, url, 0, MP4_HEAD), status)
+        await error_of(await client.delete(url, headers=TUS), status)
+        for override in ("PATCH", "DELETE"):
+            response = await client.post(
+                url,
+                headers=TUS
+                | {"X-HTTP-Method-Override": override, "Content-Type": OCTETS}
+                | {"Upload-Offset": "0"},
+                data=MP4_HEAD,
+            )
+            await error_of(response, status)
+    assert await count_uploads(app) == 1
+    assert await offset_of(admin_client, url) == 0
+
+
+async def test_bearer_token_admin_may_upload(app, admin_client, job) -> None:
+    response = await admin_client.post("/api/v1/me/tokens", json={"name": "tuspy"})
+    assert response.status_code == 201, await response.get_data(as_text=True)
+    token = (await response.get_json())["token"]
+    bare = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    url = await create(bare, job.id, 100, **auth)
+    response = await bare.patch(
+        url, headers=TUS | auth | {"Content-Type": OCTETS, "Upload-Offset": "0"}, data=MP4_HEAD
+    )
+    assert response.status_code == 204
+    assert response.headers["Upload-Offset"] == str(len(MP4_HEAD))
+
+
+# ------------------------------------------------------------------------------ creation
+
+
+@pytest.mark.both_databases
+async def test_creation(app, db_backend, admin, job, storage) -> None:
+    client, actor = admin
+    before = utcnow()
+    url = await create(client, job.id, 5000, filename="第一课.mp4")
+    upload = await load_upload(app, upload_id(url))
+    assert upload is not None
+    assert upload.job_id == job.id and upload.length == 5000 and upload.offset == 0
+    assert upload.filename == "第一课.mp4" and upload.filetype == "video/mp4"
+    assert upload.created_by_id == actor.id
+    assert upload.expires_at > before + timedelta(hours=1)
+    assert partial_files(storage) == [upload.id]
+    assert storage.partial_path(upload.id).stat().st_size == 0
+    [event] = await upload_events(app, "upload.progress")
+    assert event["upload_id"] == upload.id and event["status"] == "uploading"
+    assert event["length"] == 5000 and event["offset"] == 0
+
+
+async def test_creation_answers_offset_and_expiry(app, admin_client, job) -> None:
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": metadata(job.id)}
+    )
+    assert response.status_code == 201
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    expires = parsedate_to_datetime(response.headers["Upload-Expires"])
+    assert expires > datetime.now(UTC)
+
+
+async def test_empty_metadata_header_needs_a_job(app, admin_client, job) -> None:
+    # tuspy sends an empty Upload-Metadata when given none: parsed, then refused for no job.
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": ""}
+    )
+    assert "job_id" in (await error_of(response, 400))["message"]
+
+
+@pytest.mark.both_databases
+async def test_unknown_job_is_404_at_creation(app, db_backend, admin_client, storage) -> None:
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": metadata(987654)}
+    )
+    await error_of(response, 404)
+    assert await count_uploads(app) == 0
+    assert partial_files(storage) == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # no Upload-Length
+        {"Upload-Length": "ten"},
+        {"Upload-Length": "-1"},
+        {"Upload-Length": "1.5"},
+        {"Upload-Length": "0"},
+        {"Upload-Length": "10", "Upload-Defer-Length": "1"},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id !!!"},  # bad base64
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64(b"\xff\xfe")},
+        {"Upload-Length": "10", "Upload-Metadata": "filename " + b64("a.mp4")},  # no job_id
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("abc")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("-1")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("1; drop table jobs")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("9" * 40)},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("١٢")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id " + b64("1") + ",job_id " + b64("1")},
+        {"Upload-Length": "10", "Upload-Metadata": "filename " + b64("x" * 5000)},
+        {"Upload-Length": "10", "Upload-Metadata": ",".join(f"k{i}" for i in range(40))},
+        {"Upload-Length": "10", "Upload-Metadata": "file name " + b64("a")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id MQ==,filetype " + b64("video/\x00")},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id MQ==,filetype " + b64("v" * 200)},
+        {"Upload-Length": "10", "Upload-Metadata": "job_id MQ==", "Upload-Checksum": "sha1 x"},
+    ],
+)
+async def test_bad_creation_is_400(app, admin_client, job, storage, headers) -> None:
+    if "Upload-Metadata" not in headers:
+        headers = headers | {"Upload-Metadata": metadata(job.id)}
+    if "Upload-Checksum" in headers:
+        headers = headers | {"Content-Type": OCTETS}
+        response = await admin_client.post(UPLOADS, headers=TUS | headers, data=MP4_HEAD)
+    else:
+        response = await admin_client.post(UPLOADS, headers=TUS | headers)
+    await error_of(response, 400)
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    if "Upload-Checksum" not in headers:
+        assert await count_uploads(app) == 0
+        assert partial_files(storage) == []
+
+
+async def test_over_max_size_is_413(app, admin_client, job, storage) -> None:
+    app.config["PORTAL_SETTINGS"].max_upload_bytes = 1000
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "1001", "Upload-Metadata": metadata(job.id)}
+    )
+    assert (await error_of(response, 413))["code"] == "too_large"
+    response = await admin_client.post(
+        UPLOADS,
+        headers=TUS | {"Upload-Length": "9" * 19, "Upload-Metadata": metadata(job.id)},
+    )
+    await error_of(response, 413)
+    assert await count_uploads(app) == 0
+    await create(admin_client, job.id, 1000)  # exactly the limit is fine
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("../../etc/passwd.mp4", "passwd.mp4"),
+        ("/var/www/static/evil.mp4", "evil.mp4"),
+        ("C:\\Users\\me\\Videos\\lesson.mp4", "lesson.mp4"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("a/b/..", "video"),
+        ("..", "video"),
+        ("", "video"),
+        ("line\nbreak\r\n.mp4", "linebreak.mp4"),
+        ("名字/培训.mov", "培训.mov"),
+    ],
+)
+async def test_filenames_become_bare_names(app, admin_client, job, storage, raw, expected) -> None:
+    url = await create(admin_client, job.id, 100, filename=raw)
+    upload = await load_upload(app, upload_id(url))
+    assert upload is not None and upload.filename == expected
+    # Nothing the client sent names a file on disk.
+    assert partial_files(storage) == [upload.id]
+    response = await head(admin_client, url)
+    sent_back = dict(
+        pair.split(" ") for pair in response.headers["Upload-Metadata"].split(",") if " " in pair
+    )
+    assert base64.b64decode(sent_back["filename"]).decode() == expected
+
+
+# ------------------------------------------------------------------------------ HEAD
+
+
+async def test_head_reports_the_upload(app, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 4096, filename="课程.mp4")
+    response = await head(admin_client, url)
+    assert response.status_code == 200
+    assert response.headers["Upload-Offset"] == "0"
+    assert response.headers["Upload-Length"] == "4096"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    expires = parsedate_to_datetime(response.headers["Upload-Expires"])
+    assert datetime.now(UTC) < expires < datetime.now(UTC) + timedelta(days=2)
+    assert await response.get_data() == b""
+    response = await patch(admin_client, url, 0, MP4_HEAD + b"\0" * 100)
+    assert response.status_code == 204
+    assert response.headers["Upload-Offset"] == str(len(MP4_HEAD) + 100)
+    assert await offset_of(admin_client, url) == len(MP4_HEAD) + 100
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize(
+    "bad_id",
+    [
+        "nope",
+        "A" * 32,
+        "A" * 33,
+        "x" * 5000,
+        "..",
+        "...",
+        "%2E%2E%2Fportal.db",
+        "..%2F..%2Fsecret_key",
+        "a%00b",
+        "%E2%80%AE",
+        "%FF%FE",
+        "uploads",
+    ],
+)
+async def test_unknown_upload_ids_are_404(app, db_backend, admin_client, job, bad_id) -> None:
+    await create(admin_client, job.id, 100)  # a real one exists beside
+    url = f"{UPLOADS}/{bad_id}"
+    assert (await head(admin_client, url)).status_code == 404
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 404
+    assert (await admin_client.delete(url, headers=TUS)).status_code == 404
+    response = await admin_client.post(
+        url, headers=TUS | {"X-HTTP-Method-Override": "DELETE"}, data=b""
+    )
+    assert response.status_code == 404
+    assert await count_uploads(app) == 1
+
+
+# ------------------------------------------------------------------------------ PATCH
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/octet-stream", "video/mp4", "application/json"]
+)
+async def test_patch_needs_offset_octet_stream(app, admin_client, job, content_type) -> None:
+    url = await create(admin_client, job.id, 100)
+    headers = TUS | {"Upload-Offset": "0"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    response = await admin_client.patch(url, headers=headers, data=MP4_HEAD)
+    assert (await error_of(response, 415))["code"] == "unsupported_media_type"
+    assert await offset_of(admin_client, url) == 0
+
+
+@pytest.mark.both_databases
+async def test_offset_mismatch_is_409(app, db_backend, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 1000)
+    assert (await error_of(await patch(admin_client, url, 5, MP4_HEAD), 409))[
+        "code"
+    ] == "offset_mismatch"
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 204
+    await error_of(await patch(admin_client, url, 0, b"again"), 409)
+    await error_of(await patch(admin_client, url, len(MP4_HEAD) + 1, b"x"), 409)
+    assert await offset_of(admin_client, url) == len(MP4_HEAD)
+
+
+@pytest.mark.parametrize("offset", [None, "", "abc", "-1", "1e3", "9" * 30])
+async def test_bad_offset_header_is_400(app, admin_client, job, offset) -> None:
+    url = await create(admin_client, job.id, 100)
+    headers = TUS | {"Content-Type": OCTETS}
+    if offset is not None:
+        headers["Upload-Offset"] = offset
+    await error_of(await admin_client.patch(url, headers=headers, data=MP4_HEAD), 400)
+    assert await offset_of(admin_client, url) == 0
+
+
+async def test_body_longer_than_the_rest_is_413(app, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 100)
+    body = MP4_HEAD + b"\0" * 200
+    # Announced by Content-Length…
+    response = await patch(admin_client, url, 0, body, Content_Length=str(len(body)))
+    assert (await error_of(response, 413))["code"] == "too_large"
+    assert await offset_of(admin_client, url) == 0
+    # …or only found out while reading.
+    await error_of(await patch(admin_client, url, 0, body), 413)
+    assert await offset_of(admin_client, url) == 0
+    assert (await patch(admin_client, url, 0, MP4_HEAD + b"\0" * 50)).status_code == 204
+    await error_of(await patch(admin_client, url, len(MP4_HEAD) + 50, b"\0" * 100), 413)
+    assert await offset_of(admin_client, url) == len(MP4_HEAD) + 50
+
+
+@pytest.mark.both_databases
+async def test_checksum(app, db_backend, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 1000)
+    chunk = MP4_HEAD + b"\1" * (100 - len(MP4_HEAD))
+    good = "sha1 " + b64(hashlib.sha1(chunk).digest())  # noqa: S324 - the protocol's algorithm
+    response = await patch(admin_client, url, 0, chunk, Upload_Checksum=good)
+    assert response.status_code == 204
+    assert response.headers["Upload-Offset"] == "100"
+
+    second = b"\2" * 100
+    wrong = "sha1 " + b64(hashlib.sha1(b"something else").digest())  # noqa: S324
+    response = await patch(admin_client, url, 100, second, Upload_Checksum=wrong)
+    assert response.status_code == 460
+    assert (await response.get_json())["error"]["code"] == "checksum_mismatch"
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    assert await offset_of(admin_client, url) == 100  # nothing of the bad body kept
+
+    sha256 = "sha256 " + b64(hashlib.sha256(second).digest())
+    response = await patch(admin_client, url, 100, second, Upload_Checksum=sha256)
+    assert response.status_code == 204
+    assert await offset_of(admin_client, url) == 200
+
+    for header in ("crc32 AAAAAA==", "sha1 notbase64!", "sha1 " + b64(b"short")):
+        await error_of(await patch(admin_client, url, 200, b"\3", Upload_Checksum=header), 400)
+    assert await offset_of(admin_client, url) == 200
+
+
+async def test_creation_with_upload(app, admin_client, job) -> None:
+    first = MP4_HEAD + b"\0" * 76
+    response = await admin_client.post(
+        UPLOADS,
+        headers=TUS
+        | {"Upload-Length": "300", "Upload-Metadata": metadata(job.id), "Content-Type": OCTETS},
+        data=first,
+    )
+    assert response.status_code == 201
+    assert response.headers["Upload-Offset"] == "100"
+    assert response.headers["Upload-Expires"]
+    url = response.headers["Location"]
+    assert await offset_of(admin_client, url) == 100
+    assert (await patch(admin_client, url, 100, b"\0" * 100)).status_code == 204
+    assert await offset_of(admin_client, url) == 200
+
+
+async def test_creation_with_upload_needs_the_content_type(app, admin_client, job) -> None:
+    response = await admin_client.post(
+        UPLOADS,
+        headers=TUS
+        | {"Upload-Length": "300", "Upload-Metadata": metadata(job.id)}
+        | {"Content-Type": "video/mp4"},
+        data=MP4_HEAD,
+    )
+    await error_of(response, 415)
+    assert await count_uploads(app) == 0
+
+
+async def test_resume_in_several_patches(app, admin_client, job) -> None:
+    body = MP4_HEAD + secrets.token_bytes(10_000 - len(MP4_HEAD))
+    url = await create(admin_client, job.id, 20_000)
+    offset = 0
+    for size in (1, 15, 1000, 3000, 5984):
+        response = await patch(admin_client, url, offset, body[offset : offset + size])
+        assert response.status_code == 204, await response.get_data(as_text=True)
+        offset += size
+        assert response.headers["Upload-Offset"] == str(offset)
+        assert response.headers["Tus-Resumable"] == "1.0.0"
+        assert await offset_of(admin_client, url) == offset
+    assert offset == 10_000
+    storage = get_media(app).storage
+    assert storage.partial_path(upload_id(url)).read_bytes() == body
+    # An empty PATCH is fine and moves nothing.
+    response = await patch(admin_client, url, offset, b"")
+    assert response.status_code == 204 and response.headers["Upload-Offset"] == str(offset)
+
+
+async def test_method_override(app, admin_client, job, storage) -> None:
+    url = await create(admin_client, job.id, 1000)
+    response = await admin_client.post(
+        url,
+        headers=TUS
+        | {"X-HTTP-Method-Override": "PATCH", "Content-Type": OCTETS, "Upload-Offset": "0"},
+        data=MP4_HEAD,
+    )
+    assert response.status_code == 204
+    assert response.headers["Upload-Offset"] == str(len(MP4_HEAD))
+    response = await admin_client.post(url, headers=TUS | {"X-HTTP-Method-Override": "HEAD"})
+    assert response.status_code == 200
+    assert response.headers["Upload-Offset"] == str(len(MP4_HEAD))
+    for override in (None, "GET", "PUT"):
+        headers = dict(TUS)
+        if override:
+            headers["X-HTTP-Method-Override"] = override
+        await error_of(await admin_client.post(url, headers=headers), 405)
+    response = await admin_client.post(url, headers=TUS | {"X-HTTP-Method-Override": "DELETE"})
+    assert response.status_code == 204
+    assert (await head(admin_client, url)).status_code == 404
+    assert partial_files(storage) == []
+
+
+@pytest.mark.both_databases
+async def test_termination(app, db_backend, admin_client, job, storage) -> None:
+    url = await create(admin_client, job.id, 1000)
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 204
+    assert partial_files(storage) == [upload_id(url)]
+    response = await admin_client.delete(url, headers=TUS)
+    assert response.status_code == 204
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    assert (await head(admin_client, url)).status_code == 404
+    assert (await patch(admin_client, url, len(MP4_HEAD), b"x")).status_code == 404
+    assert (await admin_client.delete(url, headers=TUS)).status_code == 404
+    assert partial_files(storage) == []
+    assert await count_uploads(app) == 0
+    [failed] = await upload_events(app, "upload.failed")
+    assert failed["upload_id"] == upload_id(url) and failed["code"] == "cancelled"
+
+
+# ------------------------------------------------------------------------------ not a video
+
+
+async def _gone(app: Quart, storage: MediaStorage, upload: str) -> bool:
+    return await load_upload(app, upload) is None and not storage.partial_path(upload).exists()
+
+
+@pytest.mark.both_databases
+async def test_text_renamed_mp4_is_refused_at_once(app, db_backend, admin_client, job, storage):
+    text = b"This is a plain text file, renamed to look like a film.\n" * 50
+    url = await create(admin_client, job.id, len(text), filename="film.mp4")
+    response = await patch(admin_client, url, 0, text)
+    assert (await error_of(response, 415))["code"] == "not_a_video"
+    upload = upload_id(url)
+    await eventually(lambda: _gone(app, storage, upload), timeout=10, what="removal")
+    assert (await head(admin_client, url)).status_code == 404
+    assert partial_files(storage) == []
+    failed = await eventually(lambda: upload_events(app, "upload.failed"), timeout=10)
+    assert failed[0]["upload_id"] == upload and failed[0]["code"] == "not_a_video"
+    assert await videos_of(app) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"tiny",  # shorter than any signature
+        b"\x00\x00\x00\x18ftyp",  # a box header without its brand
+        b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
+        b"<html><body>hi</body></html>",
+    ],
+)
+async def test_non_video_creation_with_upload_is_refused(app, admin_client, job, storage, body):
+    response = await admin_client.post(
+        UPLOADS,
+        headers=TUS
+        | {"Upload-Length": str(len(body)), "Upload-Metadata": metadata(job.id, "a.mp4")}
+        | {"Content-Type": OCTETS},
+        data=body,
+    )
+    assert (await error_of(response, 415))["code"] == "not_a_video"
+
+    async def nothing_left() -> bool:
+        return await count_uploads(app) == 0 and partial_files(storage) == []
+
+    await eventually(nothing_left, timeout=10, what="removal")
+
+
+async def test_text_after_a_video_head_is_caught_in_a_later_chunk(app, admin_client, job, storage):
+    # The first bytes decide: a body sniffed as a video in its first PATCH is not re-checked
+    # by later ones, and a tiny first PATCH (under the signature size) is checked when the
+    # signature's bytes are all there.
+    text = b"plain text, not a video at all, sent in pieces\n" * 4
+    url = await create(admin_client, job.id, len(text))
+    assert (await patch(admin_client, url, 0, text[:4])).status_code == 204
+    await error_of(await patch(admin_client, url, 4, text[4:]), 415)
+    await eventually(lambda: _gone(app, storage, upload_id(url)), timeout=10, what="removal")
+
+
+# ------------------------------------------------------------------------------ expiry
+
+
+@pytest.mark.both_databases
+async def test_expired_uploads_are_404_and_swept(app, db_backend, admin_client, job, storage):
+    url = await create(admin_client, job.id, 1000)
+    keep = await create(admin_client, job.id, 1000)
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 204
+    upload = upload_id(url)
+    async with get_db(app).session_scope() as session:
+        await session.execute(
+            update(Upload)
+            .where(Upload.id == upload)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+        await session.commit()
+    assert (await head(admin_client, url)).status_code == 404
+    assert (await patch(admin_client, url, len(MP4_HEAD), b"x")).status_code == 404
+    assert (await admin_client.delete(url, headers=TUS)).status_code == 404
+    assert storage.partial_path(upload).exists()  # until the sweep
+
+    receiver = get_media(app).receiver
+    assert receiver is not None
+    assert await receiver.sweep_expired() == 1
+    assert not storage.partial_path(upload).exists()
+    assert await load_upload(app, upload) is None
+    assert partial_files(storage) == [upload_id(keep)]
+    assert await offset_of(admin_client, keep) == 0
+    failed = await upload_events(app, "upload.failed")
+    assert [(item["upload_id"], item["code"]) for item in failed] == [(upload, "expired")]
+    assert await receiver.sweep_expired() == 0
+
+
+async def test_progress_pushes_expiry_forward(app, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 1000)
+    async with get_db(app).session_scope() as session:
+        await session.execute(
+            update(Upload)
+            .where(Upload.id == upload_id(url))
+            .values(expires_at=utcnow() + timedelta(minutes=5))
+        )
+        await session.commit()
+    response = await patch(admin_client, url, 0, MP4_HEAD)
+    assert response.status_code == 204
+    expires = parsedate_to_datetime(response.headers["Upload-Expires"])
+    assert expires > datetime.now(UTC) + timedelta(hours=1)
+    response = await head(admin_client, url)
+    assert parsedate_to_datetime(response.headers["Upload-Expires"]) >= expires - timedelta(
+        seconds=5
+    )
+
+
+# ------------------------------------------------------------------------------ a real video
+
+
+async def wait_ready(app: Quart, video_id: int, timeout: float = 30.0) -> Video:
+    async def ready() -> Video | None:
+        video = await load_video(app, video_id)
+        assert video is not None
+        assert video.status != VideoStatus.FAILED.value, video.failure_reason
+        return video if video.status == VideoStatus.READY.value else None
+
+    return await eventually(ready, timeout=timeout, what="the video to become ready")
+
+
+@pytest.mark.both_databases
+async def test_complete_upload_becomes_a_ready_video(
+    app, db_backend, admin_client, user_client, job, storage, small_video
+) -> None:
+    size = len(small_video)
+    url = await create(admin_client, job.id, size, filename="安全培训.mp4")
+    upload = upload_id(url)
+    cuts = [0, 7, size // 3, 2 * size // 3, size]
+    for start, end in itertools.pairwise(cuts):
+        response = await patch(admin_client, url, start, small_video[start:end])
+        assert response.status_code == 204, await response.get_data(as_text=True)
+        assert response.headers["Upload-Offset"] == str(end)
+
+    [video] = await videos_of(app)
+    assert video.job_id == job.id and video.upload_id == upload
+    assert video.original_filename == "安全培训.mp4"
+    assert video.size == size and video.content_type == "video/mp4"
+    assert video.sha256 == hashlib.sha256(small_video).hexdigest()
+    assert video.storage_name.endswith(".mp4") and "安全" not in video.storage_name
+    assert partial_files(storage) == []
+    assert storage.video_path(video.storage_name).read_bytes() == small_video
+
+    # HEAD still answers for the finished upload; a repeated last PATCH is harmless.
+    response = await head(admin_client, url)
+    assert response.status_code == 200
+    assert response.headers["Upload-Offset"] == str(size)
+    assert (await patch(admin_client, url, size, b"")).status_code == 204
+    await error_of(await patch(admin_client, url, 0, small_video[:10]), 409)
+    await error_of(await admin_client.delete(url, headers=TUS), 409)
+
+    progress = await upload_events(app, "upload.progress")
+    assert progress[0]["status"] == "uploading" and progress[0]["offset"] == 0
+    assert any(item["status"] == "uploading" and 0 < item["offset"] < size for item in progress)
+    assert progress[-1]["status"] == "processing" and progress[-1]["video_id"] == video.id
+    work = await events_of(app, "work:media")
+    assert [(event.type, event.data) for event in work] == [
+        ("video.uploaded", {"video_id": video.id})
+    ]
+
+    ready = await wait_ready(app, video.id)
+    assert ready.duration_seconds == pytest.approx(2.0, abs=0.3)
+    assert (ready.width, ready.height) == (160, 120)
+    assert ready.poster_name is not None
+    assert storage.poster_path(ready.poster_name).exists()
+    [finished] = await eventually(lambda: upload_events(app, "upload.finished"), timeout=5)
+    assert finished["video_id"] == video.id and finished["status"] == "ready"
+    assert finished["job_id"] == job.id and finished["job_title"] == "Forklift driver"
+    assert any(event.type == "job.updated" for event in await events_of(app, "jobs"))
+
+    response = await user_client.get(f"/api/v1/jobs/{job.id}")
+    listed = (await response.get_json())["videos"]
+    assert [item["id"] for item in listed] == [video.id]
+    assert listed[0]["url"] == f"/videos/{video.id}"
+    assert listed[0]["download_url"] == f"/videos/{video.id}?download=1"
+    assert listed[0]["poster_url"] == f"/videos/{video.id}/poster"
+    assert listed[0]["duration_seconds"] == pytest.approx(2.0, abs=0.3)
+
+    poster = await user_client.get(f"/videos/{video.id}/poster")
+    assert poster.status_code == 200
+    assert poster.headers["Content-Type"] == "image/jpeg"
+    assert (await poster.get_data()).startswith(b"\xff\xd8")
+    download = await user_client.get(f"/videos/{video.id}")
+    assert download.status_code == 200
+    assert await download.get_data() == small_video
+
+
+async def test_single_patch_upload_and_creation_with_upload(
+    app, admin_client, job, small_video
+) -> None:
+    # tuspy sends the whole file in one PATCH; tus-js-client may send it with the POST.
+    response = await admin_client.post(
+        UPLOADS,
+        headers=TUS
+        | {"Upload-Length": str(len(small_video)), "Upload-Metadata": metadata(job.id)}
+        | {"Content-Type": OCTETS},
+        data=small_video,
+    )
+    assert response.status_code == 201
+    assert response.headers["Upload-Offset"] == str(len(small_video))
+    [video] = await videos_of(app)
+    assert video.sha256 == hashlib.sha256(small_video).hexdigest()
+    await wait_ready(app, video.id)
+
+
+# ------------------------------------------------------------------------------ downloads
+
+CONTENT = bytes(range(256)) * 40  # 10240 bytes, every offset distinguishable
+CHINESE_NAME = "培训视频 第1课.mp4"
+
+
+@pytest.fixture
+async def stored_video(app: Quart, job: Job, storage: MediaStorage) -> Video:
+    """A ready video written straight to storage: downloads need no worker."""
+    storage.ensure()
+    name = storage.new_name(".mp4")
+    poster = storage.new_name(".jpg")
+    storage.video_path(name).write_bytes(CONTENT)
+    storage.poster_path(poster).write_bytes(b"\xff\xd8\xff\xe0fake jpeg")
+    now = utcnow()
+    video = Video(
+        job_id=job.id,
+        upload_id=secrets.token_urlsafe(16),
+        title="第1课",
+        original_filename=CHINESE_NAME,
+        content_type="video/mp4",
+        size=len(CONTENT),
+        sha256=hashlib.sha256(CONTENT).hexdigest(),
+        storage_name=name,
+        poster_name=poster,
+        status=VideoStatus.READY.value,
+        duration_seconds=2.0,
+        width=160,
+        height=120,
+        created_at=now,
+        updated_at=now,
+    )
+    async with get_db(app).session_scope() as session:
+        session.add(video)
+        await session.commit()
+        await session.refresh(video)
+    return video
+
+
+def video_url(video: Video) -> str:
+    return f"/videos/{video.id}"
+
+
+async def test_download_needs_a_signed_in_user(app, anonymous, stored_video) -> None:
+    await error_of(await anonymous.get(video_url(stored_video)), 401)
+    assert (await anonymous.head(video_url(stored_video))).status_code == 401
+    await error_of(await anonymous.get(f"{video_url(stored_video)}/poster"), 401)
+    # A player following a redirect would take the login page for the video: 401 it is,
+    # also for a browser's <video> element; only a page navigation goes to the login page.
+    response = await anonymous.get(
+        video_url(stored_video), headers={"Sec-Fetch-Dest": "video", "Accept": "*/*"}
+    )
+    assert response.status_code == 401
+    response = await anonymous.get(
+        f"{video_url(stored_video)}?download=1",
+        headers={"Sec-Fetch-Dest": "document", "Accept": "text/html"},
+    )
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("path", ["/videos/999999", "/videos/99999999999999999999999"])
+async def test_download_unknown_video_is_404(app, user_client, stored_video, path) -> None:
+    assert (await user_client.get(path)).status_code == 404
+
+
+async def test_download_of_a_video_not_ready_is_404(app, user_client, stored_video) -> None:
+    async with get_db(app).session_scope() as session:
+        await session.execute(
+            update(Video)
+            .where(Video.id == stored_video.id)
+            .values(status=VideoStatus.PROCESSING.value)
+        )
+        await session.commit()
+    assert (await user_client.get(video_url(stored_video))).status_code == 404
+
+
+async def test_download_whole(app, user_client, stored_video) -> None:
+    response = await user_client.get(video_url(stored_video))
+    assert response.status_code == 200
+    assert await response.get_data() == CONTENT
+    headers = response.headers
+    assert headers["Content-Length"] == str(len(CONTENT))
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers["Content-Type"] == "video/mp4"
+    assert headers["ETag"].startswith('"') and headers["ETag"].endswith('"')
+    assert parsedate_to_datetime(headers["Last-Modified"]) <= datetime.now(UTC)
+    assert "public" not in headers.get("Cache-Control", "")
+    assert headers["Content-Disposition"].startswith("inline;")
+    assert "Content-Range" not in headers
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-99", 0, 99),
+        ("bytes=100-", 100, len(CONTENT) - 1),
+        ("bytes=-100", len(CONTENT) - 100, len(CONTENT) - 1),
+        ("bytes=5000-5000", 5000, 5000),
+        ("bytes=10000-99999999", 10000, len(CONTENT) - 1),  # the end is clamped
+        ("bytes=-99999999", 0, len(CONTENT) - 1),
+    ],
+)
+async def test_download_ranges(app, user_client, stored_video, header, start, end) -> None:
+    response = await user_client.get(video_url(stored_video), headers={"Range": header})
+    assert response.status_code == 206
+    assert await response.get_data() == CONTENT[start : end + 1]
+    assert response.headers["Content-Range"] == f"bytes {start}-{end}/{len(CONTENT)}"
+    assert response.headers["Content-Length"] == str(end - start + 1)
+    assert response.headers["Accept-Ranges"] == "bytes"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["bytes=999999999-", f"bytes={len(CONTENT)}-", "bytes=-0", "bytes=" + "9" * 5000 + "-"],
+)
+async def test_download_unsatisfiable_range_is_416(app, user_client, stored_video, header):
+    response = await user_client.get(video_url(stored_video), headers={"Range": header})
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{len(CONTENT)}"
+    assert await response.get_data() == b""
+
+
+@pytest.mark.parametrize(
+    "header", ["bytes=0-9,20-29", "bytes=0-9, -5", "bytes=5-2", "bytes=abc", "items=0-9", "0-9"]
+)
+async def test_download_multiple_or_invalid_ranges_send_everything(
+    app, user_client, stored_video, header
+) -> None:
+    response = await user_client.get(video_url(stored_video), headers={"Range": header})
+    assert response.status_code == 200
+    assert "Content-Range" not in response.headers
+    assert await response.get_data() == CONTENT
+
+
+async def test_download_if_range(app, user_client, stored_video) -> None:
+    url = video_url(stored_video)
+    whole = await user_client.get(url)
+    etag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+    response = await user_client.get(url, headers={"Range": "bytes=0-9", "If-Range": etag})
+    assert response.status_code == 206
+    assert await response.get_data() == CONTENT[:10]
+    response = await user_client.get(url, headers={"Range": "bytes=0-9", "If-Range": modified})
+    assert response.status_code == 206
+    for stale in ('"0000"', f"W/{etag}", "Thu, 01 Jan 2015 00:00:00 GMT", "garbage"):
+        response = await user_client.get(url, headers={"Range": "bytes=0-9", "If-Range": stale})
+        assert response.status_code == 200, stale
+        assert await response.get_data() == CONTENT
+
+
+async def test_download_conditional_get(app, user_client, stored_video) -> None:
+    url = video_url(stored_video)
+    whole = await user_client.get(url)
+    etag, modified = whole.headers["ETag"], whole.headers["Last-Modified"]
+    for header in (etag, "*", f'"x", {etag}', f"W/{etag}"):
+        response = await user_client.get(url, headers={"If-None-Match": header})
+        assert response.status_code == 304, header
+        assert await response.get_data() == b""
+        assert response.headers["ETag"] == etag
+    response = await user_client.get(url, headers={"If-None-Match": '"other"'})
+    assert response.status_code == 200
+    response = await user_client.get(url, headers={"If-Modified-Since": modified})
+    assert response.status_code == 304
+    response = await user_client.get(
+        url, headers={"If-Modified-Since": "Thu, 01 Jan 2015 00:00:00 GMT"}
+    )
+    assert response.status_code == 200
+    # Dates without a zone, and nonsense, never break the answer.
+    naive = modified.removesuffix(" GMT")
+    for value in (naive, naive + " -0000", "Tue, 01 Dec 99999 05:35:38 GMT", "x" * 1000):
+        response = await user_client.get(url, headers={"If-Modified-Since": value})
+        assert response.status_code in (200, 304), value
+        response = await user_client.get(url, headers={"Range": "bytes=0-1", "If-Range": value})
+        assert response.status_code in (200, 206), value
+
+
+async def test_download_attachment_with_chinese_filename(app, user_client, stored_video) -> None:
+    response = await user_client.get(f"{video_url(stored_video)}?download=1")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=UTF-8''{quote(CHINESE_NAME, safe='')}" in disposition
+    fallback = disposition.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.isascii() and fallback.endswith(".mp4")
+    assert await response.get_data() == CONTENT
+    ranged = await user_client.get(
+        f"{video_url(stored_video)}?download=1", headers={"Range": "bytes=0-9"}
+    )
+    assert ranged.status_code == 206
+    assert ranged.headers["Content-Disposition"].startswith("attachment;")
+
+
+async def raw(
+    client: Client, method: str, url: str, headers: dict[str, str], chunks: list[bytes] = ()
+) -> tuple[int, Headers, bytes]:
+    """A request through ASGI, reading the headers as sent: the test client rebuilds its
+    response from the body, so a HEAD answer's Content-Length would read 0 there."""
+    async with client.request(url, method=method, headers=headers) as connection:
+        for chunk in chunks:
+            await connection.send(chunk)
+        await connection.send_complete()
+    assert connection.status_code is not None and connection.headers is not None
+    return connection.status_code, connection.headers, bytes(connection.response_data)
+
+
+async def test_download_head(app, user_client, stored_video) -> None:
+    size = len(CONTENT)
+    status, headers, body = await raw(user_client, "HEAD", video_url(stored_video), {})
+    assert status == 200
+    assert headers["Content-Length"] == str(size)
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers["ETag"] and headers["Last-Modified"]
+    assert body == b""
+    status, headers, body = await raw(
+        user_client, "HEAD", video_url(stored_video), {"Range": "bytes=-100"}
+    )
+    assert status == 206
+    assert headers["Content-Length"] == "100"
+    assert headers["Content-Range"] == f"bytes {size - 100}-{size - 1}/{size}"
+    assert body == b""
+    response = await user_client.head(video_url(stored_video), headers={"Range": "bytes=0-"})
+    assert response.status_code == 206 and await response.get_data() == b""
+
+
+async def test_download_of_missing_bytes_is_404(app, user_client, stored_video, storage) -> None:
+    storage.video_path(stored_video.storage_name).unlink()
+    assert (await user_client.get(video_url(stored_video))).status_code == 404
+
+
+# ------------------------------------------------------------------------------ delete
+
+
+@pytest.mark.both_databases
+async def test_admin_deletes_a_video(
+    app, db_backend, admin, user_client, anonymous, stored_video, storage
+) -> None:
+    client, actor = admin
+    url = f"/api/v1/videos/{stored_video.id}"
+    await error_of(await anonymous.delete(url), 401)
+    await error_of(await user_client.delete(url), 403)
+    assert await load_video(app, stored_video.id) is not None
+
+    response = await client.delete(url)
+    assert response.status_code == 204
+    assert await load_video(app, stored_video.id) is None
+    assert not storage.video_path(stored_video.storage_name).exists()
+    assert stored_video.poster_name is not None
+    assert not storage.poster_path(stored_video.poster_name).exists()
+    [deleted] = await upload_events(app, "video.deleted")
+    assert deleted["video_id"] == stored_video.id and deleted["job_id"] == stored_video.job_id
+    assert deleted["deleted_by"] == actor.id
+    assert any(event.type == "job.updated" for event in await events_of(app, "jobs"))
+
+    assert (await user_client.get(video_url(stored_video))).status_code == 404
+    await error_of(await client.delete(url), 404)
+    await error_of(await client.delete("/api/v1/videos/99999999999999999999"), 404)
