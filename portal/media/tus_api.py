@@ -6,6 +6,7 @@ the tus specification; every answer carries ``Tus-Resumable``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from email.utils import format_datetime
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from portal.media.receiver import PatchResult, UploadReceiver
 
 F = TypeVar("F", bound=Callable[..., Any])
 blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
 class CreationHeaders(BaseModel):
@@ -135,7 +137,7 @@ async def create() -> ResponseReturnValue:
 async def head(upload_id: str) -> ResponseReturnValue:
     await require_admin()
     tus.check_resumable(request.headers)
-    upload = await service.get_upload(get_session(), upload_id)
+    upload = await _get_upload(upload_id)
     offset = _offset_of(upload)
     headers = _upload_headers(upload, offset) | {"Upload-Length": str(upload.length)}
     metadata = {"filename": upload.filename, "job_id": str(upload.job_id)}
@@ -184,7 +186,7 @@ async def _patch(upload_id: str) -> ResponseReturnValue:
     offset = tus.parse_size(request.headers.get("Upload-Offset"), "Upload-Offset")
     if offset is None:
         raise tus.TusError(400, "bad_request", "Upload-Offset is required.")
-    upload = await service.get_upload(get_session(), upload_id)
+    upload = await _get_upload(upload_id)
     if upload.offset >= upload.length:
         if offset == upload.length and not _content_length():
             return Response(status=204, headers=_upload_headers(upload, upload.length))
@@ -215,7 +217,7 @@ async def _receive(upload: Upload, offset: int) -> PatchResult:
 
 async def _terminate(upload_id: str) -> ResponseReturnValue:
     tus.check_resumable(request.headers)
-    upload = await service.get_upload(get_session(), upload_id)
+    upload = await _get_upload(upload_id)
     if upload.offset >= upload.length:
         raise tus.TusError(409, "conflict", "This upload is complete; delete the video instead.")
     session = get_session()
@@ -223,6 +225,14 @@ async def _terminate(upload_id: str) -> ResponseReturnValue:
         await session.commit()
     await _receiver().terminate(upload)
     return Response(status=204)
+
+
+async def _get_upload(upload_id: str) -> Upload:
+    # Ids are ours (token_urlsafe): anything else is unknown without asking the database,
+    # where a NUL byte would be an error on PostgreSQL rather than a 404.
+    if not UPLOAD_ID.fullmatch(upload_id):
+        raise tus.TusError(404, "not_found", "No such upload.")
+    return await service.get_upload(get_session(), upload_id)
 
 
 def _offset_of(upload: Upload) -> int:
