@@ -15,12 +15,8 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,18 +43,13 @@ from portal.media.storage import MediaStorage
 from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import signed_in_client
+from tests.media.conftest import ConsumerProcess, Consumers
 
-REPO = Path(__file__).parent.parent.parent
 # A unique exchange/queue prefix for the test, deleted from the broker afterwards.
 amqp_prefix = events_conftest.amqp_prefix
 TIMEOUT = 20.0
 # Probing runs FFmpeg in a child process; the machine may be busy.
 READY_TIMEOUT = 60.0
-# Both ways a deployment starts the consumer.
-COMMANDS = {
-    "module": [sys.executable, "-m", "consumers.media"],
-    "cli": [str(Path(sys.executable).with_name("portal")), "consumer", "media"],
-}
 JOB: dict[str, Any] = {
     "title": "Video editor",
     "content": "Cut training films.",
@@ -144,90 +135,6 @@ async def broker(amqp_prefix: str) -> AsyncIterator[Broker]:
         watcher = Broker(connection, amqp_prefix)
         await watcher.observe_events()
         yield watcher
-
-
-class ConsumerProcess:
-    """The media consumer as a deployment runs it, with the test's settings in its
-    environment; its own process group (the probe child goes down with it on a kill)."""
-
-    def __init__(self, settings: Settings, log_path: Path, how: str = "module") -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.command = COMMANDS[how]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        env.update(
-            PORTAL_ENV="test",
-            PORTAL_DATA_DIR=str(self.settings.data_dir),
-            PORTAL_MEDIA_ROOT=str(self.settings.resolved_media_root),
-            PORTAL_DATABASE_URL=self.settings.resolved_database_url,
-            PORTAL_SECRET_KEY=self.settings.secret_key or "",
-            PORTAL_AMQP_URL=self.settings.amqp_url or "",
-            PORTAL_AMQP_PREFIX=self.settings.amqp_prefix,
-            PYTHONUNBUFFERED="1",
-        )
-        return env
-
-    def start(self) -> ConsumerProcess:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command,
-                cwd=REPO,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    async def wait(self, timeout: float = TIMEOUT) -> int:
-        assert self.process is not None
-        return await asyncio.to_thread(self.process.wait, timeout)
-
-    async def kill(self) -> None:
-        """SIGKILL to its process group: no shutdown, no acks, the connection just drops."""
-        if self.process is not None and self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            await self.wait()
-
-    async def stop(self) -> int:
-        """SIGTERM, as a deployment stops it; the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await self.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-@pytest.fixture
-def consumers(broker_settings: Settings, tmp_path: Path) -> Iterator[list[ConsumerProcess]]:
-    """Consumer processes to start; every one still running is killed at the end."""
-    started: list[ConsumerProcess] = []
-    try:
-        yield started
-    finally:
-        for consumer in started:
-            if consumer.process is not None and consumer.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(consumer.process.pid, signal.SIGKILL)
-                consumer.process.wait(timeout=10)
-
-
-def spawn(
-    consumers: list[ConsumerProcess], settings: Settings, tmp_path: Path, how: str = "module"
-) -> ConsumerProcess:
-    consumer = ConsumerProcess(settings, tmp_path / f"consumer-{len(consumers)}.log", how)
-    consumers.append(consumer)
-    return consumer.start()
 
 
 class Site:
@@ -358,7 +265,7 @@ async def test_consumer_process_makes_the_video_ready_with_a_poster(
     db_backend: str,
     broker_settings: Settings,
     broker: Broker,
-    consumers: list[ConsumerProcess],
+    consumers: Consumers,
     tmp_path: Path,
     sample_video: Path,
 ) -> None:
@@ -373,7 +280,7 @@ async def test_consumer_process_makes_the_video_ready_with_a_poster(
         [work] = await events_of(s, "video.uploaded")
         assert work.data == {"video_id": video.id}
 
-        consumer = spawn(consumers, broker_settings, tmp_path, how="cli")
+        consumer = consumers.spawn(broker_settings, how="cli")
         ready = await settled(s, video.id, consumer)
         assert ready.status == VideoStatus.READY.value, ready.failure_reason
         assert ready.duration_seconds == pytest.approx(4.0, abs=0.2)
@@ -412,7 +319,7 @@ async def test_consumer_process_makes_the_video_ready_with_a_poster(
 async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once(
     broker_settings: Settings,
     broker: Broker,
-    consumers: list[ConsumerProcess],
+    consumers: Consumers,
     tmp_path: Path,
     sample_video: Path,
 ) -> None:
@@ -425,7 +332,7 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
         # The consumer takes the message, probes the file and writes the poster, then waits to
         # mark the video ready (the database's write lock is held): delivered, not acked.
         with database_write_locked(broker_settings):
-            doomed = spawn(consumers, broker_settings, tmp_path)
+            doomed = consumers.spawn(broker_settings)
             try:
                 await broker.wait_for(ready=0, consumers=1)
                 async with asyncio.timeout(READY_TIMEOUT):
@@ -442,7 +349,7 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
         assert await events_of(s, "upload.finished") == []
 
         # A fresh consumer gets the redelivered message and finishes the job.
-        again = spawn(consumers, broker_settings, tmp_path)
+        again = consumers.spawn(broker_settings)
         ready = await settled(s, video.id, again)
         assert ready.status == VideoStatus.READY.value, ready.failure_reason
         await heard(broker, "upload.finished", video.id)
@@ -484,7 +391,7 @@ async def test_an_unplayable_file_fails_with_a_reason_and_its_bytes_are_removed(
     db_backend: str,
     broker_settings: Settings,
     broker: Broker,
-    consumers: list[ConsumerProcess],
+    consumers: Consumers,
     tmp_path: Path,
 ) -> None:
     # An MP4 signature (the upload is accepted), then garbage no decoder can play.
@@ -495,7 +402,7 @@ async def test_an_unplayable_file_fails_with_a_reason_and_its_bytes_are_removed(
         assert files(s.storage.videos) == [s.storage.video_path(video.storage_name)]
         await work_published(s)
 
-        consumer = spawn(consumers, broker_settings, tmp_path)
+        consumer = consumers.spawn(broker_settings)
         failed = await settled(s, video.id, consumer)
         assert failed.status == VideoStatus.FAILED.value
         assert failed.failure_reason
