@@ -30,6 +30,9 @@ RELAY_BATCH = 500
 # At most this many messages per broker round trip (after commit) and ids per UPDATE.
 SEND_BATCH = 500
 MARK_BATCH = 1000
+# While marks keep coming, the next UPDATE waits this long to take more ids at once (a quiet
+# outbox is marked at once: tests and the relay's grace period expect it soon).
+MARK_LINGER = 0.05
 # Rows younger than this are left to the after-commit path, so the relay doesn't race it.
 RELAY_GRACE = timedelta(seconds=3)
 # The log serves websocket resume (24 h) and audits of what was sent; older rows go.
@@ -157,6 +160,8 @@ class Publisher:
                 except Exception:
                     # Left unmarked, they are sent again by the relay: duplicates, not losses.
                     log.exception("marking %d events published failed", len(ids))
+                if self._unmarked and not self._stopping:
+                    await asyncio.sleep(MARK_LINGER)
         finally:
             self._marker = None
 
