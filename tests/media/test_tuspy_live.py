@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,11 +27,16 @@ from tusclient.exceptions import TusUploadFailed
 from tusclient.uploader import Uploader
 
 from portal.accounts.models import Role
+from portal.config import Settings
+from tests.events import conftest as events_conftest
+from tests.events.conftest import AMQP_URL
 from tests.factories import PASSWORD
-from tests.media.conftest import LiveServer, make_video
+from tests.media.conftest import Consumers, LiveServer, make_video
 
 pytestmark = pytest.mark.slow
 
+# A unique exchange/queue prefix for a broker test, deleted from the broker afterwards.
+amqp_prefix = events_conftest.amqp_prefix
 CHUNK = 64 * 1024
 READY_SECONDS = 60.0
 TIMEOUT = 30.0  # for every request
@@ -440,6 +446,12 @@ class SlowPatch(threading.Thread):
 def test_two_concurrent_patches_on_one_upload_do_not_corrupt_it(
     site: Site, sample_video: Path
 ) -> None:
+    race_patches(site, sample_video)
+
+
+def race_patches(site: Site, sample_video: Path) -> list[int]:
+    """A slow PATCH, others racing it with garbage, then two tuspy clients resuming at once;
+    the video must end whole. The racers' statuses."""
     data = sample_video.read_bytes()
     upload_url = site.uploader(sample_video).create_url()
     first_part = 384 * 1024  # 48 pieces: the slow PATCH takes 2.4 s or more
@@ -452,9 +464,11 @@ def test_two_concurrent_patches_on_one_upload_do_not_corrupt_it(
 
     # While the slow one writes, other PATCHes carrying garbage are refused, whatever offset
     # they claim: 423 while the upload is locked, or 409 for a stale offset. None is written.
+    # (They never claim the slow one's final offset: once it is done, that is the truth.)
     garbage = bytes(range(256)) * 256
     racers = []
-    for claimed in (0, site.offset(upload_url)):
+    while slow.is_alive() or len(racers) < 2:
+        claimed = 0 if len(racers) % 2 == 0 else min(site.offset(upload_url), first_part - 1)
         response = requests.patch(
             upload_url,
             data=garbage,
@@ -467,6 +481,7 @@ def test_two_concurrent_patches_on_one_upload_do_not_corrupt_it(
             timeout=TIMEOUT,
         )
         racers.append(response.status_code)
+        time.sleep(0.05)
     assert set(racers) <= {409, 423}, racers
     assert 423 in racers, "the slow PATCH was still writing: its lock must have been seen"
 
@@ -516,3 +531,42 @@ def test_two_concurrent_patches_on_one_upload_do_not_corrupt_it(
     video = site.wait_ready(sample_video.name)
     assert_served_whole_and_in_ranges(site, video, data)
     assert len(site.job()["videos"]) == 1
+    return racers
+
+
+def test_two_serve_workers_on_the_broker_serialise_racing_patches(
+    settings: Settings,
+    amqp_prefix: str,
+    consumers: Consumers,
+    sample_video: Path,
+    tmp_path: Path,
+) -> None:
+    """The production shape: ``portal serve --workers 2`` sharing RabbitMQ, the media consumer
+    as its own process. Racing PATCHes land in both worker processes; the upload's lock is a
+    file lock, so it holds across them."""
+    assert AMQP_URL
+    on_broker = settings.model_copy(update={"amqp_url": AMQP_URL, "amqp_prefix": amqp_prefix})
+    server = LiveServer(
+        settings=on_broker,
+        workdir=tmp_path / "serve-2",
+        command=("serve", "--workers", "2"),
+        extra_env={"PORTAL_AMQP_URL": AMQP_URL, "PORTAL_AMQP_PREFIX": amqp_prefix},
+    )
+    server.start()
+    try:
+        consumer = consumers.spawn(on_broker)
+        with contextlib.closing(Site(server)) as site:
+            racers = race_patches(site, sample_video)
+        assert consumer.alive(), consumer.log()
+        assert consumer.stop_now() == 0, consumer.log()
+    except BaseException:
+        print(f"---- serve --workers 2 at {server.url}\n{server.log_tail(100)}")
+        print(f"---- media consumer\n{consumers.started[-1].log()[-3000:]}")
+        raise
+    finally:
+        server.stop()
+    # Which worker answered which PATCH: Hypercorn's access log names the process.
+    patch_line = r"\[(\d+)\] \[INFO\] [\d.:]+ - - \[[^]]*\] \"PATCH "
+    workers = set(re.findall(patch_line, server.log_text()))
+    assert len(racers) >= 2
+    assert len(workers) == 2, f"every PATCH went to one worker: {workers}"
