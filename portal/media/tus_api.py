@@ -66,9 +66,11 @@ def tus_errors(*statuses: int) -> Callable[[F], F]:
 
 @blueprint.errorhandler(tus.TusError)
 async def _tus_error(error: tus.TusError) -> Response:
-    return await render_error(
-        APIError(error.status, error.code, error.message, headers=tus.RESUMABLE_HEADERS)
-    )
+    headers = dict(tus.RESUMABLE_HEADERS)
+    if error.status == 412:
+        # The specification: a 412 for the version names the versions we do speak.
+        headers["Tus-Version"] = tus.TUS_VERSION
+    return await render_error(APIError(error.status, error.code, error.message, headers=headers))
 
 
 @blueprint.after_request
