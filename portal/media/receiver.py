@@ -215,8 +215,10 @@ class UploadReceiver:
 
     async def terminate(self, upload: Upload) -> None:
         try:
+            # Removed under the lock: a PATCH starting meanwhile finds no file (404) rather
+            # than appending to one about to disappear.
             with self.storage.open_partial(upload.id):
-                pass
+                self.storage.remove(self.storage.partial_path(upload.id))
         except UploadBusyError:
             raise TusError(
                 423, "locked", _("Another request is uploading to this file right now.")
@@ -224,7 +226,6 @@ class UploadReceiver:
         except FileNotFoundError:
             pass
         self._hashes.pop(upload.id, None)
-        self.storage.remove(self.storage.partial_path(upload.id))
         async with self.sessionmaker() as session:
             await service.drop_upload(
                 session, upload.id, code="cancelled", reason=_("Cancelled by the uploader.")

@@ -628,6 +628,20 @@ async def test_two_patches_at_once_do_not_interleave(app, admin_client, job, sto
     assert storage.partial_path(upload_id(url)).read_bytes() == first_part + rest
 
 
+async def test_termination_waits_for_a_patch_in_flight(app, admin_client, job, storage):
+    url = await create(admin_client, job.id, 1000)
+    async with admin_client.request(url, method="PATCH", headers=patch_headers(0)) as first:
+        await first.send(MP4_HEAD)
+        await eventually(lambda: _size_is(storage, upload_id(url), len(MP4_HEAD)), timeout=10)
+        response = await admin_client.delete(url, headers=TUS)
+        assert response.status_code == 423
+        await first.send_complete()
+    assert first.status_code == 204
+    assert await offset_of(admin_client, url) == len(MP4_HEAD)
+    assert (await admin_client.delete(url, headers=TUS)).status_code == 204
+    assert partial_files(storage) == []
+
+
 async def _size_is(storage: MediaStorage, upload: str, size: int) -> bool:
     return storage.partial_size(upload) == size
 
