@@ -941,6 +941,29 @@ async def test_single_patch_upload_and_creation_with_upload(
     await wait_ready(app, video.id)
 
 
+async def test_a_video_head_on_garbage_fails_in_the_worker(app, admin_client, job, storage):
+    # The signature only gets a file past the door; the worker's probe decides.
+    body = MP4_HEAD + secrets.token_bytes(4000)
+    url = await create(admin_client, job.id, len(body), filename="fake.mp4")
+    assert (await patch(admin_client, url, 0, body)).status_code == 204
+    [video] = await videos_of(app)
+
+    async def failed() -> Video | None:
+        found = await load_video(app, video.id)
+        assert found is not None
+        return found if found.status == VideoStatus.FAILED.value else None
+
+    found = await eventually(failed, timeout=30, what="the video to fail")
+    assert found.failure_reason
+    assert not storage.video_path(video.storage_name).exists()
+    [event] = await eventually(lambda: upload_events(app, "upload.failed"), timeout=5)
+    assert event["video_id"] == video.id and event["status"] == "failed"
+    assert event["reason"]
+    assert upload_id(url) == video.upload_id
+    assert (await admin_client.get(f"/videos/{video.id}")).status_code == 404
+    assert (await (await admin_client.get(f"/api/v1/jobs/{job.id}")).get_json())["videos"] == []
+
+
 # ------------------------------------------------------------------------------ downloads
 
 CONTENT = bytes(range(256)) * 40  # 10240 bytes, every offset distinguishable
