@@ -1,4 +1,5 @@
-"""A per-process cache of public job lists, dropped whenever a job event is seen.
+"""A per-process cache of public job lists (and of the anonymous home pages rendered from
+them), dropped whenever a job event is seen.
 
 Every change to a public job writes an event on the ``jobs`` channel, and every worker sees
 every event (the bus fans out), so a list computed before the latest event is never served
@@ -19,6 +20,9 @@ from portal.jobs.schemas import JobSummary
 
 TTL_SECONDS = 15.0
 MAX_ENTRIES = 1024
+# Whole home pages for anonymous visitors, about 50 KB each: a bounded number, so query
+# strings that differ only in junk parameters cannot grow the cache without limit.
+MAX_PAGES = 256
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,13 @@ class CachedList:
     since: int  # the jobs channel's last event id when this list was read
     # The cards' HTML per language, rendered once per cached list.
     html: dict[str, str] = field(default_factory=dict, compare=False)
+    _jobs_json: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)
+
+    def jobs_json(self) -> list[dict[str, Any]]:
+        """The items as JSON-ready dicts, dumped once per cached list."""
+        if not self._jobs_json and self.items:
+            self._jobs_json.extend(job.model_dump(mode="json") for job in self.items)
+        return self._jobs_json
 
 
 class JobListCache:
@@ -36,6 +47,8 @@ class JobListCache:
         self.max_entries = max_entries
         # key -> (monotonic deadline, value)
         self._entries: OrderedDict[str, tuple[float, CachedList]] = OrderedDict()
+        # page key -> (the list it shows, its HTML); the page is good while that list is
+        self._pages: OrderedDict[tuple[str, ...], tuple[CachedList, str]] = OrderedDict()
 
     def get(self, key: str) -> CachedList | None:
         entry = self._entries.get(key)
@@ -51,8 +64,22 @@ class JobListCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    def get_page(self, key: tuple[str, ...], listing: CachedList) -> str | None:
+        """A page rendered from ``listing``; None once the list cache holds a newer list."""
+        entry = self._pages.get(key)
+        if entry is None or entry[0] is not listing:
+            return None
+        return entry[1]
+
+    def put_page(self, key: tuple[str, ...], listing: CachedList, html: str) -> None:
+        self._pages[key] = (listing, html)
+        self._pages.move_to_end(key)
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+
     def clear(self) -> None:
         self._entries.clear()
+        self._pages.clear()
 
     def on_event(self, message: dict[str, Any]) -> None:
         if message.get("channel") == "jobs":

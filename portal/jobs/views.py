@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 from quart import Blueprint, Response, flash, redirect, render_template, request, url_for
+from quart import session as cookie_session
 from quart.typing import ResponseReturnValue
 
 from portal.accounts.auth import load_principal, require_admin
@@ -45,16 +46,31 @@ def _page_links(
 @blueprint.get("/")
 async def index() -> ResponseReturnValue:
     filters = filters_from_args(request.args)
-    listing = await service.list_public_summaries(get_session(), filters, get_cache())
+    cache = get_cache()
+    listing = await service.list_public_summaries(get_session(), filters, cache)
+    principal = await load_principal()
+    language = current_language()
+    # An anonymous visitor's page depends only on the list, the language and the URL (the
+    # language links carry it), so it is rendered once per list; a pending flash message
+    # makes the page personal, so it is rendered as usual.
+    page_key = (
+        (language, request.full_path)
+        if principal.user is None and "_flashes" not in cookie_session
+        else None
+    )
+    if page_key is not None:
+        page = cache.get_page(page_key, listing)
+        if page is not None:
+            return page
     args = {k: request.args.get(k, "") for k in ("q", "category", "type", "location", "remote")}
     empty = (
         _("No jobs match these filters.")
         if any(args.values())
         else _("No jobs have been published yet.")
     )
-    labels = labels_for(current_language())
+    labels = labels_for(language)
     live_data = {
-        "jobs": [job.model_dump(mode="json") for job in listing.items],
+        "jobs": listing.jobs_json(),
         "since": listing.since,
         "filters": filters.model_dump(
             mode="json", include={"q", "category", "type", "remote", "location"}
@@ -70,18 +86,16 @@ async def index() -> ResponseReturnValue:
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
         },
     }
-    principal = await load_principal()
     recommended = (
         await recommendations_for(get_session(), principal.user, 6)
         if principal.user is not None
         else []
     )
-    language = current_language()
     if language not in listing.html:
         listing.html[language] = await render_template(
             "jobs/_cards.html", jobs=listing.items, **labels
         )
-    return await render_template(
+    page = await render_template(
         "jobs/home.html",
         cards=Markup(listing.html[language]),  # noqa: S704 - our own template's output
         jobs=listing.items,
@@ -93,6 +107,9 @@ async def index() -> ResponseReturnValue:
         empty_message=empty,
         recommended=recommended,
     )
+    if page_key is not None:
+        cache.put_page(page_key, listing, page)
+    return page
 
 
 def _script_json(data: dict[str, Any]) -> str:
@@ -255,5 +272,6 @@ async def admin_audit() -> ResponseReturnValue:
 
 
 @blueprint.app_context_processor
-def _labels() -> dict[str, Any]:
+async def _labels() -> dict[str, Any]:
+    # Async on purpose: Quart runs a plain function context processor in a thread pool.
     return labels_for(current_language())

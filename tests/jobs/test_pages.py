@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from tests.factories import csrf_token_for
 from tests.jobs.helpers import set_job_columns
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -152,6 +153,45 @@ async def test_home_pages(app, client, make_job) -> None:
     assert 'rel="next"' in first and 'rel="prev"' not in first
     assert 'rel="prev"' in second and 'rel="next"' not in second
     assert card_ids(await page(client, "/", page="9")) == []
+
+
+async def test_anonymous_home_page_follows_job_events(app, client, make_job) -> None:
+    first = await make_job(title="First role")
+    assert card_ids(await page(client, "/")) == [first.id]
+    assert card_ids(await page(client, "/")) == [first.id]  # from the page cache
+    second = await make_job(title="Second role")
+    assert card_ids(await page(client, "/")) == [second.id, first.id]
+
+
+async def test_anonymous_home_page_is_per_language_and_url(app, client, make_job) -> None:
+    await make_job(title="Role")
+    english = await page(client, "/")
+    chinese = await client.get("/", headers={"Accept-Language": "zh-CN"})
+    assert 'lang="zh-Hans"' in await chinese.get_data(as_text=True)
+    assert 'lang="en"' in english
+    other = await page(client, "/", page="1", x="y")
+    assert "x%3Dy" in other and "x%3Dy" not in english
+
+
+async def test_signed_in_home_page_is_never_the_anonymous_one(
+    app, client, user_client, make_job
+) -> None:
+    await make_job(title="Role")
+    assert "Create an account" in await page(client, "/")
+    signed_in = await page(user_client, "/")
+    assert "Create an account" not in signed_in and "Your profile" in signed_in
+    assert "Create an account" in await page(client, "/")
+
+
+async def test_flash_message_shows_on_the_home_page_once(app, client, user_client, make_job):
+    await make_job(title="Role")
+    await page(client, "/")  # an anonymous page is cached
+    token = await csrf_token_for(user_client, "/profile")
+    response = await user_client.post("/logout", form={"csrf_token": token})
+    assert response.status_code == 302
+    assert "You are signed out." in await page(user_client, "/")
+    assert "You are signed out." not in await page(user_client, "/")
+    assert "You are signed out." not in await page(client, "/")
 
 
 # ------------------------------------------------------------------------------ job page
