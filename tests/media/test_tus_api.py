@@ -280,6 +280,23 @@ async def test_anonymous_401_and_users_403_on_every_method(
     assert await offset_of(admin_client, url) == 0
 
 
+async def test_cross_site_requests_are_refused(app, admin_client, job) -> None:
+    url = await create(admin_client, job.id, 100)
+    evil = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+    post = await admin_client.post(
+        UPLOADS, headers=TUS | evil | {"Upload-Length": "10", "Upload-Metadata": metadata(job.id)}
+    )
+    assert (await error_of(post, 403))["code"] == "csrf_failed"
+    response = await admin_client.patch(url, headers=patch_headers(0) | evil, data=MP4_HEAD)
+    await error_of(response, 403)
+    await error_of(await admin_client.delete(url, headers=TUS | evil), 403)
+    assert await offset_of(admin_client, url) == 0
+    # The page's own tus-js-client: same origin.
+    same = {"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}
+    response = await admin_client.patch(url, headers=patch_headers(0) | same, data=MP4_HEAD)
+    assert response.status_code == 204
+
+
 async def test_bearer_token_admin_may_upload(app, admin_client, job) -> None:
     response = await admin_client.post("/api/v1/me/tokens", json={"name": "tuspy"})
     assert response.status_code == 201, await response.get_data(as_text=True)
