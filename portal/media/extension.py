@@ -8,12 +8,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from quart import Quart, current_app
 
 from portal.db import get_db
 from portal.events.extension import get_events
 from portal.media import formatting
+from portal.media.cleanup import remove_orphans
 from portal.media.receiver import UploadReceiver
 from portal.media.storage import MediaStorage
 from portal.media.worker import MediaWorker, check_prerequisites
@@ -31,7 +33,9 @@ class Media:
         self.receiver: UploadReceiver | None = None
         self.worker: MediaWorker | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
         app.extensions["portal.media"] = self
+        get_events(app).add_listener(self._on_event)
         app.while_serving(self._lifespan)
         app.add_template_filter(formatting.duration, "duration")
         app.add_template_filter(formatting.filesize, "filesize")
@@ -52,16 +56,26 @@ class Media:
             await self._sweeper
         await self.receiver.close()
 
+    def _on_event(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "job.deleted":
+            self._kick.set()  # its videos' rows are gone: their files go now
+
     async def _sweep(self) -> None:
         assert self.receiver is not None
+        sessionmaker = self.receiver.sessionmaker
         while True:
             try:
                 removed = await self.receiver.sweep_expired()
                 if removed:
                     log.info("removed %d expired upload(s)", removed)
+                orphans = await remove_orphans(self.storage, sessionmaker)
+                if orphans:
+                    log.info("removed %d media file(s) no row refers to", orphans)
             except Exception:
-                log.exception("sweeping expired uploads failed")
-            await asyncio.sleep(SWEEP_EVERY_SECONDS)
+                log.exception("sweeping media files failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), SWEEP_EVERY_SECONDS)
+            self._kick.clear()
 
 
 async def start_worker(app: Quart) -> MediaWorker:
