@@ -140,7 +140,7 @@ class UploadReceiver:
                     body_hash.update(chunk)
                 if not sniffed and size >= min(HEAD_BYTES, upload.length):
                     sniffed = True
-                    if sniff(partial.read_head(HEAD_BYTES)) is None:
+                    if sniff(partial.read_head(HEAD_BYTES), upload.length) is None:
                         raise NotAVideoError()
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL and size < upload.length:
@@ -177,7 +177,7 @@ class UploadReceiver:
             log.exception("could not record upload progress")
 
     async def _finish(self, upload: Upload, partial: PartialFile, running: Any | None) -> Video:
-        container = sniff(partial.read_head(HEAD_BYTES))
+        container = sniff(partial.read_head(HEAD_BYTES), upload.length)
         if container is None:
             self._refuse(upload.id)
             raise NotAVideoError()

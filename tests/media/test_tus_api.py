@@ -780,6 +780,7 @@ async def test_text_renamed_mp4_is_refused_at_once(app, db_backend, admin_client
         b"\x00\x00\x00\x18ftyp",  # a box header without its brand
         b"\x89PNG\r\n\x1a\n" + b"\0" * 100,
         b"<html><body>hi</body></html>",
+        b"Set free the birds: text whose bytes 4-8 spell a QuickTime box.\n",
     ],
 )
 async def test_non_video_creation_with_upload_is_refused(app, admin_client, job, storage, body):
@@ -1070,6 +1071,7 @@ async def test_download_whole(app, user_client, stored_video) -> None:
     assert parsedate_to_datetime(headers["Last-Modified"]) <= datetime.now(UTC)
     assert "public" not in headers.get("Cache-Control", "")
     assert headers["Content-Disposition"].startswith("inline;")
+    assert headers["X-Content-Type-Options"] == "nosniff"
     assert "Content-Range" not in headers
 
 

@@ -290,6 +290,29 @@ def test_sniff_refuses_everything_else(head: bytes) -> None:
     assert sniff(head[:HEAD_BYTES]) is None
 
 
+@pytest.mark.parametrize(
+    "text",
+    [b"Set free the birds, this is text", b"Hey ftyp-ish text here!", b"All moov on now, text"],
+)
+def test_sniff_text_that_spells_a_box_name(text: bytes) -> None:
+    # Bytes 4-8 spell a box type, but the "size" before them is far beyond the file.
+    assert sniff(text[:HEAD_BYTES], len(text)) is None
+
+
+def test_sniff_box_sizes() -> None:
+    head = box(b"ftyp", b"isom")  # a 16-byte ftyp box
+    assert sniff(head, 16) == MP4
+    assert sniff(head, 15) is None  # a box larger than the file
+    assert sniff(head) == MP4  # length unknown
+    assert sniff(b"\x00\x00\x00\x0cftypisom", 1000) is None  # too small for a brand
+    mdat_first = (5_000_000).to_bytes(4, "big") + b"mdat" + b"\0" * 8
+    assert sniff(mdat_first, 6_000_000) == QUICKTIME
+    assert sniff(mdat_first, 4_000_000) is None
+    assert sniff(b"\x00\x00\x00\x00mdat" + b"\0" * 8, 10) == QUICKTIME  # size 0: to the end
+    assert sniff(b"\x00\x00\x00\x01mdat" + b"\0" * 8, 10**10) == QUICKTIME  # 64-bit size
+    assert sniff(b"\x00\x00\x00\x04wide" + b"\0" * 8, 100) is None  # smaller than a header
+
+
 FFMPEG_FORMATS = {
     "mp4": (["-c:v", "libx264", "-pix_fmt", "yuv420p"], MP4),
     "mov": (["-c:v", "libx264", "-pix_fmt", "yuv420p"], QUICKTIME),
@@ -324,8 +347,11 @@ def real_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("extension", list(FFMPEG_FORMATS))
 def test_sniff_files_made_by_ffmpeg(real_files: dict[str, Path], extension: str) -> None:
-    with open(real_files[extension], "rb") as file:
-        assert sniff(file.read(HEAD_BYTES)) == FFMPEG_FORMATS[extension][1]
+    path = real_files[extension]
+    with open(path, "rb") as file:
+        head = file.read(HEAD_BYTES)
+    assert sniff(head) == FFMPEG_FORMATS[extension][1]
+    assert sniff(head, path.stat().st_size) == FFMPEG_FORMATS[extension][1]
 
 
 def test_sniff_text_renamed_mp4(tmp_path: Path) -> None:
