@@ -23,7 +23,10 @@ End to end: `portal init-db` in a temp data dir, jobs and users (with API tokens
   burst     clicks as fast as the API takes them for up to a minute: API clicks/s, and clicks/s
             applied (until every user's stored list reflects their latest click)
   paced     clicks at a fixed rate (default 40% of the burst's applied rate) for 10-20 s
-  In both, probe users (not part of the load) each post one click at a time and wait for
+  drain     the consumer is stopped, a backlog of clicks is posted (and queued), then a new
+            consumer starts: its rebuild time, and the clicks/s it applies the backlog at
+            (the consumer alone, not limited by the API), with its CPU per click
+  In burst and paced, probe users (not part of the load) each post one click at a time and wait for
   ``recommendations.updated`` on their own websocket (Authorization: Bearer): p50/p99.
 
 Prints figures, asserts nothing. The machine is shared (2 cores here: server, consumer, broker
@@ -661,6 +664,75 @@ async def queue_consumers(amqp_url: str, queue: str) -> int:
         return int(declared.declaration_result.consumer_count or 0)
 
 
+async def queue_depth(amqp_url: str, queue: str) -> int:
+    """Messages ready in the queue (0 if it does not exist)."""
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            declared = await channel.declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0
+        return int(declared.declaration_result.message_count or 0)
+
+
+async def drain_phase(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    tmp: Path,
+    prefix: str,
+    port: int,
+    db: Database,
+    consumer: subprocess.Popen[bytes],
+    load: list[Person],
+) -> subprocess.Popen[bytes]:
+    """Stop the consumer, queue a backlog through the API, start a new consumer and time how
+    fast it works the backlog off; returns the new consumer process."""
+    queue = f"{prefix}.clicks"
+    await asyncio.to_thread(stop_all, [consumer])
+    while True:  # the broker notices the old consumer gone
+        if await queue_consumers(args.amqp_url, queue) == 0:
+            break
+        await asyncio.sleep(0.2)
+    await db.touch_tokens()
+    _sent, statuses, posting = await post_all(port, load, args.concurrency, None, 120.0)
+    accepted = statuses.get(201, 0)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the web's publisher (or relay) may still be sending
+        if await queue_depth(args.amqp_url, queue) >= accepted:
+            break
+        await asyncio.sleep(0.2)
+    queued = await queue_depth(args.amqp_url, queue)
+    spawned = time.perf_counter()
+    fresh = spawn([PORTAL, "consumer", "recommender"], env, cwd=ROOT, log=tmp / "consumer-2.log")
+    while await queue_consumers(args.amqp_url, queue) < 1:
+        if fresh.poll() is not None:
+            raise RuntimeError(f"the second consumer did not start; see {tmp} (--keep)")
+        await asyncio.sleep(0.05)
+    started = time.perf_counter()
+    cpu_before = cpu_seconds(fresh.pid)
+    applied_at = await db.wait_applied(within=max(60.0, accepted / 50))
+    cpu = cpu_seconds(fresh.pid) - cpu_before
+    print(
+        f"-- drain: {accepted:,} clicks posted ({accepted / posting:,.0f}/s) while no consumer ran"
+    )
+    print(
+        f"   {queued:,} waiting in {queue}; a new consumer rebuilt and subscribed in "
+        f"{started - spawned:.1f} s"
+    )
+    if applied_at is None:
+        print("   the consumer did not catch up within the timeout")
+    else:
+        wall = applied_at - started
+        print(
+            f"   backlog applied at {accepted / wall:,.0f} clicks/s ({wall:.1f} s); consumer CPU "
+            f"{cpu:.1f} s ({cpu / max(accepted, 1) * 1e3:.2f} ms/click)"
+        )
+    return fresh
+
+
 async def delete_broker_objects(amqp_url: str, prefix: str) -> None:
     import aio_pika
 
@@ -736,7 +808,8 @@ async def run_phase(
         )
     print(
         f"   {updates:,} recommendations.updated written for {clicks:,} clicks "
-        f"({updates - clicks:+,}: redeliveries and outbox re-sends are applied again)"
+        f"({updates - clicks:+,}: fewer when a user's clicks share a consumer batch, more "
+        "when redeliveries and outbox re-sends are applied again)"
     )
     print(
         f"   click → recommendations.updated on the user's socket ({len(latencies):,} probe "
@@ -809,22 +882,27 @@ async def e2e_run(
     paced_rate = args.rate
     n_jobs = 300 if args.quick else 1_000
     n_probes = 8
+    drain_clicks = 3_000 if args.quick else 10_000
     burst_people = math.ceil(burst_clicks / 80)
     paced_people = math.ceil((paced_rate or 1_000) * paced_seconds / 80)
+    drain_people = math.ceil(drain_clicks / 80)
     await asyncio.to_thread(
         subprocess.run, [PORTAL, "init-db"], env=env, check=True, capture_output=True
     )
     started = time.perf_counter()
-    job_ids, people = await make_site(url, n_jobs, burst_people + paced_people + n_probes)
+    job_ids, people = await make_site(
+        url, n_jobs, burst_people + paced_people + n_probes + drain_people
+    )
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     print(
         f"set-up: {len(job_ids):,} jobs, {len(people):,} users with tokens "
         f"({time.perf_counter() - started:.1f} s); {backend}; logs in {tmp}"
     )
-    burst, paced, probe_people = (
+    burst, paced, probe_people, drain = (
         people[:burst_people],
         people[burst_people : burst_people + paced_people],
-        people[burst_people + paced_people :],
+        people[burst_people + paced_people : burst_people + paced_people + n_probes],
+        people[burst_people + paced_people + n_probes :],
     )
     db = Database(url)
     processes: list[subprocess.Popen[bytes]] = []
@@ -895,7 +973,18 @@ async def e2e_run(
             seconds=paced_seconds,
             pids=pids,
         )
-        for name, log in (("serve", "serve.log"), ("consumer", "consumer.log")):
+        if not args.skip_drain:
+            assign_clicks(drain, job_ids, drain_clicks, seed=13)
+            processes.remove(consumer)
+            consumer = await drain_phase(args, env, tmp, prefix, port, db, consumer, drain)
+            processes.append(consumer)
+        for name, log in (
+            ("serve", "serve.log"),
+            ("consumer", "consumer.log"),
+            ("consumer", "consumer-2.log"),
+        ):
+            if not (tmp / log).exists():
+                continue
             text = (tmp / log).read_text(errors="replace")
             problems = text.count("Traceback") + text.count(" ERROR ")
             if problems:
@@ -914,6 +1003,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-engine", action="store_true")
     parser.add_argument("--skip-implicit", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-drain", action="store_true", help="no backlog phase")
     parser.add_argument(
         "--amqp-url",
         default=os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),

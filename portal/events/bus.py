@@ -33,6 +33,7 @@ class Bus(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
     def on_event(self, callback: EventCallback) -> None: ...
+    async def stop_listening(self) -> None: ...
     async def publish_events(self, messages: list[dict[str, Any]]) -> None: ...
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None: ...
     async def send_work_many(
@@ -67,6 +68,10 @@ class InProcessBus:
 
     def on_event(self, callback: EventCallback) -> None:
         self._callbacks.append(callback)
+
+    async def stop_listening(self) -> None:
+        """Nothing to stop: in one process, the events are this process's own."""
+        return None
 
     async def publish_events(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
@@ -151,6 +156,7 @@ class RabbitBus:
         self._channel: Any = None
         self._exchange: Any = None
         self._consumer_channels: list[Any] = []
+        self._listen_channel: Any = None
         # Work queues declared on this connection. Declaring is a broker round trip and the
         # queues are durable, so once is enough; a message the broker cannot route (the queue
         # was deleted) comes back (aio-pika publishes mandatory) and the queue is declared again.
@@ -180,6 +186,16 @@ class RabbitBus:
         await queue.bind(self.exchange_name)
         await queue.consume(self._on_event_message, no_ack=True)
         self._consumer_channels.append(channel)
+        self._listen_channel = channel
+
+    async def stop_listening(self) -> None:
+        """Stop receiving fan-out events: a consumer process serves no websockets, and a copy
+        of every event (its own included) would only cost it CPU."""
+        self.listen = False
+        channel, self._listen_channel = self._listen_channel, None
+        if channel is not None:
+            self._consumer_channels.remove(channel)
+            await channel.close()
 
     async def _on_event_message(self, message: Any) -> None:
         try:
