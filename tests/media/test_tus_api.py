@@ -990,12 +990,14 @@ CHINESE_NAME = "培训视频 第1课.mp4"
 
 @pytest.fixture
 async def stored_video(app: Quart, job: Job, storage: MediaStorage) -> Video:
-    """A ready video written straight to storage: downloads need no worker."""
+    """A ready video written straight to storage: downloads need no worker.
+
+    As the real path does, the row is committed before its files appear (the media sweep
+    removes files no row refers to), and the poster is named after the video's file.
+    """
     storage.ensure()
     name = storage.new_name(".mp4")
-    poster = storage.new_name(".jpg")
-    storage.video_path(name).write_bytes(CONTENT)
-    storage.poster_path(poster).write_bytes(b"\xff\xd8\xff\xe0fake jpeg")
+    poster = name.removesuffix(".mp4") + ".jpg"
     now = utcnow()
     video = Video(
         job_id=job.id,
@@ -1018,6 +1020,8 @@ async def stored_video(app: Quart, job: Job, storage: MediaStorage) -> Video:
         session.add(video)
         await session.commit()
         await session.refresh(video)
+    storage.video_path(name).write_bytes(CONTENT)
+    storage.poster_path(poster).write_bytes(b"\xff\xd8\xff\xe0fake jpeg")
     return video
 
 
