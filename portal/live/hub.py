@@ -8,18 +8,26 @@ subscriber is marked overflowed and its socket is closed (1013); it resumes with
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from portal.live.protocol import event_frame
+from portal.live.protocol import event_frame, text_frame
 
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 SEEN_IDS = 20_000
 # A send blocked this long means the client stopped reading: it is cut off.
 STALL_SECONDS = 30.0
+
+
+class FrameWriter(Protocol):
+    """A socket's fast path (portal.live.wire.DirectSocket): ready-made frames, no task."""
+
+    def write(self, frame: bytes) -> bool: ...
+
+    def abort(self) -> None: ...
 
 
 def public_channel(channel: str) -> str:
@@ -35,6 +43,7 @@ class LiveEvent:
     data: Any
     at: str
     _frame: str | None = field(default=None, repr=False)
+    _wire: bytes | None = field(default=None, repr=False)
 
     @property
     def frame(self) -> str:
@@ -44,6 +53,13 @@ class LiveEvent:
                 public_channel(self.channel), self.id, self.type, self.data, self.at
             )
         return self._frame
+
+    @property
+    def wire(self) -> bytes:
+        """The event frame as a websocket frame, for sockets with a fast path."""
+        if self._wire is None:
+            self._wire = text_frame(self.frame)
+        return self._wire
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -66,12 +82,31 @@ class LiveEvent:
 
 
 class Subscriber:
-    """One websocket's side of the hub."""
+    """One websocket's side of the hub.
+
+    Slotted and lazy (no queue, no waiter until one is needed): thousands of idle sockets
+    each keep one of these.
+    """
+
+    __slots__ = (
+        "_holding",
+        "_ready",
+        "_waiter",
+        "auth_changed",
+        "cancel_send",
+        "channels",
+        "direct",
+        "max_pending",
+        "overflowed",
+        "pending",
+        "sending_since",
+        "user_id",
+    )
 
     def __init__(self, user_id: int | None = None, max_pending: int = DEFAULT_MAX_PENDING) -> None:
         self.user_id = user_id
         self.max_pending = max_pending
-        self.pending: deque[str] = deque()
+        self.pending: list[str] = []
         self.channels: set[str] = set()
         self.overflowed = False
         self.auth_changed = False
@@ -79,15 +114,29 @@ class Subscriber:
         # means a client that stopped reading, and the hub's sweep cuts it off.
         self.sending_since: float | None = None
         self.cancel_send: Callable[[], object] | None = None
-        self._holding: dict[str, list[LiveEvent]] = {}
-        self._wakeup = asyncio.Event()
+        # Where the socket allows it, events are written straight to it, in dispatch.
+        self.direct: FrameWriter | None = None
+        self._holding: dict[str, list[LiveEvent]] | None = None
+        self._ready = False  # something for the sender: frames, an overflow, an auth change
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, event: LiveEvent) -> None:
         # Exact duplicates never get here (the hub drops ids it has seen), and a replay's
         # overlap with live events is settled in release(): no per-socket id memory needed.
-        held = self._holding.get(event.channel)
-        if held is not None:
-            held.append(event)
+        if self._holding is not None:
+            held = self._holding.get(event.channel)
+            if held is not None:
+                held.append(event)
+                return
+        # Straight to the socket, unless frames are queued or being sent (they go first) or
+        # the socket is behind (then the queue, and its bound, take over).
+        if (
+            self.direct is not None
+            and not self.pending
+            and self.sending_since is None
+            and not self.overflowed
+            and self.direct.write(event.wire)
+        ):
             return
         self.push(event.frame)
 
@@ -96,13 +145,15 @@ class Subscriber:
             return
         if len(self.pending) >= self.max_pending:
             self.overflowed = True
-            self.pending.clear()  # the client resumes with since; free the memory now
+            self.pending = []  # the client resumes with since; free the memory now
         else:
             self.pending.append(frame)
-        self._wakeup.set()
+        self._wake()
 
     def hold(self, channel: str) -> None:
         """Buffer live events of ``channel`` while its history is being replayed."""
+        if self._holding is None:
+            self._holding = {}
         self._holding[channel] = []
 
     def release(self, channel: str, replayed: list[LiveEvent], floor: int = 0) -> None:
@@ -111,23 +162,49 @@ class Subscriber:
         Held events at or below ``floor`` (what the client already has, or did not ask for)
         are dropped.
         """
-        held = [event for event in self._holding.pop(channel, []) if event.id > floor]
+        holding = self._holding or {}
+        held = [event for event in holding.pop(channel, []) if event.id > floor]
+        if not holding:
+            self._holding = None
         unique = {event.id: event for event in [*replayed, *held]}
         for event_id in sorted(unique):
             self.push(unique[event_id].frame)
 
     def mark_auth_changed(self) -> None:
         self.auth_changed = True
-        self._wakeup.set()
+        self._wake()
+
+    def cut(self) -> None:
+        """End the socket's sender and, where it can be had, the connection itself."""
+        self.overflowed = True
+        self.pending = []
+        if self.cancel_send is not None:
+            self.cancel_send()
+        if self.direct is not None:
+            # The peer stopped reading: even a close frame would never get through.
+            self.direct.abort()
+
+    def _wake(self) -> None:
+        self._ready = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def wait(self) -> None:
-        await self._wakeup.wait()
+        """Until there is something for the sender (at once if there already is)."""
+        while not self._ready:
+            # A future only while waiting, not an Event per socket for its whole life.
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
 
     def drain(self) -> list[str]:
         """Everything queued (cleared); wait again when it is empty."""
-        frames = list(self.pending)
-        self.pending.clear()
-        self._wakeup.clear()
+        frames = self.pending
+        self.pending = []
+        self._ready = False
         return frames
 
 
@@ -172,10 +249,7 @@ class Hub:
             if s.sending_since is not None and now - s.sending_since > limit
         }
         for subscriber in stalled:
-            subscriber.overflowed = True
-            subscriber.pending.clear()
-            if subscriber.cancel_send is not None:
-                subscriber.cancel_send()
+            subscriber.cut()
         return len(stalled)
 
     def dispatch(self, event: LiveEvent) -> None:

@@ -6,6 +6,7 @@ Pure functions, no I/O, so every rule is easy to test.
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,3 +110,17 @@ def event_frame(public_channel: str, event_id: int, event_type: str, data: Any, 
 def batch_frame(frames: list[str]) -> str:
     """Several pending event frames as one; they are already JSON, so join, don't re-encode."""
     return '{"type":"batch","messages":[' + ",".join(frames) + "]}"
+
+
+def text_frame(frame: str) -> bytes:
+    """``frame`` as one complete, unmasked websocket text frame (RFC 6455 5.2), as a server
+    sends it: the same bytes for every socket, so an event is encoded once."""
+    payload = frame.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)  # FIN + text opcode; no mask bit
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from portal.events.log import user_channel
 from portal.live import protocol
 from portal.live.hub import Hub, Subscriber
 from portal.live.service import replay_after
+from portal.live.wire import direct_socket
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("live", __name__)
@@ -24,6 +26,8 @@ blueprint = Blueprint("live", __name__)
 MAX_ERRORS = 20
 CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
+# A close frame stuck behind a peer's full buffers would wait forever: abort after this long.
+CLOSE_TIMEOUT = 2.0
 
 
 def origin_allowed(origin: str | None, host: str) -> bool:
@@ -93,7 +97,7 @@ async def _send_loop(hub: Hub, sub: Subscriber) -> None:
     while True:
         await sub.wait()
         if sub.overflowed:
-            await websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect with since")
+            await _close_slow(sub)
             return
         if sub.auth_changed and not await _recheck(hub, sub):
             await websocket.close(CLOSE_POLICY, "signed out")
@@ -110,6 +114,16 @@ async def _send_loop(hub: Hub, sub: Subscriber) -> None:
             await _send(sub, frame)
         if events:
             await _send_events(sub, events)
+
+
+async def _close_slow(sub: Subscriber) -> None:
+    try:
+        await asyncio.wait_for(
+            websocket.close(CLOSE_TRY_AGAIN, "too slow: reconnect with since"), CLOSE_TIMEOUT
+        )
+    except TimeoutError:
+        if sub.direct is not None:
+            sub.direct.abort()
 
 
 async def _send(sub: Subscriber, frame: str) -> None:
@@ -172,22 +186,26 @@ async def ws() -> None:
     hub = get_events().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()
+    sub.direct = direct_socket(websocket._get_current_object())
     hub.connect(sub)
-    tasks = [
-        asyncio.create_task(_send_loop(hub, sub)),
-        asyncio.create_task(_receive_loop(hub, sub)),
-    ]
-    sub.cancel_send = tasks[0].cancel  # the hub's stall sweep ends a blocked sender
+    # The receive loop runs in this task, the sender in one of its own; when the sender ends
+    # the socket (1013, signed out), it ends this task too.
+    sender = asyncio.create_task(_send_loop(hub, sub))
+    sender.add_done_callback(functools.partial(_sender_done, asyncio.current_task()))
+    sub.cancel_send = sender.cancel  # the hub's stall sweep ends a blocked sender
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await _receive_loop(hub, sub)
     finally:
         hub.disconnect(sub)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:
-                log.exception("websocket task failed")
+        sender.cancel()
+        try:
+            await sender
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("websocket sender failed")
+
+
+def _sender_done(handler: asyncio.Task[object] | None, sender: asyncio.Task[None]) -> None:
+    if handler is not None and not sender.cancelled():
+        handler.cancel()

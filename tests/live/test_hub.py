@@ -259,7 +259,7 @@ async def test_overflow_wakes_the_sender() -> None:
     await asyncio.sleep(0)
     assert not waiter.done()
     slow.push("a")
-    slow._wakeup.clear()  # pretend the sender has not looked yet
+    slow._ready = False  # pretend the sender has not looked yet
     slow.push("b")  # past the bound
     await asyncio.wait_for(waiter, 1)
     assert slow.overflowed
