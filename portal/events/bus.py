@@ -157,9 +157,9 @@ class RabbitBus:
         self._exchange: Any = None
         self._consumer_channels: list[Any] = []
         self._listen_channel: Any = None
-        # Work queues declared on this connection. Declaring is a broker round trip and the
+        # Work queues declared by this process. Declaring is a broker round trip and the
         # queues are durable, so once is enough; a message the broker cannot route (the queue
-        # was deleted) comes back (aio-pika publishes mandatory) and the queue is declared again.
+        # was deleted) comes back, and then the queue is declared again.
         self._declared: set[str] = set()
         self._batch_workers: list[asyncio.Task[None]] = []
 
@@ -271,32 +271,37 @@ class RabbitBus:
     async def send_work_many(self, queue: str, messages: list[tuple[dict[str, Any], str]]) -> None:
         """Persistent messages to a durable work queue; returns once the broker confirmed all."""
         import aio_pika
+        from pamqp.commands import Basic
 
         if self._channel is None:
             raise BusUnavailableError("not connected")
         try:
-            for attempt in range(2):
+            for _attempt in range(2):
                 if queue not in self._declared:
                     await self.declare_work_queue(queue)
                 exchange = self._channel.default_exchange
-                try:
-                    # Confirms are awaited together: one round trip for the whole batch.
-                    await asyncio.wait_for(
-                        asyncio.gather(
-                            *(
-                                exchange.publish(self._work_message(body, mid), routing_key=queue)
-                                for body, mid in messages
-                            )
-                        ),
-                        PUBLISH_TIMEOUT,
-                    )
+                # Confirms are awaited together: one round trip for the whole batch.
+                results = await asyncio.wait_for(
+                    asyncio.gather(
+                        *(
+                            exchange.publish(self._work_message(body, mid), routing_key=queue)
+                            for body, mid in messages
+                        )
+                    ),
+                    PUBLISH_TIMEOUT,
+                )
+                # A message the broker could not route comes back (aio-pika publishes
+                # mandatory) instead of being confirmed: the queue is gone. Declare it again
+                # and resend those.
+                messages = [
+                    message
+                    for message, result in zip(messages, results, strict=True)
+                    if isinstance(getattr(result, "delivery", None), Basic.Return)
+                ]
+                if not messages:
                     return
-                except aio_pika.exceptions.DeliveryError:
-                    # Returned as unroutable: the queue is gone. Declare it again and resend
-                    # (any copy that did arrive is dropped by the consumer's dedupe).
-                    self._declared.discard(queue)
-                    if attempt:
-                        raise
+                self._declared.discard(queue)
+            raise BusUnavailableError(f"{len(messages)} messages returned unroutable by {queue}")
         except (TimeoutError, aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as e:
             raise BusUnavailableError(str(e)) from e
 

@@ -36,6 +36,7 @@ from portal.accounts.models import Role, User
 from portal.app import create_app
 from portal.config import Settings
 from portal.db import get_db, utcnow
+from portal.events.bus import RabbitBus
 from portal.events.log import user_channel
 from portal.events.models import Event
 from portal.events.publisher import work_channel
@@ -526,3 +527,58 @@ async def test_clicks_wait_in_the_outbox_while_the_broker_is_down(
         assert s.python.id not in [item["job_id"] for item in row.items]
     finally:
         await proxy.cut()
+
+
+# --- the bus's batch consumption and its queue declarations --------------------------------
+
+
+async def test_batches_are_acked_after_the_handler_and_requeued_when_it_fails(
+    amqp_prefix: str, broker: Broker
+) -> None:
+    assert AMQP_URL
+    bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
+    await bus.start()
+    try:
+        await bus.send_work_many(broker.queue, [({"n": n}, f"m{n}") for n in range(5)])
+        await broker.wait_for(ready=5)
+        calls: list[list[int]] = []
+        done = asyncio.Event()
+
+        async def handler(bodies: list[dict[str, Any]]) -> None:
+            calls.append([body["n"] for body in bodies])
+            assert all(body["_message_id"] == f"m{body['n']}" for body in bodies)
+            if len(calls) == 1:
+                raise RuntimeError("the database is down")
+            if sorted(n for call in calls[1:] for n in call) == list(range(5)):
+                done.set()
+
+        await bus.consume_work_batches(broker.queue, handler, prefetch=16, max_batch=16)
+        await asyncio.wait_for(done.wait(), TIMEOUT)
+        # The failed batch came back whole; the second round acked everything.
+        assert sorted(calls[0]) == calls[0] and set(calls[0]) <= set(range(5))
+        await broker.wait_for(ready=0)
+    finally:
+        await bus.close()
+    # Nothing left unacked: with the consumer gone, no message returns to the queue.
+    await broker.wait_for(ready=0, consumers=0)
+
+
+async def test_a_deleted_work_queue_is_declared_again(amqp_prefix: str, broker: Broker) -> None:
+    """Queues are declared once per connection; a message the broker cannot route (the queue
+    was deleted meanwhile) is not lost: the queue is declared again and the message resent."""
+    assert AMQP_URL
+    bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
+    await bus.start()
+    try:
+        await bus.send_work(broker.queue, {"n": 1}, message_id="1")
+        await broker.wait_for(ready=1)
+        channel = await broker.connection.channel()
+        await channel.queue_delete(broker.queue)
+        await bus.send_work(broker.queue, {"n": 2}, message_id="2")
+        await broker.wait_for(ready=1)
+        channel = await broker.connection.channel()
+        queue = await channel.declare_queue(broker.queue, durable=True)
+        message = await queue.get(no_ack=True, timeout=5)
+        assert message is not None and json.loads(message.body) == {"n": 2}
+    finally:
+        await bus.close()
