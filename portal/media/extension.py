@@ -14,7 +14,7 @@ from quart import Quart, current_app
 
 from portal.db import get_db
 from portal.events.extension import get_events
-from portal.media import formatting
+from portal.media import formatting, service
 from portal.media.cleanup import remove_orphans
 from portal.media.receiver import UploadReceiver
 from portal.media.storage import MediaStorage
@@ -87,7 +87,17 @@ async def start_worker(app: Quart) -> MediaWorker:
     worker = MediaWorker(MediaStorage(settings.resolved_media_root), db.sessionmaker)
     events = get_events(app)
     assert events.bus is not None
-    await events.bus.consume_work(settings.queue_name("media"), worker.handle, prefetch=2)
+    queue = settings.queue_name("media")
+    if settings.amqp_url is None:
+        # The in-process queue died with the last process: what it held is the videos still
+        # processing (a broker keeps its queue, so there is nothing to do then).
+        async with db.sessionmaker() as session:
+            pending = await service.processing_video_ids(session)
+        for video_id in pending:
+            await events.bus.send_work(
+                queue, {"video_id": video_id}, message_id=f"requeue-{video_id}"
+            )
+    await events.bus.consume_work(queue, worker.handle, prefetch=2)
     return worker
 
 

@@ -282,6 +282,13 @@ async def jobs_for_upload(session: AsyncSession, limit: int = 500) -> list[tuple
     return [(job_id, title, status) for job_id, title, status in rows.all()]
 
 
+async def processing_video_ids(session: AsyncSession) -> list[int]:
+    rows = await session.execute(
+        select(Video.id).where(Video.status == VideoStatus.PROCESSING.value).order_by(Video.id)
+    )
+    return list(rows.scalars())
+
+
 async def recent_videos(session: AsyncSession, limit: int = 20) -> list[tuple[Video, str]]:
     rows = await session.execute(
         select(Video, Job.title)
