@@ -83,7 +83,11 @@ class MediaWorker:
         poster = self.storage.poster_path(poster_name)
         # Per attempt: a probe orphaned by a killed consumer may still be writing its own.
         partial_poster = poster.with_suffix(f".{secrets.token_hex(4)}.part.jpg")
-        result = await run_probe(path, str(partial_poster))
+        try:
+            result = await run_probe(path, str(partial_poster))
+        except asyncio.CancelledError:
+            self.storage.remove(partial_poster)
+            raise
         if "error" in result:
             self.storage.remove(partial_poster)
             await self._fail(video, str(result["error"]))
@@ -144,6 +148,12 @@ async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
             process.kill()
         await process.wait()
         return {"error": "probing the video timed out"}
+    except asyncio.CancelledError:
+        # The consumer is stopping: the message goes back to the queue, the child goes too
+        # (left alone it would go on writing a poster nobody uses).
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        raise
     if process.returncode != 0:
         log.warning("video probe failed (%s): %s", process.returncode, stderr[-2000:])
         return {"error": "the video could not be decoded"}

@@ -118,6 +118,7 @@ class ConsumerProcess:
             PORTAL_AMQP_URL=self.settings.amqp_url or "",
             PORTAL_AMQP_PREFIX=self.settings.amqp_prefix,
             PYTHONUNBUFFERED="1",
+            PYTHONFAULTHANDLER="1",
         )
         return env
 
@@ -151,18 +152,24 @@ class ConsumerProcess:
     async def kill(self) -> None:
         await asyncio.to_thread(self.kill_now)
 
-    async def stop(self) -> int:
+    async def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM, as a deployment stops it; the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await self.wait()
+        return await asyncio.to_thread(self.stop_now, timeout)
 
     def stop_now(self, timeout: float = 20.0) -> int:
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # Where it hangs: faulthandler (on in its environment) prints every thread's stack.
+            self.process.send_signal(signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+            raise AssertionError(
+                f"the media consumer ignored SIGTERM for {timeout} s\n{self.log()[-6000:]}"
+            ) from None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -386,6 +386,57 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
         assert await again.stop() == 0, again.log()
 
 
+async def test_consumer_stopped_mid_job_exits_cleanly_and_the_next_one_finishes(
+    broker_settings: Settings,
+    broker: Broker,
+    consumers: Consumers,
+    sample_video: Path,
+) -> None:
+    """SIGTERM (a deployment restarting it) as soon as the message is delivered, most likely
+    while FFmpeg probes the file: the consumer exits at once and cleanly, its probe child goes
+    with it, and whatever it did not acknowledge the next consumer does, once."""
+    data = sample_video.read_bytes()
+    async with site(broker_settings) as s:
+        video = await upload(s, data, "restart.mp4")
+        await work_published(s)
+        await broker.wait_for(ready=1, consumers=0)
+        first = consumers.spawn(broker_settings)
+        await broker.wait_for(ready=0, consumers=1)
+        assert await first.stop() == 0, first.log()
+        await broker.wait_for(consumers=0)
+        assert probes_running(broker_settings) == []
+        assert [p for p in files(s.storage.posters) if ".part." in p.name] == []
+        left = await load(s, video.id)
+        if left.status == VideoStatus.PROCESSING.value:
+            await broker.wait_for(ready=1)  # not acknowledged: back in the queue
+
+        second = consumers.spawn(broker_settings, how="cli")
+        ready = await settled(s, video.id, second)
+        assert ready.status == VideoStatus.READY.value, ready.failure_reason
+        await heard(broker, "upload.finished", video.id)
+        await broker.wait_for(ready=0, consumers=1)
+        assert len(await events_of(s, "upload.finished", video.id)) == 1
+        assert ready.poster_name is not None
+        assert files(s.storage.posters) == [s.storage.poster_path(ready.poster_name)]
+        assert await second.stop() == 0, second.log()
+
+
+def probes_running(settings: Settings) -> list[str]:
+    """Command lines of probe processes still working on this test's files."""
+    root = str(settings.resolved_media_root)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "portal.media.probe" in command and root in command:
+            found.append(command)
+    return found
+
+
 @pytest.mark.both_databases
 async def test_an_unplayable_file_fails_with_a_reason_and_its_bytes_are_removed(
     db_backend: str,
