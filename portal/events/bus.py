@@ -352,13 +352,19 @@ class RabbitBus:
             batch = [await delivered.get()]
             while len(batch) < max_batch and not delivered.empty():
                 batch.append(delivered.get_nowait())
-            try:
-                bodies = []
-                for message in batch:
+            bodies = []
+            for message in batch:
+                try:
                     body = json.loads(message.body)
-                    body["_message_id"] = message.message_id
-                    bodies.append(body)
-                await handler(bodies)
+                except ValueError:
+                    # Requeued, it would come back forever and hold up the batches behind it.
+                    log.warning("dropping a work message that is not JSON: %r", message.body[:200])
+                    continue
+                body["_message_id"] = message.message_id
+                bodies.append(body)
+            try:
+                if bodies:
+                    await handler(bodies)
             except asyncio.CancelledError:
                 raise
             except Exception:

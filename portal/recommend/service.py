@@ -12,6 +12,7 @@ import numpy as np
 from sqlalchemy import func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import User
@@ -194,15 +195,17 @@ class RecommenderWorker:
         async with self._lock:
             clicks: dict[int, tuple[int, int, float]] = {}
             for body in bodies:
-                click_id = int(body["click_id"])
+                try:
+                    click_id = int(body["click_id"])
+                    click = (int(body["user_id"]), int(body["job_id"]), float(body["at"]))
+                except (KeyError, TypeError, ValueError):
+                    # Retrying cannot mend it, and a batch that fails is retried whole.
+                    log.warning("dropping a malformed click message: %r", body)
+                    continue
                 # A copy (the outbox relay re-sent it, or the broker redelivered it) of a
                 # click whose list is stored already: the model has it, the user has heard.
                 if click_id not in self._stored_set:
-                    clicks[click_id] = (
-                        int(body["user_id"]),
-                        int(body["job_id"]),
-                        float(body["at"]),
-                    )
+                    clicks[click_id] = click
             if not clicks:
                 return
             latest: dict[int, int] = {}
@@ -210,8 +213,20 @@ class RecommenderWorker:
                 self.model.apply_click(user_id, job_id, at, event_id=click_id)
                 latest[user_id] = click_id
             ranked = {user_id: self.model.recommend(user_id, k=TOP_K * 2) for user_id in latest}
-            async with self.sessionmaker() as session:
-                await self._store(session, ranked, latest)
+            try:
+                async with self.sessionmaker() as session:
+                    await self._store(session, ranked, latest)
+            except IntegrityError:
+                # A user deleted since their click: store the others one by one, so that one
+                # message cannot hold up the queue (a failed batch is retried whole).
+                for user_id, user_ranked in ranked.items():
+                    try:
+                        async with self.sessionmaker() as session:
+                            await self._store(
+                                session, {user_id: user_ranked}, {user_id: latest[user_id]}
+                            )
+                    except IntegrityError:
+                        log.warning("no recommendations stored for user %s (deleted?)", user_id)
             for click_id in clicks:
                 self._remember_stored(click_id)
 

@@ -582,3 +582,33 @@ async def test_a_deleted_work_queue_is_declared_again(amqp_prefix: str, broker: 
         assert message is not None and json.loads(message.body) == {"n": 2}
     finally:
         await bus.close()
+
+
+async def test_a_message_that_is_not_json_is_dropped_not_requeued(
+    amqp_prefix: str, broker: Broker
+) -> None:
+    assert AMQP_URL
+    bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
+    await bus.start()
+    try:
+        await bus.declare_work_queue(broker.queue)
+        channel = await broker.connection.channel()
+        for body in (b"not json", b'{"n": 1}'):
+            await channel.default_exchange.publish(
+                aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=broker.queue,
+            )
+        got: list[dict[str, Any]] = []
+        done = asyncio.Event()
+
+        async def handler(bodies: list[dict[str, Any]]) -> None:
+            got.extend(bodies)
+            done.set()
+
+        await bus.consume_work_batches(broker.queue, handler)
+        await asyncio.wait_for(done.wait(), TIMEOUT)
+        await broker.wait_for(ready=0)
+    finally:
+        await bus.close()
+    await broker.wait_for(ready=0, consumers=0)
+    assert [body["n"] for body in got] == [1]

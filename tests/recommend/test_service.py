@@ -441,6 +441,30 @@ async def test_a_batch_ranks_each_user_once_and_stores_in_one_go(
     assert again is not None and again.last_click_id == 13
 
 
+async def test_bad_messages_do_not_hold_up_the_batch(
+    app: Quart, admin: User, member: tuple[Client, User]
+) -> None:
+    """A malformed message, or a click of a user deleted since, is dropped; the rest of the
+    batch is stored (a failing batch would be retried whole, forever)."""
+    _client, user = member
+    python, rust = await make_jobs(app, admin, ["Python dev", "Rust dev"])
+    sessionmaker = get_db(app).sessionmaker
+    assert sessionmaker is not None
+    fresh = RecommenderWorker(sessionmaker)
+    now = utcnow().timestamp()
+    await fresh.handle_batch(
+        [
+            {"click_id": 1, "user_id": 999_999, "job_id": python.id, "at": now},
+            {"click_id": "two", "user_id": user.id},
+            {"click_id": 3, "user_id": user.id, "job_id": rust.id, "at": now + 1},
+        ]
+    )
+    row = await stored(app, user.id)
+    assert row is not None and row.last_click_id == 3
+    assert await stored(app, 999_999) is None
+    assert len(await events_on(app, user_channel(user.id))) == 1
+
+
 def test_reasons_name_a_viewed_job_or_say_why_not() -> None:
     titles = {1: "Python dev"}
     assert service._reason(Recommendation(2, 1.0, "", "item", 1), titles) == (
