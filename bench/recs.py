@@ -462,6 +462,7 @@ class Probe:
         self.job_ids = job_ids
         self.rng = random.Random(seed)
         self.latencies: list[float] = []
+        self.posts: list[float] = []  # the POST alone (its share of the latency)
         self.timeouts = 0
         self.accepted = 0
         self.updates: asyncio.Queue[tuple[float, list[int]]] = asyncio.Queue()
@@ -499,6 +500,7 @@ class Probe:
         if status != 201:
             await asyncio.sleep(1)
             return
+        self.posts.append(time.perf_counter() - sent)
         self.accepted += 1
         try:
             async with asyncio.timeout(10):
@@ -759,6 +761,7 @@ async def run_phase(
     """One load phase with the probes running beside it; returns clicks/s applied."""
     for probe in probes:
         probe.latencies.clear()
+        probe.posts.clear()
         probe.timeouts = probe.accepted = 0
     await db.touch_tokens()
     before_updates = await db.updates_written()
@@ -782,6 +785,7 @@ async def run_phase(
     updates = await db.updates_written() - before_updates
     clicks = accepted + sum(p.accepted for p in probes)
     latencies = [x for p in probes for x in p.latencies]
+    posts = [x for p in probes for x in p.posts]
     timeouts = sum(p.timeouts for p in probes)
     label = "as fast as it takes" if rate is None else f"paced at {rate:,.0f} clicks/s"
     if not load:
@@ -815,6 +819,7 @@ async def run_phase(
         f"   click → recommendations.updated on the user's socket ({len(latencies):,} probe "
         f"clicks from {len(probes)} users, {timeouts} timed out): {p50_p99(latencies, ms)}"
     )
+    print(f"   of which the POST itself (until its 201): {p50_p99(posts, ms)}")
     print(
         "   CPU seconds: "
         + ", ".join(
