@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
+import json
 import re
 import threading
 import time
@@ -25,6 +26,9 @@ import requests
 from tusclient.client import TusClient
 from tusclient.exceptions import TusUploadFailed
 from tusclient.uploader import Uploader
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as websockets_connect
 
 from portal.accounts.models import Role
 from portal.config import Settings
@@ -570,3 +574,67 @@ def test_two_serve_workers_on_the_broker_serialise_racing_patches(
     workers = set(re.findall(patch_line, server.log_text()))
     assert len(racers) >= 2
     assert len(workers) == 2, f"every PATCH went to one worker: {workers}"
+
+
+class UploadsChannel(threading.Thread):
+    """An admin's websocket subscribed to ``uploads``, keeping every event it hears: what
+    the dashboard shows."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        super().__init__(daemon=True)
+        self.connection = connection
+        self.connection.send(json.dumps({"type": "subscribe", "channel": "uploads"}))
+        answer = json.loads(self.connection.recv(timeout=TIMEOUT))
+        assert answer["type"] == "subscribed" and answer["channel"] == "uploads", answer
+        self.events: list[dict[str, Any]] = []
+        self.start()
+
+    def run(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            for raw in self.connection:
+                frame = json.loads(raw)
+                for message in frame["messages"] if frame["type"] == "batch" else [frame]:
+                    if message["type"] == "event":
+                        self.events.append(message)
+
+    def of(self, upload_id: str) -> list[dict[str, Any]]:
+        return [e for e in list(self.events) if e["data"].get("upload_id") == upload_id]
+
+
+def test_the_uploads_channel_follows_a_tuspy_upload_live(site: Site, sample_video: Path) -> None:
+    """Server-side progress: a command-line upload shows on every admin's dashboard."""
+    data = sample_video.read_bytes()
+    ws_url = site.url.replace("http://", "ws://", 1) + "/ws"
+    # A bearer token and no Origin: a command-line client, not a browser.
+    with websockets_connect(ws_url, additional_headers=site.auth, open_timeout=TIMEOUT) as ws:
+        channel = UploadsChannel(ws)
+        uploader = site.uploader(sample_video, chunk_size=CHUNK)
+        uploader.upload()
+        upload_id = uploader.url.rsplit("/", 1)[1]
+        video = site.wait_ready(sample_video.name)
+        wait_for(
+            lambda: (
+                True
+                if any(e["event"] == "upload.finished" for e in channel.of(upload_id))
+                else None
+            ),
+            "upload.finished on the uploads channel",
+        )
+        events = channel.of(upload_id)
+    channel.join(10)
+    ids = [e["id"] for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    uploading = [e["data"] for e in events if e["data"]["status"] == "uploading"]
+    offsets = [d["offset"] for d in uploading]
+    assert offsets[0] == 0  # created
+    assert offsets == sorted(offsets) and len(offsets) >= 4, offsets
+    assert all(d["length"] == len(data) and d["job_id"] == site.job_id for d in uploading)
+    assert all(d["filename"] == sample_video.name for d in uploading)
+    [processing] = [e["data"] for e in events if e["data"]["status"] == "processing"]
+    assert processing["offset"] == len(data) and processing["video_id"] == video["id"]
+    [finished] = [e for e in events if e["event"] == "upload.finished"]
+    assert finished["channel"] == "uploads"
+    assert finished["data"]["status"] == "ready"
+    assert finished["data"]["video_id"] == video["id"]
+    assert finished["data"]["poster_url"] == video["poster_url"]
+    assert events[-1] is finished
