@@ -84,13 +84,13 @@ class Publisher:
         self.queue_name = queue_name
         self.sessionmaker = sessionmaker
         self.relay_interval = relay_interval
-        # The sender and the marker while they run: empty once every commit so far was sent.
+        # Sends and the marker while they run: empty once every commit so far was sent.
         self._tasks: set[asyncio.Task[None]] = set()
-        # Committed but not yet sent, and sent but not yet marked. Under load each drains in
-        # batches: one broker round trip and one UPDATE serve every commit made meanwhile.
+        # Committed but not yet sent, and sent but not yet marked. Under load both go in
+        # batches: one publish round trip per loop turn, one UPDATE for all sent meanwhile.
         self._pending: list[dict[str, Any]] = []
+        self._collecting = False
         self._unmarked: list[int] = []
-        self._sender: asyncio.Task[None] | None = None
         self._marker: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
@@ -99,8 +99,9 @@ class Publisher:
     def notify_committed(self, messages: list[dict[str, Any]]) -> None:
         """Called from the after-commit hook, inside the event loop's thread."""
         self._pending.extend(messages)
-        if self._sender is None:
-            self._sender = self._spawn(self._send_pending())
+        if not self._collecting:
+            self._collecting = True
+            self._spawn(self._send_pending())
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -123,31 +124,33 @@ class Publisher:
             await self.bus.send_work_many(queue, batch)
 
     async def _send_pending(self) -> None:
-        """Send what was committed, oldest first, until nothing is left."""
-        try:
-            while self._pending:
-                batch = self._pending[:SEND_BATCH]
-                del self._pending[:SEND_BATCH]
-                try:
-                    await self._send(batch)
-                except Exception as error:
-                    # Whatever is pending now would most likely fail the same way: all of it
-                    # stays unmarked in the outbox, and the relay sends it.
-                    waiting = len(batch) + len(self._pending)
-                    self._pending.clear()
-                    if isinstance(error, BusUnavailableError):
-                        log.warning(
-                            "broker unavailable, %d events wait for the relay: %s", waiting, error
-                        )
-                    else:
-                        log.exception("publishing failed, %d events wait for the relay", waiting)
-                    self._kick.set()
-                    return
-                self._unmarked.extend(m["id"] for m in batch)
-                if self._marker is None:
-                    self._marker = self._spawn(self._mark_unmarked())
-        finally:
-            self._sender = None
+        """Send what was committed in this turn of the event loop, in one batch.
+
+        Batches do not wait for one another: a batch's confirms (the broker's disk write)
+        overlap the next one's sending, so a click never waits for others' confirms.
+        """
+        await asyncio.sleep(0)  # commits completing in the same turn join the batch
+        self._collecting = False
+        pending, self._pending = self._pending, []
+        for start in range(0, len(pending), SEND_BATCH):
+            batch = pending[start : start + SEND_BATCH]
+            try:
+                await self._send(batch)
+            except Exception as error:
+                # The rest would most likely fail the same way: it stays unmarked in the
+                # outbox, and the relay sends it.
+                waiting = len(pending) - start
+                if isinstance(error, BusUnavailableError):
+                    log.warning(
+                        "broker unavailable, %d events wait for the relay: %s", waiting, error
+                    )
+                else:
+                    log.exception("publishing failed, %d events wait for the relay", waiting)
+                self._kick.set()
+                return
+            self._unmarked.extend(m["id"] for m in batch)
+            if self._marker is None:
+                self._marker = self._spawn(self._mark_unmarked())
 
     async def _mark_unmarked(self) -> None:
         """Mark sent rows published, every id sent meanwhile in the same UPDATE."""
