@@ -27,6 +27,13 @@ _CJK = (
 _TOKEN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+", re.UNICODE)
 _IS_CJK = re.compile(rf"[{_CJK}]")
 MAX_QUERY_TERMS = 12
+# The longest prefix job_search keeps a prefix index for (``prefix = '2 3 4'``). FTS5 answers
+# a longer prefix by merging the whole doclist of every term that starts with it, which for a
+# word in every job costs tens of milliseconds; see fts5_match.
+FTS5_PREFIX_INDEX_MAX = 4
+# Latin letters that carry diacritics: FTS5 (remove_diacritics 2) folds them, and so do we,
+# so the stored token text matches the index (Japanese voicing marks stay: not in range).
+_LATIN_MARKED = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,10 @@ class Term:
 
 
 def _fold(value: str) -> str:
-    return unicodedata.normalize("NFKC", value).lower()
+    folded = unicodedata.normalize("NFKC", value).lower()
+    if folded.isascii():
+        return folded
+    return _LATIN_MARKED.sub(lambda m: unicodedata.normalize("NFD", m.group())[0], folded)
 
 
 def _bigrams(run: str) -> list[str]:
@@ -78,6 +88,24 @@ def fts5_query(terms: list[Term]) -> str:
         phrase = '"' + " ".join(term.tokens) + '"'
         parts.append(phrase + " *" if term.prefix else phrase)
     return " AND ".join(parts)
+
+
+def fts5_match(terms: list[Term]) -> tuple[str, str | None]:
+    """``fts5_query`` shaped for speed, and a word prefix the row's token text must contain.
+
+    A prefix longer than the prefix index is asked as its first FTS5_PREFIX_INDEX_MAX
+    characters (a lazy walk of the prefix index, newest first); the caller keeps the rows
+    whose stored tokens really start with the whole prefix (``" " + needle``).
+    """
+    needle = None
+    parts = []
+    for term in terms:
+        phrase = '"' + " ".join(term.tokens) + '"'
+        if term.prefix and len(term.tokens[0]) > FTS5_PREFIX_INDEX_MAX:
+            needle = term.tokens[0]
+            phrase = '"' + needle[:FTS5_PREFIX_INDEX_MAX] + '"'
+        parts.append(phrase + " *" if term.prefix else phrase)
+    return " AND ".join(parts), needle
 
 
 def tsquery(terms: list[Term]) -> str:

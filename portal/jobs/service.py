@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -268,7 +268,6 @@ class Page:
 # of a common word costs hundreds of milliseconds at 100k jobs, and on a job board the
 # freshest matches are the ones worth ranking. ``total`` is capped here too.
 SEARCH_WINDOW = 300
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FTS = table("job_search", column("rowid", Integer))
 
 
@@ -290,14 +289,23 @@ def _candidates(query: Select[Any], terms: list[search.Term], dialect: str) -> A
         )
     # FTS5 walks its index newest rowid first and stops at the window; bm25 is computed for
     # the rows returned only.
+    match, needle = search.fts5_match(terms)
+    query = query.join(_FTS, _FTS.c.rowid == Job.id).where(
+        text("job_search MATCH :match").bindparams(match=match)
+    )
+    if needle is not None:
+        # The stored text is the space-separated tokens the index was built from.
+        query = query.where(
+            text(
+                "instr(' ' || job_search.title || ' ' || job_search.body, :needle) > 0"
+            ).bindparams(needle=" " + needle)
+        )
     return (
         query.with_only_columns(
             Job.id.label("job_id"),
             literal_column("bm25(job_search, 10.0, 1.0)").label("rank"),
             Job.published_at.label("published_at"),
         )
-        .join(_FTS, _FTS.c.rowid == Job.id)
-        .where(text("job_search MATCH :match").bindparams(match=search.fts5_query(terms)))
         .order_by(_FTS.c.rowid.desc())
         .limit(SEARCH_WINDOW)
         .subquery("hits")
@@ -318,18 +326,33 @@ async def _search_page(session: AsyncSession, query: Select[Any], filters: JobFi
         )
         return Page(list(rows.scalars()), int(total or 0))
     dialect = session.bind.dialect.name if session.bind else "sqlite"
-    # One pass over the index: the (at most SEARCH_WINDOW) candidates are small rows, so
-    # counting, ordering and paging them here beats asking the index twice.
-    hits = (await session.execute(select(_candidates(query, terms, dialect)))).all()
-    hits.sort(key=lambda row: (row.rank, -(row.published_at or EPOCH).timestamp(), -row.job_id))
-    page_ids = [row.job_id for row in hits[offset : offset + filters.per_page]]
-    if not page_ids:
-        return Page([], len(hits))
-    jobs = {
-        job.id: job
-        for job in (await session.execute(select(Job).where(Job.id.in_(page_ids)))).scalars()
-    }
-    return Page([jobs[i] for i in page_ids if i in jobs], len(hits))
+    hits = _candidates(query, terms, dialect)
+    # One round trip: the (at most SEARCH_WINDOW) candidates are counted, ordered and paged
+    # in the database, and only the page's jobs come back; no timestamps are parsed for the
+    # rows that are not shown.
+    page = (
+        select(
+            hits.c.job_id,
+            hits.c.rank,
+            hits.c.published_at,
+            func.count().over().label("total"),
+        )
+        .order_by(hits.c.rank, hits.c.published_at.desc().nulls_last(), hits.c.job_id.desc())
+        .offset(offset)
+        .limit(filters.per_page)
+        .subquery("page")
+    )
+    rows = (
+        await session.execute(
+            select(Job, page.c.total)
+            .join(page, page.c.job_id == Job.id)
+            .order_by(page.c.rank, page.c.published_at.desc().nulls_last(), page.c.job_id.desc())
+        )
+    ).all()
+    if rows:
+        return Page([row[0] for row in rows], int(rows[0][1]))
+    # Past the last page the window count has no row to ride on: count the candidates.
+    return Page([], int(await session.scalar(select(func.count()).select_from(hits)) or 0))
 
 
 async def list_public_jobs(session: AsyncSession, filters: JobFilter) -> Page:

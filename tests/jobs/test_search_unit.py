@@ -11,7 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.jobs.search import MAX_QUERY_TERMS, Term, fts5_query, index_tokens, query_terms, tsquery
+from portal.jobs.search import (
+    MAX_QUERY_TERMS,
+    Term,
+    fts5_match,
+    fts5_query,
+    index_tokens,
+    query_terms,
+    tsquery,
+)
 
 HOSTILE = [
     '"foo* OR (',
@@ -100,6 +108,50 @@ def test_the_last_latin_word_is_a_prefix() -> None:
     assert query_terms("python dev") == [Term(("python",)), Term(("dev",), prefix=True)]
     assert fts5_query(query_terms("python dev")) == '"python" AND "dev" *'
     assert tsquery(query_terms("python dev")) == "'python' & 'dev':*"
+
+
+def test_a_long_prefix_is_asked_of_the_prefix_index_and_checked_on_the_text() -> None:
+    assert fts5_match(query_terms("python dev")) == ('"python" AND "dev" *', None)
+    assert fts5_match(query_terms("senior pytho")) == ('"senior" AND "pyth" *', "pytho")
+    assert fts5_match(query_terms("python 数据")) == ('"python" AND "数据"', None)
+
+
+def test_latin_diacritics_fold_like_fts5() -> None:
+    assert index_tokens("Café Résumé naïve Ångström") == "cafe resume naive angstrom"
+    assert query_terms("RÉSUMÉ") == [Term(("resume",), prefix=True)]
+    # Only Latin: Japanese voicing marks and Hangul syllables are left as they are.
+    assert index_tokens("ガイド 개발자") == "ガイ イド 개발 발자"
+
+
+def test_a_long_prefix_finds_what_the_plain_prefix_finds() -> None:
+    fts5 = sqlite3.connect(":memory:")
+    fts5.execute(  # as the migration makes job_search
+        "CREATE VIRTUAL TABLE t USING fts5("
+        "title, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
+    )
+    rows = ["Python developer", "pythonic code", "Pythagoras teacher", "Résumé writer"]
+    for rowid, body in enumerate(rows, 1):
+        fts5.execute(
+            "INSERT INTO t (rowid, title, body) VALUES (?, '', ?)", (rowid, index_tokens(body))
+        )
+
+    def found(query: str) -> set[int]:
+        match, needle = fts5_match(query_terms(query))
+        sql = "SELECT rowid FROM t WHERE t MATCH ?"
+        args: tuple[str, ...] = (match,)
+        if needle is not None:
+            sql += " AND instr(' ' || title || ' ' || body, ?) > 0"
+            args += (" " + needle,)
+        return {row[0] for row in fts5.execute(sql, args)}
+
+    def plain(query: str) -> set[int]:
+        sql = "SELECT rowid FROM t WHERE t MATCH ?"
+        return {row[0] for row in fts5.execute(sql, (fts5_query(query_terms(query)),))}
+
+    expected = {"pytho": {1, 2}, "pythonic": {2}, "pythag": {3}, "resum": {4}, "RÉSUMÉ": {4}}
+    for query, rowids in expected.items():
+        assert found(query) == plain(query) == rowids, query
+    fts5.close()
 
 
 def test_a_one_letter_last_word_is_not_a_prefix() -> None:
