@@ -303,7 +303,7 @@ def test_a_connection_cut_mid_patch_keeps_what_arrived_and_tuspy_resumes(
 
     # A PATCH announcing the whole file; half of it is sent, then the socket closes.
     target = urlsplit(upload_url)
-    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=10)
+    connection = http.client.HTTPConnection(target.netloc, timeout=10)
     connection.putrequest("PATCH", target.path)
     for name, value in (
         site.auth
@@ -420,7 +420,7 @@ class SlowPatch(threading.Thread):
 
     def run(self) -> None:
         target = urlsplit(self.upload_url)
-        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+        connection = http.client.HTTPConnection(target.netloc, timeout=30)
         try:
             connection.putrequest("PATCH", target.path)
             headers = self.site.auth | {
@@ -470,7 +470,7 @@ def race_patches(site: Site, sample_video: Path) -> list[int]:
     # they claim: 423 while the upload is locked, or 409 for a stale offset. None is written.
     # (They never claim the slow one's final offset: once it is done, that is the truth.)
     garbage = bytes(range(256)) * 256
-    racers = []
+    racers: list[int] = []
     while slow.is_alive() or len(racers) < 2:
         claimed = 0 if len(racers) % 2 == 0 else min(site.offset(upload_url), first_part - 1)
         response = requests.patch(
@@ -610,6 +610,7 @@ def test_the_uploads_channel_follows_a_tuspy_upload_live(site: Site, sample_vide
         channel = UploadsChannel(ws)
         uploader = site.uploader(sample_video, chunk_size=CHUNK)
         uploader.upload()
+        assert uploader.url is not None
         upload_id = uploader.url.rsplit("/", 1)[1]
         video = site.wait_ready(sample_video.name)
         wait_for(
