@@ -6,10 +6,10 @@ import asyncio
 import logging
 from collections import deque
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy import Table, func, insert, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -47,8 +47,9 @@ async def record_click(session: AsyncSession, user: User, job_id: int) -> Click:
     now = utcnow()
     # One statement checks that the job is public and inserts the click: every round trip to
     # the database counts on this path, which each signed-in page view takes.
+    clicks = cast(Table, Click.__table__)
     click_id = await session.scalar(
-        insert(Click.__table__)
+        insert(clicks)
         .from_select(
             ["user_id", "job_id", "created_at"],
             _public(
@@ -57,7 +58,7 @@ async def record_click(session: AsyncSession, user: User, job_id: int) -> Click:
                 )
             ),
         )
-        .returning(Click.__table__.c.id)
+        .returning(clicks.c.id)
     )
     if click_id is None:
         raise not_found(_("No such job."))
@@ -303,6 +304,7 @@ async def _upsert_lists(
     first lists, which two consumers could otherwise both try to insert)."""
     table = StoredRecommendations.__table__
     dialect = session.get_bind().dialect.name
+    newest: Any
     if dialect == "postgresql":
         insert: Any = postgresql_insert
         newest = func.greatest
