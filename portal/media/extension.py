@@ -23,6 +23,7 @@ from portal.media.worker import MediaWorker, check_prerequisites
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 600.0
+FIRST_SWEEP_AFTER_SECONDS = 60.0
 
 
 class Media:
@@ -63,7 +64,13 @@ class Media:
     async def _sweep(self) -> None:
         assert self.receiver is not None
         sessionmaker = self.receiver.sessionmaker
+        # Not at start-up: short-lived processes (a consumer restarting, the CLI) skip it.
+        wait = FIRST_SWEEP_AFTER_SECONDS
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), wait)
+            self._kick.clear()
+            wait = SWEEP_EVERY_SECONDS
             try:
                 removed = await self.receiver.sweep_expired()
                 if removed:
@@ -73,9 +80,6 @@ class Media:
                     log.info("removed %d media file(s) no row refers to", orphans)
             except Exception:
                 log.exception("sweeping media files failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), SWEEP_EVERY_SECONDS)
-            self._kick.clear()
 
 
 async def start_worker(app: Quart) -> MediaWorker:

@@ -122,7 +122,7 @@ async def record_progress(
 ) -> None:
     """A throttled progress mark: the dashboard's event and a later expiry."""
     await begin_write(session)
-    upload = await session.get(Upload, upload_id)
+    upload = await session.get(Upload, upload_id, with_for_update=True)
     if upload is None:
         await session.rollback()
         return
@@ -142,7 +142,7 @@ async def complete_upload(
 ) -> Video:
     """The last byte arrived: record the video and hand it to the media consumer."""
     await begin_write(session)
-    upload = await session.get(Upload, upload_id)
+    upload = await session.get(Upload, upload_id, with_for_update=True)
     if upload is None:
         raise not_found(_("No such upload."))
     existing = await session.scalar(select(Video).where(Video.upload_id == upload_id))
@@ -182,7 +182,7 @@ async def complete_upload(
 async def drop_upload(session: AsyncSession, upload_id: str, *, reason: str, code: str) -> None:
     """Forget an upload that was cancelled, expired or refused; the caller removes its bytes."""
     await begin_write(session)
-    upload = await session.get(Upload, upload_id)
+    upload = await session.get(Upload, upload_id, with_for_update=True)
     if upload is None:
         await session.rollback()
         return
@@ -239,7 +239,7 @@ def video_data(video: Video, job_title: str | None = None) -> dict[str, Any]:
 
 
 async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = True) -> Video:
-    video = await session.get(Video, video_id)
+    video = await session.get(Video, video_id, with_for_update=True)
     if video is None or (ready_only and video.status != VideoStatus.READY.value):
         raise not_found(_("No such video."))
     return video
@@ -321,7 +321,7 @@ async def mark_ready(
     session: AsyncSession, video_id: int, probe: ProbeResult, poster_name: str | None
 ) -> Video | None:
     await begin_write(session)
-    video = await session.get(Video, video_id)
+    video = await session.get(Video, video_id, with_for_update=True)
     if video is None or video.status != VideoStatus.PROCESSING.value:
         await session.rollback()
         return None
@@ -344,7 +344,7 @@ async def mark_ready(
 
 async def mark_failed(session: AsyncSession, video_id: int, reason: str) -> Video | None:
     await begin_write(session)
-    video = await session.get(Video, video_id)
+    video = await session.get(Video, video_id, with_for_update=True)
     if video is None or video.status != VideoStatus.PROCESSING.value:
         await session.rollback()
         return None
@@ -364,7 +364,7 @@ async def mark_failed(session: AsyncSession, video_id: int, reason: str) -> Vide
 
 async def delete_video(session: AsyncSession, actor: User, video_id: int) -> Video:
     await begin_write(session)
-    video = await session.get(Video, video_id)
+    video = await session.get(Video, video_id, with_for_update=True)
     if video is None:
         raise not_found(_("No such video."))
     was_ready = video.status == VideoStatus.READY.value

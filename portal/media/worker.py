@@ -153,6 +153,7 @@ async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
         # (left alone it would go on writing a poster nobody uses).
         with contextlib.suppress(ProcessLookupError):
             process.kill()
+        await asyncio.shield(process.wait())
         raise
     if process.returncode != 0:
         log.warning("video probe failed (%s): %s", process.returncode, stderr[-2000:])
