@@ -351,6 +351,8 @@ async def _search_page(session: AsyncSession, query: Select[Any], filters: JobFi
     ).all()
     if rows:
         return Page([row[0] for row in rows], int(rows[0][1]))
+    if offset == 0:
+        return Page([], 0)
     # Past the last page the window count has no row to ride on: count the candidates.
     return Page([], int(await session.scalar(select(func.count()).select_from(hits)) or 0))
 
