@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
 import click
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.config import Sockets
 
 from portal.config import Settings
 
@@ -73,24 +76,47 @@ def create_admin(username: str, password: str, email: str | None) -> None:
     click.echo(f"{'created' if created else 'promoted'} admin {name}")
 
 
-def _hypercorn_config(bind: str | None, workers: int | None, config_path: str | None):
-    from hypercorn.config import Config
+class PortalConfig(HypercornConfig):
+    """Hypercorn's config, whose listening sockets drop peers that stop acknowledging.
 
+    At module level: ``portal serve`` pickles it to each worker process.
+    """
+
+    def create_sockets(self) -> Sockets:
+        sockets = super().create_sockets()
+        for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+            _set_user_timeout(sock)
+        return sockets
+
+
+def _hypercorn_config(
+    bind: str | None, workers: int | None, config_path: str | None
+) -> HypercornConfig:
     path = Path(config_path or "hypercorn.toml")
     if path.exists():
-        config = Config.from_toml(path)
+        config = PortalConfig.from_toml(path)
     elif config_path:
         raise click.ClickException(f"no such config file: {config_path}")
     else:
-        config = Config()
+        config = PortalConfig()
         config.accesslog = "-"
         config.errorlog = "-"
-        config.websocket_ping_interval = 20
     if bind:
         config.bind = [bind]
     if workers:
         config.workers = workers
     return config
+
+
+def _set_user_timeout(sock: socket.socket) -> None:
+    """Accepted connections inherit TCP_USER_TIMEOUT: data left unacknowledged that long (a
+    peer gone, or one that stopped reading and closed its window) makes the kernel drop the
+    connection. Hypercorn has no write timeout, so without it such a websocket stays forever."""
+    from portal.live.hub import STALL_SECONDS
+
+    option = getattr(socket, "TCP_USER_TIMEOUT", None)  # Linux only
+    if option is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, option, int(STALL_SECONDS * 1000))
 
 
 @main.command()

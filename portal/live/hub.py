@@ -13,13 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from portal.live.protocol import event_frame, text_frame
+from portal.live.protocol import PING_FRAME, event_frame, text_frame
 
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 SEEN_IDS = 20_000
 # A send blocked this long means the client stopped reading: it is cut off.
 STALL_SECONDS = 30.0
+# Keepalive: every socket is pinged this often, by the sweep (one loop per process, where
+# Hypercorn's websocket_ping_interval would keep a task per socket). A peer that is gone
+# leaves the ping unacknowledged, and the kernel drops the connection (TCP_USER_TIMEOUT on
+# the listening socket, see portal serve).
+PING_SECONDS = 20.0
 
 
 class FrameWriter(Protocol):
@@ -97,6 +102,7 @@ class Subscriber:
         "channels",
         "direct",
         "max_pending",
+        "on_ready",
         "overflowed",
         "pending",
         "sending_since",
@@ -114,6 +120,8 @@ class Subscriber:
         # means a client that stopped reading, and the hub's sweep cuts it off.
         self.sending_since: float | None = None
         self.cancel_send: Callable[[], object] | None = None
+        # Called when there is something for the sender (instead of a task waiting in wait()).
+        self.on_ready: Callable[[], object] | None = None
         # Where the socket allows it, events are written straight to it, in dispatch.
         self.direct: FrameWriter | None = None
         self._holding: dict[str, list[LiveEvent]] | None = None
@@ -184,11 +192,18 @@ class Subscriber:
             # The peer stopped reading: even a close frame would never get through.
             self.direct.abort()
 
+    @property
+    def ready(self) -> bool:
+        """There is something for the sender: frames, an overflow or an auth change."""
+        return self._ready
+
     def _wake(self) -> None:
         self._ready = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.on_ready is not None:
+            self.on_ready()
 
     async def wait(self) -> None:
         """Until there is something for the sender (at once if there already is)."""
@@ -213,12 +228,16 @@ class Hub:
         self._channels: dict[str, set[Subscriber]] = {}
         self._users: dict[int, set[Subscriber]] = {}
         self._seen: OrderedDict[int, None] = OrderedDict()
+        self._connected: set[Subscriber] = set()
+        self._pinged_at: float | None = None
 
     def connect(self, subscriber: Subscriber) -> None:
+        self._connected.add(subscriber)
         if subscriber.user_id is not None:
             self._users.setdefault(subscriber.user_id, set()).add(subscriber)
 
     def disconnect(self, subscriber: Subscriber) -> None:
+        self._connected.discard(subscriber)
         for channel in list(subscriber.channels):
             self.unsubscribe(subscriber, channel)
         if subscriber.user_id is not None:
@@ -241,7 +260,13 @@ class Hub:
                 del self._channels[channel]
 
     def sweep_stalled(self, now: float, limit: float) -> int:
-        """Cut off sockets whose send has been blocked for ``limit`` seconds."""
+        """Cut off sockets whose send has been blocked for ``limit`` seconds; ping every
+        connected socket (with a fast path) each PING_SECONDS."""
+        if self._pinged_at is None:
+            self._pinged_at = now
+        elif now - self._pinged_at >= PING_SECONDS:
+            self._pinged_at = now
+            self.ping()
         stalled = {
             s
             for members in self._channels.values()
@@ -251,6 +276,12 @@ class Hub:
         for subscriber in stalled:
             subscriber.cut()
         return len(stalled)
+
+    def ping(self) -> None:
+        for subscriber in self._connected:
+            if subscriber.direct is not None:
+                # Skipped for a socket that is behind: it has data in flight already.
+                subscriber.direct.write(PING_FRAME)
 
     def dispatch(self, event: LiveEvent) -> None:
         """Hand one event to its channel's subscribers; an id seen before is dropped."""

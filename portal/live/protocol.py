@@ -90,6 +90,8 @@ def unsubscribed_frame(channel: str) -> str:
 
 
 PONG = json.dumps({"type": "pong"})
+# A websocket ping control frame with no payload (RFC 6455 5.5.2), unmasked as a server sends it.
+PING_FRAME = bytes((0x89, 0x00))
 
 
 def event_frame(public_channel: str, event_id: int, event_type: str, data: Any, at: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import contextvars
 import logging
 import time
 from urllib.parse import urlsplit
@@ -93,15 +93,15 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
     return True
 
 
-async def _send_loop(hub: Hub, sub: Subscriber) -> None:
-    while True:
-        await sub.wait()
+async def _send_queued(hub: Hub, sub: Subscriber) -> bool:
+    """Send what is queued until nothing is; True when the socket was closed."""
+    while sub.ready:
         if sub.overflowed:
             await _close_slow(sub)
-            return
+            return True
         if sub.auth_changed and not await _recheck(hub, sub):
             await websocket.close(CLOSE_POLICY, "signed out")
-            return
+            return True
         frames = sub.drain()
         events: list[str] = []
         for frame in frames:
@@ -114,6 +114,54 @@ async def _send_loop(hub: Hub, sub: Subscriber) -> None:
             await _send(sub, frame)
         if events:
             await _send_events(sub, events)
+    return False
+
+
+class _Sender:
+    """Runs a task only while the socket has something queued: an idle socket keeps none.
+
+    Events mostly take the fast path; what is queued (control frames, a backlog) is sent by a
+    task started on demand, in the websocket's context (the hub calls from the bus's).
+    """
+
+    __slots__ = ("context", "handler", "hub", "sub", "task")
+
+    def __init__(self, hub: Hub, sub: Subscriber) -> None:
+        self.hub = hub
+        self.sub = sub
+        self.handler = asyncio.current_task()
+        self.context = contextvars.copy_context()
+        self.task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        if self.task is None:
+            self.task = asyncio.get_running_loop().create_task(self._run(), context=self.context)
+
+    def cut(self) -> None:
+        """End the socket: its sender and its handler."""
+        if self.task is not None:
+            self.task.cancel()
+        if self.handler is not None:
+            self.handler.cancel()
+
+    async def stop(self) -> None:
+        task = self.task
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _run(self) -> None:
+        try:
+            closed = await _send_queued(self.hub, self.sub)
+        except Exception:
+            log.exception("websocket sender failed")
+            closed = True
+        finally:
+            self.task = None
+        if closed and self.handler is not None:
+            self.handler.cancel()  # the socket is done: end its receive loop too
 
 
 async def _close_slow(sub: Subscriber) -> None:
@@ -186,26 +234,14 @@ async def ws() -> None:
     hub = get_events().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()
-    sub.direct = direct_socket(websocket._get_current_object())
+    # The proxy's target (werkzeug LocalProxy API, which the stubs do not declare).
+    sub.direct = direct_socket(websocket._get_current_object())  # type: ignore[attr-defined]
+    sender = _Sender(hub, sub)
+    sub.on_ready = sender.wake
+    sub.cancel_send = sender.cut  # the hub's stall sweep ends the socket
     hub.connect(sub)
-    # The receive loop runs in this task, the sender in one of its own; when the sender ends
-    # the socket (1013, signed out), it ends this task too.
-    sender = asyncio.create_task(_send_loop(hub, sub))
-    sender.add_done_callback(functools.partial(_sender_done, asyncio.current_task()))
-    sub.cancel_send = sender.cancel  # the hub's stall sweep ends a blocked sender
     try:
         await _receive_loop(hub, sub)
     finally:
         hub.disconnect(sub)
-        sender.cancel()
-        try:
-            await sender
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("websocket sender failed")
-
-
-def _sender_done(handler: asyncio.Task[object] | None, sender: asyncio.Task[None]) -> None:
-    if handler is not None and not sender.cancelled():
-        handler.cancel()
+        await sender.stop()
