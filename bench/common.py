@@ -7,6 +7,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -36,8 +37,14 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
 
 @contextmanager
 def served(env: dict[str, str], workers: int) -> Iterator[str]:
-    """``portal serve`` with the given environment; yields its base URL."""
+    """``portal serve`` with the given environment; yields its base URL.
+
+    The server's error log goes to a file, printed (its end) when the block fails.
+    """
     port = free_port()
+    errors = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
+        prefix="portal-bench-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [
             PORTAL,
@@ -50,16 +57,22 @@ def served(env: dict[str, str], workers: int) -> Iterator[str]:
             str(ROOT / "hypercorn.toml"),
         ],
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # the access log: a line per request
+        stderr=errors,
     )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/_bench/bare")
         yield base
+    except BaseException:
+        errors.flush()
+        print(Path(errors.name).read_text(errors="replace")[-5000:], file=sys.stderr)
+        raise
     finally:
         process.terminate()
         process.wait(timeout=20)
+        errors.close()
+        Path(errors.name).unlink(missing_ok=True)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts import validation
 from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
@@ -334,8 +335,21 @@ async def resolve_session(session: AsyncSession, raw: str) -> tuple[AuthSession,
     if auth_session.revoked_at is not None or auth_session.expires_at <= now:
         return None
     if now - auth_session.last_seen_at > SEEN_RESOLUTION:
-        auth_session.last_seen_at = now
+        # Its own short write transaction: turning this read into a write fails at once on
+        # SQLite ("database is locked") when another connection wrote since it began. The
+        # condition lets only one of many concurrent requests write.
+        await begin_write(session)
+        await session.execute(
+            update(AuthSession)
+            .where(
+                AuthSession.id == auth_session.id,
+                AuthSession.last_seen_at < now - SEEN_RESOLUTION,
+            )
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
         await session.commit()
+        set_committed_value(auth_session, "last_seen_at", now)
     return auth_session, user
 
 
@@ -452,8 +466,22 @@ async def resolve_token(session: AsyncSession, raw: str) -> tuple[ApiToken, User
     if token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
     if token.last_used_at is None or now - token.last_used_at > SEEN_RESOLUTION:
-        token.last_used_at = now
+        # As in resolve_session: a write transaction of its own, by one request of many.
+        await begin_write(session)
+        await session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token.id,
+                or_(
+                    ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at < now - SEEN_RESOLUTION,
+                ),
+            )
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
         await session.commit()
+        set_committed_value(token, "last_used_at", now)
     return token, user
 
 
