@@ -17,6 +17,8 @@ from portal.live.protocol import PING_FRAME, event_frame, text_frame
 
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
+# ...and about this many characters of them: a thousand large events would be megabytes.
+DEFAULT_MAX_PENDING_BYTES = 1 << 20
 SEEN_IDS = 20_000
 # A send blocked this long means the client stopped reading: it is cut off.
 STALL_SECONDS = 30.0
@@ -102,17 +104,26 @@ class Subscriber:
         "channels",
         "direct",
         "max_pending",
+        "max_pending_bytes",
         "on_ready",
         "overflowed",
         "pending",
+        "pending_bytes",
         "sending_since",
         "user_id",
     )
 
-    def __init__(self, user_id: int | None = None, max_pending: int = DEFAULT_MAX_PENDING) -> None:
+    def __init__(
+        self,
+        user_id: int | None = None,
+        max_pending: int = DEFAULT_MAX_PENDING,
+        max_pending_bytes: int = DEFAULT_MAX_PENDING_BYTES,
+    ) -> None:
         self.user_id = user_id
         self.max_pending = max_pending
+        self.max_pending_bytes = max_pending_bytes
         self.pending: list[str] = []
+        self.pending_bytes = 0  # characters, near enough: frames are mostly ASCII
         self.channels: set[str] = set()
         self.overflowed = False
         self.auth_changed = False
@@ -151,11 +162,14 @@ class Subscriber:
     def push(self, frame: str) -> None:
         if self.overflowed:
             return
-        if len(self.pending) >= self.max_pending:
+        size = self.pending_bytes + len(frame)
+        if len(self.pending) >= self.max_pending or size > self.max_pending_bytes:
             self.overflowed = True
             self.pending = []  # the client resumes with since; free the memory now
+            self.pending_bytes = 0
         else:
             self.pending.append(frame)
+            self.pending_bytes = size
         self._wake()
 
     def hold(self, channel: str) -> None:
@@ -182,10 +196,18 @@ class Subscriber:
         self.auth_changed = True
         self._wake()
 
+    def room_for(self, frames: list[str]) -> bool:
+        """Whether ``frames`` can be queued without passing either bound."""
+        return (
+            len(self.pending) + len(frames) < self.max_pending
+            and self.pending_bytes + sum(map(len, frames)) <= self.max_pending_bytes
+        )
+
     def cut(self) -> None:
         """End the socket's sender and, where it can be had, the connection itself."""
         self.overflowed = True
         self.pending = []
+        self.pending_bytes = 0
         if self.cancel_send is not None:
             self.cancel_send()
         if self.direct is not None:
@@ -219,6 +241,7 @@ class Subscriber:
         """Everything queued (cleared); wait again when it is empty."""
         frames = self.pending
         self.pending = []
+        self.pending_bytes = 0
         self._ready = False
         return frames
 

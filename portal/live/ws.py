@@ -66,7 +66,7 @@ async def _subscribe(
             await session.close()
             g.pop("db_session", None)
     events, reload = replay.events, replay.reload
-    if len(events) >= sub.max_pending - len(sub.pending):
+    if not sub.room_for([event.frame for event in events]):
         # The replay would overflow the queue at once (1013), and the client would resume
         # from the same id again, forever: ask it to reload instead.
         events, reload = [], True

@@ -11,6 +11,7 @@ import pytest
 from portal.live.hub import (
     CONTROL_CHANNEL,
     DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_PENDING_BYTES,
     SEEN_IDS,
     Hub,
     LiveEvent,
@@ -232,6 +233,19 @@ def test_duplicates_are_dropped_but_a_late_lower_id_arrives() -> None:
 
 def test_default_bound() -> None:
     assert Subscriber().max_pending == DEFAULT_MAX_PENDING
+
+
+def test_the_queue_is_bounded_in_size_too() -> None:
+    """A few large events overflow it long before the count bound: a stalled socket on a
+    channel of large events must not hold megabytes."""
+    sub = Subscriber(max_pending=1000, max_pending_bytes=10_000)
+    for _ in range(3):
+        sub.push("x" * 3000)
+    assert len(sub.pending) == 3 and sub.pending_bytes == 9000 and not sub.overflowed
+    assert not sub.room_for(["y" * 1001]) and sub.room_for(["y" * 1000])
+    sub.push("x" * 3000)
+    assert sub.overflowed and sub.pending == [] and sub.pending_bytes == 0
+    assert Subscriber().max_pending_bytes == DEFAULT_MAX_PENDING_BYTES
 
 
 def test_overflow_marks_the_subscriber_and_frees_its_queue() -> None:
