@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+from werkzeug.datastructures import Headers
+
+# What Quart hands us, or a plain mapping in tests.
+HeaderMap = Mapping[str, str] | Headers
+
 RANGE = re.compile(r"bytes\s*=\s*(.+)", re.IGNORECASE)
 SPEC = re.compile(r"\s*([0-9]*)\s*-\s*([0-9]*)\s*")
 # Larger than any file: a position with more digits than this is simply "beyond the end".
@@ -92,7 +97,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | bool | None:
 
 
 def decide(
-    headers: Mapping[str, str], *, size: int, etag: str, last_modified: datetime, method: str
+    headers: HeaderMap, *, size: int, etag: str, last_modified: datetime, method: str
 ) -> Plan:
     whole = Plan(200, 0, size - 1)
     if_none_match = headers.get("If-None-Match")

@@ -13,6 +13,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from werkzeug.datastructures import Headers
+
+# What Quart hands us, or a plain mapping in tests.
+HeaderMap = Mapping[str, str] | Headers
+
 TUS_VERSION = "1.0.0"
 EXTENSIONS = ("creation", "creation-with-upload", "termination", "expiration", "checksum")
 CHECKSUM_ALGORITHMS = ("sha1", "sha256", "md5")
@@ -41,7 +46,7 @@ class TusError(Exception):
         return self.message
 
 
-def check_resumable(headers: Mapping[str, str]) -> None:
+def check_resumable(headers: HeaderMap) -> None:
     """Every request but OPTIONS names the protocol version; we speak 1.0.0 only."""
     version = headers.get("Tus-Resumable")
     if version != TUS_VERSION:
@@ -127,7 +132,7 @@ def parse_checksum(value: str | None) -> Checksum | None:
     return Checksum(algorithm, digest)
 
 
-def effective_method(method: str, headers: Mapping[str, str]) -> str:
+def effective_method(method: str, headers: HeaderMap) -> str:
     """``X-HTTP-Method-Override`` lets clients behind restrictive proxies send PATCH/DELETE."""
     override = headers.get("X-HTTP-Method-Override", "").strip().upper()
     if method == "POST" and override in {"PATCH", "DELETE", "HEAD"}:
@@ -135,7 +140,7 @@ def effective_method(method: str, headers: Mapping[str, str]) -> str:
     return method
 
 
-def check_patch_content_type(headers: Mapping[str, str]) -> None:
+def check_patch_content_type(headers: HeaderMap) -> None:
     content_type = headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
     if content_type != OFFSET_CONTENT_TYPE:
         raise TusError(
