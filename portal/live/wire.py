@@ -37,6 +37,8 @@ try:
 except ImportError:  # a Hypercorn whose modules moved: no fast path, nothing else changes
     _CONNECTED = _OPEN = None
 
+_warned = False
+
 # Past this many bytes waiting in a socket's transport (asyncio's own high-water mark), frames
 # queue in the hub and go through Hypercorn, which waits for the socket to drain.
 WRITE_LIMIT = 64 * 1024
@@ -100,6 +102,9 @@ def direct_socket(websocket: Any) -> DirectSocket | None:
             return None
         direct = DirectSocket(server.writer.transport, stream, stream.connection)
     except AttributeError:
-        log.warning("websocket fast path unavailable: Hypercorn's internals differ")
+        global _warned
+        if not _warned:  # once per process, not once per socket
+            _warned = True
+            log.warning("websocket fast path unavailable: Hypercorn's internals differ")
         return None
     return direct if direct.ready() else None
