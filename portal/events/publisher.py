@@ -30,9 +30,10 @@ RELAY_BATCH = 500
 # At most this many messages per broker round trip (after commit) and ids per UPDATE.
 SEND_BATCH = 500
 MARK_BATCH = 1000
-# While marks keep coming, the next UPDATE waits this long to take more ids at once (a quiet
-# outbox is marked at once: tests and the relay's grace period expect it soon).
-MARK_LINGER = 0.05
+# While marks keep coming, the next UPDATE waits this long to take more ids at once: at most
+# a few marking transactions a second under load (a quiet outbox is marked at once; anything
+# marked late is at worst re-sent by the relay after RELAY_GRACE, and dropped as a duplicate).
+MARK_LINGER = 0.2
 # Rows younger than this are left to the after-commit path, so the relay doesn't race it.
 RELAY_GRACE = timedelta(seconds=3)
 # The log serves websocket resume (24 h) and audits of what was sent; older rows go.
@@ -84,7 +85,7 @@ class Publisher:
         self.queue_name = queue_name
         self.sessionmaker = sessionmaker
         self.relay_interval = relay_interval
-        # Sends and the marker while they run: empty once every commit so far was sent.
+        # Sends while they run: empty once every commit so far was sent.
         self._tasks: set[asyncio.Task[None]] = set()
         # Committed but not yet sent, and sent but not yet marked. Under load both go in
         # batches: one publish round trip per loop turn, one UPDATE for all sent meanwhile.
@@ -150,7 +151,8 @@ class Publisher:
                 return
             self._unmarked.extend(m["id"] for m in batch)
             if self._marker is None:
-                self._marker = self._spawn(self._mark_unmarked())
+                # Not one of ``_tasks`` (which tell that what was committed has been sent).
+                self._marker = asyncio.get_running_loop().create_task(self._mark_unmarked())
 
     async def _mark_unmarked(self) -> None:
         """Mark sent rows published, every id sent meanwhile in the same UPDATE."""
@@ -256,3 +258,10 @@ class Publisher:
         deadline = asyncio.get_running_loop().time() + 5
         while self._tasks and (left := deadline - asyncio.get_running_loop().time()) > 0:
             await asyncio.wait(set(self._tasks), timeout=left)
+        # Then the marks of what was sent (no lingering now that _stopping is set).
+        if self._marker is not None:
+            left = max(0.1, deadline - asyncio.get_running_loop().time())
+            await asyncio.wait({self._marker}, timeout=left)
+            if self._marker is not None and not self._marker.done():
+                # Unmarked rows are only sent again by the next relay: a duplicate, not a loss.
+                self._marker.cancel()
