@@ -583,6 +583,44 @@ class Database:
             query = select(func.count()).where(Event.type == "recommendations.updated")
             return int((await connection.execute(query)).scalar_one())
 
+    async def store_lags(self, after_event: int) -> list[float]:
+        """Seconds from each click's row to the consumer's stored list that reflects it (for
+        updates after event id ``after_event``): the queue and consumer's share of latency."""
+        from sqlalchemy import select
+
+        from portal.events.models import Event
+        from portal.recommend.models import Click
+
+        async with self.engine.connect() as connection:
+            updates = (
+                await connection.execute(
+                    select(Event.data, Event.created_at).where(
+                        Event.type == "recommendations.updated", Event.id > after_event
+                    )
+                )
+            ).all()
+            ids = {u.data.get("click_id") for u in updates} - {None}
+            clicked = dict(
+                (
+                    await connection.execute(
+                        select(Click.id, Click.created_at).where(Click.id.in_(ids))
+                    )
+                ).all()
+            )
+        return [
+            (u.created_at - clicked[u.data["click_id"]]).total_seconds()
+            for u in updates
+            if u.data.get("click_id") in clicked
+        ]
+
+    async def last_event_id(self) -> int:
+        from sqlalchemy import func, select
+
+        from portal.events.models import Event
+
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(select(func.max(Event.id)))).scalar() or 0)
+
     async def pending_users(self) -> int:
         """Users whose stored list does not yet reflect their latest click."""
         from sqlalchemy import func, or_, select
@@ -765,6 +803,7 @@ async def run_phase(
         probe.timeouts = probe.accepted = 0
     await db.touch_tokens()
     before_updates = await db.updates_written()
+    first_event = await db.last_event_id()
     cpu_before = {k: cpu_seconds(v) for k, v in pids.items()}
     cpu_before["machine"] = machine_busy()
     stop = asyncio.Event()
@@ -820,6 +859,11 @@ async def run_phase(
         f"clicks from {len(probes)} users, {timeouts} timed out): {p50_p99(latencies, ms)}"
     )
     print(f"   of which the POST itself (until its 201): {p50_p99(posts, ms)}")
+    lags = await db.store_lags(first_event)
+    print(
+        f"   click row → the consumer's stored list reflecting it (every user, "
+        f"{len(lags):,} lists): {p50_p99(lags, ms)}"
+    )
     print(
         "   CPU seconds: "
         + ", ".join(

@@ -286,7 +286,13 @@ class RecommenderWorker:
         await _append_events(
             session,
             [
-                (user_channel(user_id), "recommendations.updated", {"items": items[:10]})
+                (
+                    user_channel(user_id),
+                    "recommendations.updated",
+                    # The newest click the list reflects: a client (or bench/recs.py) can tell
+                    # which of its clicks are in.
+                    {"items": items[:10], "click_id": latest[user_id]},
+                )
                 for user_id, items in lists.items()
             ],
             now,
