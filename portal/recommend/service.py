@@ -306,8 +306,12 @@ async def _upsert_lists(
     latest: dict[int, int],
     now: datetime,
 ) -> None:
-    """Insert or replace each user's stored list in one statement (the batch may hold
-    first lists, which two consumers could otherwise both try to insert)."""
+    """Insert or replace each user's stored list, all in one round trip (the batch may hold
+    first lists, which two consumers could otherwise both try to insert).
+
+    One single-row statement run for many rows: its text is the same whatever the batch
+    size, so it is compiled and prepared (asyncpg) once, not once per size.
+    """
     table = StoredRecommendations.__table__
     dialect = session.get_bind().dialect.name
     newest: Any
@@ -316,17 +320,7 @@ async def _upsert_lists(
         newest = func.greatest
     else:
         insert, newest = sqlite_insert, func.max  # SQLite's two-argument max() is a scalar
-    statement = insert(table).values(
-        [
-            {
-                "user_id": user_id,
-                "items": items,
-                "last_click_id": latest[user_id],
-                "updated_at": now,
-            }
-            for user_id, items in lists.items()
-        ]
-    )
+    statement = insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.user_id],
         set_={
@@ -335,7 +329,18 @@ async def _upsert_lists(
             "updated_at": statement.excluded.updated_at,
         },
     )
-    await session.execute(statement)
+    await session.execute(
+        statement,
+        [
+            {
+                "user_id": user_id,
+                "items": items,
+                "last_click_id": latest[user_id],
+                "updated_at": now,
+            }
+            for user_id, items in lists.items()
+        ],
+    )
 
 
 async def _append_events(
