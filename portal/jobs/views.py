@@ -103,7 +103,8 @@ async def index() -> ResponseReturnValue:
         filters=filters,
         args=args,
         links=_page_links(args, filters.page, listing.total, filters.per_page),
-        live_data=live_data,
+        # UTF-8, not \u escapes: Chinese summaries take half the bytes.
+        live_json=Markup(_script_json(live_data)),  # noqa: S704 - escaped for <script>
         empty_message=empty,
         recommended=recommended,
     )

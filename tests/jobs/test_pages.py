@@ -155,6 +155,17 @@ async def test_home_pages(app, client, make_job) -> None:
     assert card_ids(await page(client, "/", page="9")) == []
 
 
+async def test_home_data_block_is_utf8_and_cannot_be_closed_early(app, client, make_job):
+    title = "数据 </script><script>alert(1)</script> & <!--"
+    job = await make_job(title=title)
+    html = await page(client, "/")
+    assert "<script>alert(1)" not in html
+    blocks = re.findall(r'<script type="application/json" id="home-data">(.*?)</script>', html)
+    (data,) = [json.loads(block) for block in blocks]
+    assert [(item["id"], item["title"]) for item in data["jobs"]] == [(job.id, title)]
+    assert "数据" in blocks[0]  # not \u escapes: half the bytes for Chinese text
+
+
 async def test_anonymous_home_page_follows_job_events(app, client, make_job) -> None:
     first = await make_job(title="First role")
     assert card_ids(await page(client, "/")) == [first.id]
