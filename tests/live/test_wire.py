@@ -43,7 +43,7 @@ def test_text_frame_is_one_unmasked_final_text_frame(size: int) -> None:
     payload = "é" * (size // 2) + "x" * (size % 2)
     frame = parse(text_frame(payload))
     assert frame.opcode is Opcode.TEXT and frame.fin and not frame.rsv1
-    assert frame.data.decode() == payload
+    assert bytes(frame.data).decode() == payload
 
 
 def test_ping_frame_is_an_empty_ping() -> None:
@@ -79,6 +79,7 @@ async def served(settings: Settings) -> AsyncIterator[tuple[Quart, str]]:
     config.accesslog = None
     config.errorlog = None
     stop = asyncio.Event()
+    # Quart is an ASGI app; Hypercorn's stubs want its own framework protocol type.
     server = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
     url = f"ws://127.0.0.1:{port}/ws"
     for _ in range(100):
