@@ -16,6 +16,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -32,8 +33,81 @@ from portal.media.tus import Checksum, TusError
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
+GATHER_BYTES = 1024 * 1024
+WRITER_THREADS = 4
 # Running hashes of uploads being received by this process (a few hundred bytes each).
 MAX_RUNNING_HASHES = 256
+
+
+class GatheringWriter:
+    """Appends a body to the partial file from a thread, in ~1 MiB writes, in order.
+
+    File writes and hashing both release the GIL, so while one gathered buffer is written and
+    hashed the event loop goes on receiving the next: the two overlap instead of taking turns.
+    At most one write is in flight; ``written`` is what is on disk (and in the hashes). A slow
+    client's bytes are written as they come (the thread is idle), a fast one's in batches.
+    """
+
+    def __init__(
+        self, partial: PartialFile, start: int, hashers: list[Any], executor: ThreadPoolExecutor
+    ) -> None:
+        self.partial = partial
+        self.hashers = hashers
+        self.executor = executor
+        self.written = start
+        self._pending: list[bytes | bytearray] = []
+        self._pending_size = 0
+        self._inflight: Future[None] | None = None
+
+    async def add(self, chunk: bytes | bytearray) -> None:
+        """Take a chunk: written at once if the thread is idle, else gathered (up to a limit,
+        then the loop waits for the thread: that is the back-pressure)."""
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        if self._inflight is not None and not self._inflight.done():
+            if self._pending_size < GATHER_BYTES:
+                return
+            await asyncio.wrap_future(self._inflight)
+        self._submit()
+
+    def _submit(self) -> None:
+        if self._inflight is not None:
+            self._inflight.result()  # raises the write's error, if any
+            self._inflight = None
+        if self._pending:
+            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._pending, self._pending_size = [], 0
+            self._inflight = self.executor.submit(self._write, data)
+
+    async def drain(self) -> None:
+        if self._inflight is not None:
+            await asyncio.wrap_future(self._inflight)
+        self._submit()
+        if self._inflight is not None:
+            await asyncio.wrap_future(self._inflight)
+            self._submit()
+
+    def settle(self, *, keep: bool) -> None:
+        """On the way out: wait for the write in flight; ``keep`` writes what was gathered too
+        (the client went away: keep every byte that arrived), else it is dropped (refused).
+
+        Synchronous on purpose: the file's descriptor closes right after, and a thread still
+        writing to it must not be raced (a second cancellation cannot interrupt this).
+        """
+        if self._inflight is not None:
+            with contextlib.suppress(Exception):
+                self._inflight.result()
+            self._inflight = None
+        if keep and self._pending:
+            with contextlib.suppress(Exception):
+                self._write(b"".join(self._pending))
+        self._pending, self._pending_size = [], 0
+
+    def _write(self, data: bytes | bytearray) -> None:
+        self.partial.append(data)
+        for hasher in self.hashers:
+            hasher.update(data)
+        self.written += len(data)
 
 
 @dataclass
@@ -65,6 +139,7 @@ class UploadReceiver:
         self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         # Removing a refused upload must finish even if the request is cancelled meanwhile.
         self._background: set[asyncio.Task[None]] = set()
+        self._executor = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="upload-writer")
 
     def _running_hash(self, upload_id: str, offset: int) -> Any | None:
         entry = self._hashes.pop(upload_id, None)
@@ -123,41 +198,48 @@ class UploadReceiver:
             raise TusError(413, "too_large", _("The body is longer than the rest of the upload."))
         running = self._running_hash(upload.id, start)
         body_hash = checksum.hasher() if checksum is not None else None
-        size = start
-        sniffed = start >= HEAD_BYTES
+        writer = GatheringWriter(
+            partial, start, [h for h in (running, body_hash) if h is not None], self._executor
+        )
+        received = start
+        # The first bytes of the file, for the signature check (before anything is kept).
+        head = partial.read_head(start) if start < HEAD_BYTES else b""
         last_progress = time.monotonic()
         try:
             async for chunk in chunks:
-                if size + len(chunk) > upload.length:
+                if received + len(chunk) > upload.length:
                     raise TusError(
                         413, "too_large", _("The body is longer than the rest of the upload.")
                     )
-                partial.append(chunk)
-                size += len(chunk)
-                if running is not None:
-                    running.update(chunk)
-                if body_hash is not None:
-                    body_hash.update(chunk)
-                if not sniffed and size >= min(HEAD_BYTES, upload.length):
-                    sniffed = True
-                    if sniff(partial.read_head(HEAD_BYTES), upload.length) is None:
+                received += len(chunk)
+                if len(head) < HEAD_BYTES and start < HEAD_BYTES:
+                    head += bytes(chunk[: HEAD_BYTES - len(head)])
+                    if len(head) >= min(HEAD_BYTES, upload.length) and (
+                        sniff(head, upload.length) is None
+                    ):
                         raise NotAVideoError()
+                await writer.add(chunk)
                 now = time.monotonic()
-                if now - last_progress >= PROGRESS_INTERVAL and size < upload.length:
+                if now - last_progress >= PROGRESS_INTERVAL and received < upload.length:
                     last_progress = now
-                    await self._progress(upload.id, size)
+                    await self._progress(upload.id, writer.written)
+            await writer.drain()
         except NotAVideoError:
+            writer.settle(keep=False)
             self._refuse(upload.id)
             raise
         except TusError:
+            writer.settle(keep=False)
             # Keep nothing of a refused body: the client sends it again.
             partial.truncate(start)
             raise
         except BaseException:
             # Cancelled (the client went away) or failed: what was written stays, the client
             # resumes from the size HEAD reports; the running hash matches that size.
-            self._keep_hash(upload.id, size, running)
+            writer.settle(keep=True)
+            self._keep_hash(upload.id, writer.written, running)
             raise
+        size = writer.written
         if body_hash is not None and body_hash.digest() != checksum.digest:  # type: ignore[union-attr]
             partial.truncate(start)
             raise TusError(460, "checksum_mismatch", _("The body does not match Upload-Checksum."))
@@ -261,6 +343,7 @@ class UploadReceiver:
     async def close(self) -> None:
         if self._background:
             await asyncio.wait(self._background, timeout=5)
+        self._executor.shutdown(wait=True)
 
 
 def upload_gone() -> TusError:

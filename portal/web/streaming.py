@@ -37,10 +37,18 @@ class StreamedBody(Body):
             self._room.clear()
 
     async def __anext__(self) -> bytes:
-        try:
-            return await super().__anext__()
-        finally:
-            self._room.set()
+        # Quart's copies the buffer (bytes(self._data)); handing over the bytearray itself and
+        # starting a new one saves a copy of every byte of an upload.
+        if self._must_raise is not None:
+            raise self._must_raise
+        if not self._complete.is_set():
+            await self._has_data.wait()
+        if self._complete.is_set() and len(self._data) == 0:
+            raise StopAsyncIteration()
+        data, self._data = self._data, bytearray()
+        self._has_data.clear()
+        self._room.set()
+        return data  # type: ignore[return-value]
 
     async def room(self) -> None:
         await self._room.wait()
