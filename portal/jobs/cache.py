@@ -9,10 +9,12 @@ after it. The time limit covers the one change that has no event: a job passing 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from quart import Quart, current_app
 
@@ -23,6 +25,8 @@ MAX_ENTRIES = 1024
 # Whole home pages for anonymous visitors, about 50 KB each: a bounded number, so query
 # strings that differ only in junk parameters cannot grow the cache without limit.
 MAX_PAGES = 256
+T = TypeVar("T")
+_FAILED = object()
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class JobListCache:
         self._entries: OrderedDict[str, tuple[float, CachedList]] = OrderedDict()
         # page key -> (the list it shows, its HTML); the page is good while that list is
         self._pages: OrderedDict[tuple[str, ...], tuple[CachedList, str]] = OrderedDict()
+        self._flights: dict[Hashable, asyncio.Future[Any]] = {}
 
     def get(self, key: str) -> CachedList | None:
         entry = self._entries.get(key)
@@ -80,6 +85,28 @@ class JobListCache:
     def clear(self) -> None:
         self._entries.clear()
         self._pages.clear()
+
+    async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """``compute()``, or the result of the same computation already under way.
+
+        When an entry expires, every request in flight misses it at once; without this each
+        would query and render the same list (a stall of a second at 64 connections).
+        A failed or cancelled computation leaves its waiters to compute for themselves.
+        """
+        flight = self._flights.get(key)
+        if flight is not None:
+            result = await asyncio.shield(flight)
+            return await compute() if result is _FAILED else result
+        flight = asyncio.get_running_loop().create_future()
+        self._flights[key] = flight
+        result = _FAILED
+        try:
+            result = await compute()
+            return result
+        finally:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
+            flight.set_result(result)
 
     def on_event(self, message: dict[str, Any]) -> None:
         if message.get("channel") == "jobs":

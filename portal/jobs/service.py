@@ -365,18 +365,27 @@ async def list_public_summaries(
     session: AsyncSession, filters: JobFilter, cache: JobListCache | None = None
 ) -> CachedList:
     """The public list as summaries, with the event id it reflects; cached per process."""
+    if cache is None:
+        return await _read_summaries(session, filters)
     key = filters.model_dump_json()
-    cached = cache.get(key) if cache is not None else None
+    cached = cache.get(key)
     if cached is not None:
         return cached
-    since = await last_event_id(session, JOBS_CHANNEL)  # read first: nothing after is missed
-    page = await list_public_jobs(session, filters)
-    result = CachedList([JobSummary.of(job) for job in page.items], page.total, since)
-    if cache is not None:
-        expiries = [job.expires_at for job in page.items if job.expires_at is not None]
+
+    async def read_and_keep() -> CachedList:
+        result = await _read_summaries(session, filters)
+        expiries = [job.expires_at for job in result.items if job.expires_at is not None]
         max_age = (min(expiries) - utcnow()).total_seconds() if expiries else None
         cache.put(key, result, max_age=max_age)
-    return result
+        return result
+
+    return await cache.shared(("list", key), read_and_keep)
+
+
+async def _read_summaries(session: AsyncSession, filters: JobFilter) -> CachedList:
+    since = await last_event_id(session, JOBS_CHANNEL)  # read first: nothing after is missed
+    page = await list_public_jobs(session, filters)
+    return CachedList([JobSummary.of(job) for job in page.items], page.total, since)
 
 
 async def list_admin_jobs(session: AsyncSession, filters: AdminJobFilter) -> Page:

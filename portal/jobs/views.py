@@ -11,17 +11,17 @@ from quart import Blueprint, Response, flash, redirect, render_template, request
 from quart import session as cookie_session
 from quart.typing import ResponseReturnValue
 
-from portal.accounts.auth import load_principal, require_admin
+from portal.accounts.auth import Principal, load_principal, require_admin
 from portal.db import get_session, utcnow
 from portal.errors import APIError
 from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.jobs import service
-from portal.jobs.cache import get_cache
+from portal.jobs.cache import CachedList, get_cache
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
 from portal.jobs.labels import STATUS_LABELS, labels_for
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.schemas import AdminJobFilter, JobPatch, JobSummary, job_path
+from portal.jobs.schemas import AdminJobFilter, JobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import job_posting_ld
 from portal.live.service import last_event_id
 from portal.media.service import public_videos_of_job
@@ -58,10 +58,24 @@ async def index() -> ResponseReturnValue:
         if principal.user is None and "_flashes" not in cookie_session
         else None
     )
-    if page_key is not None:
-        page = cache.get_page(page_key, listing)
-        if page is not None:
-            return page
+    if page_key is None:
+        return await _render_home(filters, listing, principal, language)
+    page = cache.get_page(page_key, listing)
+    if page is not None:
+        return page
+
+    async def render_and_keep() -> str:
+        html = await _render_home(filters, listing, principal, language)
+        cache.put_page(page_key, listing, html)
+        return html
+
+    # The list's id: the render holds the list while it runs, so the id names only this list.
+    return await cache.shared(("page", id(listing), *page_key), render_and_keep)
+
+
+async def _render_home(
+    filters: JobFilter, listing: CachedList, principal: Principal, language: str
+) -> str:
     args = {k: request.args.get(k, "") for k in ("q", "category", "type", "location", "remote")}
     empty = (
         _("No jobs match these filters.")
@@ -95,7 +109,7 @@ async def index() -> ResponseReturnValue:
         listing.html[language] = await render_template(
             "jobs/_cards.html", jobs=listing.items, **labels
         )
-    page = await render_template(
+    return await render_template(
         "jobs/home.html",
         cards=Markup(listing.html[language]),  # noqa: S704 - our own template's output
         jobs=listing.items,
@@ -108,9 +122,6 @@ async def index() -> ResponseReturnValue:
         empty_message=empty,
         recommended=recommended,
     )
-    if page_key is not None:
-        cache.put_page(page_key, listing, page)
-    return page
 
 
 def _script_json(data: dict[str, Any]) -> str:
