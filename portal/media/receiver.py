@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -137,6 +137,10 @@ class UploadReceiver:
         self.sessionmaker = sessionmaker
         self.expires_in = expires_in
         self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        # When each upload last recorded progress (monotonic), to throttle across requests.
+        self._last_progress: OrderedDict[str, float] = OrderedDict()
+        self._latest: dict[str, int] = {}
+        self._trailing: set[str] = set()
         # Removing a refused upload must finish even if the request is cancelled meanwhile.
         self._background: set[asyncio.Task[None]] = set()
         self._executor = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="upload-writer")
@@ -204,7 +208,7 @@ class UploadReceiver:
         received = start
         # The first bytes of the file, for the signature check (before anything is kept).
         head = partial.read_head(start) if start < HEAD_BYTES else b""
-        last_progress = time.monotonic()
+        last_progress = self._last_progress.get(upload.id, 0.0)
         try:
             async for chunk in chunks:
                 if received + len(chunk) > upload.length:
@@ -222,7 +226,7 @@ class UploadReceiver:
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL and received < upload.length:
                     last_progress = now
-                    await self._progress(upload.id, writer.written)
+                    await self._progress(upload.id, writer.written, now)
             await writer.drain()
         except NotAVideoError:
             writer.settle(keep=False)
@@ -246,11 +250,39 @@ class UploadReceiver:
         if size < upload.length:
             self._keep_hash(upload.id, size, running)
             if size > start:
-                await self._progress(upload.id, size)
+                await self._progress_soon(upload.id, size, last_progress)
             return PatchResult(size)
         return PatchResult(size, await self._finish(upload, partial, running))
 
-    async def _progress(self, upload_id: str, size: int) -> None:
+    async def _progress_soon(self, upload_id: str, size: int, last: float) -> None:
+        """Where a request ends: record progress now, or (throttled across requests, so a
+        client sending small chunks does not cost a write transaction each) a moment later."""
+        wait = last + PROGRESS_INTERVAL - time.monotonic()
+        if wait <= 0:
+            await self._progress(upload_id, size, time.monotonic())
+            return
+        self._latest[upload_id] = size
+        if upload_id not in self._trailing:
+            self._trailing.add(upload_id)
+            self._spawn(self._trailing_progress(upload_id, wait))
+
+    async def _trailing_progress(self, upload_id: str, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._trailing.discard(upload_id)
+        size = self._latest.pop(upload_id, None)
+        if size is not None:
+            await self._progress(upload_id, size, time.monotonic())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _progress(self, upload_id: str, size: int, now: float) -> None:
+        self._last_progress[upload_id] = now
+        self._last_progress.move_to_end(upload_id)
+        while len(self._last_progress) > MAX_RUNNING_HASHES:
+            self._last_progress.popitem(last=False)
         try:
             async with self.sessionmaker() as session:
                 await service.record_progress(session, upload_id, size, expires_in=self.expires_in)
@@ -281,9 +313,7 @@ class UploadReceiver:
 
     def _refuse(self, upload_id: str) -> None:
         self._hashes.pop(upload_id, None)
-        task = asyncio.get_running_loop().create_task(self._drop(upload_id))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self._drop(upload_id))
 
     async def _drop(self, upload_id: str) -> None:
         self.storage.remove(self.storage.partial_path(upload_id))
