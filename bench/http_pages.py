@@ -1,13 +1,15 @@
 """Requests per second and p99 latency of Portal's pages against a bare route, with wrk.
 
     .venv/bin/python bench/http_pages.py [--seconds 10] [--connections 64] [--runs 3]
+        [--workers 1 2] [--retries 3]
 
 Both worker counts serve the demo data on one SQLite file; 2 workers use the local RabbitMQ
 (PORTAL_AMQP_URL, default amqp://guest:guest@127.0.0.1:5672/). Prints, per worker count and
 path, the median over runs of requests/s and p99, and the ratio to the bare route. The paths
 are measured round robin. With 2 workers, a run in which one worker got (nearly) all of wrk's
-connections is redone (``--retries``), for every path alike, and each run's split is printed:
-Hypercorn's workers share one listening socket, so the split of a burst of connections is luck.
+connections is redone (``--retries``), for every path alike; the medians use the even runs
+when there are any, and every run is printed with its split. Hypercorn's workers share one
+listening socket, so how a burst of connections splits over them is luck.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
         "--retries",
         type=int,
@@ -109,7 +112,7 @@ def main() -> None:
     amqp = os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     print(f"portal at {PORTAL}; wrk {args.connections} connections, {args.seconds}s x {args.runs}")
     print(f"{'workers':>7} {'path':<48} {'req/s':>9} {'p99 ms':>8} {'vs bare':>8}")
-    for workers in (1, 2):
+    for workers in args.workers:
         env = {
             "PORTAL_DATA_DIR": str(data_dir),
             "PORTAL_BENCH_ROUTES": "1",
@@ -132,16 +135,17 @@ def main() -> None:
                             break
                         retried[path] += 1
                     runs[path].append(run)
-            results = {
-                path: (median([r[0] for r in found]), median([r[1] for r in found]))
-                for path, found in runs.items()
-            }
+            results = {}
+            for path, found in runs.items():
+                # Medians over the runs with both workers serving, when there are any.
+                even = [r for r in found if balanced(r[2], workers, args.connections)] or found
+                results[path] = (median([r[0] for r in even]), median([r[1] for r in even]))
             bare = results["/_bench/bare"][0]
             for path, (rps, p99) in results.items():
-                splits = " ".join("/".join(map(str, r[2])) for r in runs[path])
+                each = " ".join(f"{r[0]:.0f}@{'/'.join(map(str, r[2]))}" for r in runs[path])
                 print(
                     f"{workers:>7} {path:<48} {rps:>9.0f} {p99:>8.1f} {rps / bare:>7.0%}"
-                    f"  split {splits}; lopsided runs redone: {retried[path]}"
+                    f"  runs (req/s@split) {each}; lopsided runs redone: {retried[path]}"
                 )
     shutil.rmtree(data_dir, ignore_errors=True)
 
