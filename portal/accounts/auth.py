@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from quart import Quart, current_app, g, has_request_context, request, websocket
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 
 from portal.accounts import service
 from portal.accounts.models import User
+from portal.accounts.principals import PrincipalCache
 from portal.db import get_session
 from portal.errors import forbidden, unauthorized
+from portal.events.extension import get_events
 from portal.web.client import client_address
 
 
@@ -41,28 +43,52 @@ def _bearer(headers: object) -> str | None:
     return value.strip()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _cache_key(bearer: str | None) -> str | None:
+    """The credential a safe request may be recognised by from memory, if any."""
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return None
+    if bearer is not None:
+        return "token:" + bearer
+    if current_user.auth_id is not None:
+        return "session:" + current_user.auth_id
+    return None
+
+
 async def load_principal() -> Principal:
     """Resolve the caller once per request or websocket and cache it on ``g``."""
     if "principal" in g:
         return g.principal
     headers = request.headers if has_request_context() else websocket.headers
-    principal = ANONYMOUS
-    session = get_session()
     bearer = _bearer(headers)
+    cache: PrincipalCache = current_app.extensions["portal.principals"]
+    key = _cache_key(bearer)
+    if key is not None and (known := cache.get(key)) is not None:
+        g.principal = known
+        return known
+    principal = ANONYMOUS
+    valid_until: datetime | None = None  # the credential's own expiry
+    session = get_session()
     if bearer is not None:
         found = await service.resolve_token(session, bearer)
         if found is not None:
             principal = Principal(user=found[1], token_id=found[0].id)
+            valid_until = found[0].expires_at
     elif current_user.auth_id is not None:
         found_session = await service.resolve_session(session, current_user.auth_id)
         if found_session is not None:
             principal = Principal(user=found_session[1], session_id=found_session[0].id)
+            valid_until = found_session[0].expires_at
         elif has_request_context():
             logout_user()  # revoked or expired: drop the dead cookie
     if session.in_transaction():
         # End the read snapshot now: a service that writes next then starts its own
         # transaction (SQLite cannot upgrade a stale read transaction to a write).
         await session.commit()
+    if key is not None and principal.user is not None:
+        cache.put(key, principal, valid_until)
     g.principal = principal
     return principal
 
@@ -120,6 +146,8 @@ def init_app(app: Quart) -> None:
         QUART_AUTH_DURATION=int(timedelta(days=settings.session_days_remembered).total_seconds()),
     )
     QuartAuth(app)
+    cache = app.extensions["portal.principals"] = PrincipalCache()
+    get_events(app).add_listener(cache.on_event)
 
     @app.context_processor
     async def _principal_context() -> dict[str, object]:

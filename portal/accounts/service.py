@@ -567,7 +567,9 @@ async def update_profile(
         if current_session_id is not None:
             query = query.where(AuthSession.id != current_session_id)
         await session.execute(query.values(revoked_at=utcnow()))
-        await auth_changed(session, user.id)
+    # Every process forgets what it remembered of this user (portal.accounts.principals);
+    # live sockets re-check their channels.
+    await auth_changed(session, user.id)
     await _commit_unique(session)
     return user
 
@@ -663,6 +665,7 @@ async def ensure_admin(
     ).scalar_one_or_none()
     if user is not None:
         user.role = Role.ADMIN.value
+        await auth_changed(session, user.id)  # a running site's relay tells its workers
         await session.commit()
         return user, False
     user = await register_user(

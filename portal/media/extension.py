@@ -6,16 +6,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from quart import Quart, current_app
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db import get_db
 from portal.events.extension import get_events
 from portal.media import formatting, service
 from portal.media.cleanup import remove_orphans
+from portal.media.models import Video
 from portal.media.receiver import UploadReceiver
 from portal.media.storage import MediaStorage
 from portal.media.worker import MediaWorker, check_prerequisites
@@ -23,6 +26,7 @@ from portal.media.worker import MediaWorker, check_prerequisites
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_SECONDS = 600.0
+READY_VIDEOS_REMEMBERED = 4096
 FIRST_SWEEP_AFTER_SECONDS = 60.0
 
 
@@ -35,6 +39,9 @@ class Media:
         self.worker: MediaWorker | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
+        # Ready videos are immutable until deleted: a player's every range request need not
+        # ask the database (video.deleted, from any process, forgets one).
+        self._ready: OrderedDict[int, Video] = OrderedDict()
         app.extensions["portal.media"] = self
         get_events(app).add_listener(self._on_event)
         app.while_serving(self._lifespan)
@@ -58,8 +65,26 @@ class Media:
         await self.receiver.close()
 
     def _on_event(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "job.deleted":
+        kind = message.get("type")
+        if kind == "job.deleted":
             self._kick.set()  # its videos' rows are gone: their files go now
+            self._ready.clear()
+        elif kind == "video.deleted":
+            self.forget_video((message.get("data") or {}).get("video_id"))
+
+    async def ready_video(self, session: AsyncSession, video_id: int) -> Video:
+        """A ready video's row (404 otherwise), from memory when it was asked for recently."""
+        video = self._ready.get(video_id)
+        if video is None:
+            video = await service.get_video(session, video_id)
+            self._ready[video_id] = video
+            while len(self._ready) > READY_VIDEOS_REMEMBERED:
+                self._ready.popitem(last=False)
+        return video
+
+    def forget_video(self, video_id: object) -> None:
+        if isinstance(video_id, int):
+            self._ready.pop(video_id, None)
 
     async def _sweep(self) -> None:
         assert self.receiver is not None

@@ -226,7 +226,8 @@ class UploadReceiver:
                 now = time.monotonic()
                 if now - last_progress >= PROGRESS_INTERVAL and received < upload.length:
                     last_progress = now
-                    await self._progress(upload.id, writer.written, now)
+                    # What arrived: the write thread may be a moment behind.
+                    await self._progress(upload.id, received, now)
             await writer.drain()
         except NotAVideoError:
             writer.settle(keep=False)
@@ -295,6 +296,9 @@ class UploadReceiver:
         if container is None:
             self._refuse(upload.id)
             raise NotAVideoError()
+        # No trailing progress mark after this: the upload is done.
+        self._latest.pop(upload.id, None)
+        self._last_progress.pop(upload.id, None)
         path = self.storage.partial_path(upload.id)
         digest = (
             running.hexdigest() if running is not None else await asyncio.to_thread(sha256_of, path)

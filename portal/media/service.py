@@ -123,8 +123,8 @@ async def record_progress(
     """A throttled progress mark: the dashboard's event and a later expiry."""
     await begin_write(session)
     upload = await session.get(Upload, upload_id, with_for_update=True)
-    if upload is None:
-        await session.rollback()
+    if upload is None or upload.offset >= upload.length:
+        await session.rollback()  # gone, or finished (a late mark must not undo "processing")
         return
     upload.offset = offset
     upload.expires_at = utcnow() + expires_in

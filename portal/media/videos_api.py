@@ -47,11 +47,13 @@ async def _refused_viewer() -> Response | None:
 async def video(video_id: int) -> ResponseReturnValue:
     if (refused := await _refused_viewer()) is not None:
         return refused
-    found = await service.get_video(get_session(), video_id)
-    path = get_media().storage.video_path(found.storage_name)
+    media = get_media()
+    found = await media.ready_video(get_session(), video_id)
+    path = media.storage.video_path(found.storage_name)
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
+        media.forget_video(video_id)
         raise not_found(_("No such video.")) from None
     try:
         size = os.fstat(fd).st_size
@@ -112,7 +114,7 @@ async def _read(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
 async def poster(video_id: int) -> ResponseReturnValue:
     if (refused := await _refused_viewer()) is not None:
         return refused
-    found = await service.get_video(get_session(), video_id)
+    found = await get_media().ready_video(get_session(), video_id)
     if found.poster_name is None:
         raise not_found(_("This video has no poster."))
     path = get_media().storage.poster_path(found.poster_name)

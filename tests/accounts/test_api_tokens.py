@@ -147,6 +147,9 @@ async def test_expired_token_is_refused(app, db_backend) -> None:
         .where(ApiToken.id == created["id"])
         .values(expires_at=utcnow() - timedelta(seconds=1)),
     )
+    # A safe request may be recognised from memory until the token's own expiry (the time
+    # it had when seen); moving that time under the process's feet is what this pretends.
+    app.extensions["portal.principals"].forget_user(_user.id)
     assert (await script.get("/api/v1/me", headers=headers)).status_code == 401
     # An expired token is no longer listed as usable.
     assert (await (await client.get("/api/v1/me/tokens")).get_json())["items"] == []
@@ -176,3 +179,23 @@ async def test_tokens_need_sign_in(client, db_backend) -> None:
     assert (await client.get("/api/v1/me/tokens")).status_code == 401
     assert (await client.post("/api/v1/me/tokens", json={"name": "x"})).status_code == 401
     assert (await client.delete("/api/v1/me/tokens/1")).status_code == 401
+
+
+async def test_a_revoked_token_is_refused_at_once_though_it_was_remembered(app) -> None:
+    """Safe requests remember a token's owner for a few seconds; revoking forgets it."""
+    client, _user = await signed_in_client(app)
+    created = await create(client)
+    headers = bearer(created["token"])
+    script = app.test_client()
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 200
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 200  # remembered
+    assert (await client.delete(f"/api/v1/me/tokens/{created['id']}")).status_code == 204
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 401
+
+
+async def test_a_profile_change_shows_at_once_on_safe_requests(app) -> None:
+    client, _user = await signed_in_client(app)
+    assert (await client.get("/api/v1/me")).status_code == 200
+    response = await client.patch("/api/v1/me", json={"nickname": "Renamed"})
+    assert response.status_code == 200
+    assert (await (await client.get("/api/v1/me")).get_json())["nickname"] == "Renamed"

@@ -1,0 +1,65 @@
+"""A per-process memory of who a credential belongs to, for safe (read-only) requests.
+
+Resolving a session cookie or a bearer token costs a database round trip on every request;
+a video player fetching a film in 1 MiB ranges, or a signed-in user browsing, asks the same
+question again and again. Safe requests reuse the answer for a few seconds. Anything that
+changes a user's access (sign-out, a revoked session or token, a new password, a new role) or
+profile sends ``auth.changed`` on the event bus, and every process forgets that user at once;
+the time limit bounds staleness when the broker is down. Unsafe requests always ask the
+database, and get the user attached to their own session.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal.accounts.auth import Principal
+
+TTL_SECONDS = 10.0
+MAX_ENTRIES = 10_000
+
+
+class PrincipalCache:
+    def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= time.monotonic():
+            del self._entries[key]
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal, valid_until: datetime | None = None) -> None:
+        """Remember ``principal`` for the TTL, or until the credential expires if sooner."""
+        ttl = self.ttl
+        if valid_until is not None:
+            ttl = min(ttl, (valid_until - datetime.now(UTC)).total_seconds())
+        if ttl <= 0:
+            return
+        self._entries[key] = (time.monotonic() + ttl, principal)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def forget_user(self, user_id: int) -> None:
+        for key in [
+            key
+            for key, (_expiry, principal) in self._entries.items()
+            if principal.user is not None and principal.user.id == user_id
+        ]:
+            del self._entries[key]
+
+    def on_event(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "auth.changed":
+            user_id = (message.get("data") or {}).get("user_id")
+            if isinstance(user_id, int):
+                self.forget_user(user_id)
