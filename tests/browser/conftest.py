@@ -3,7 +3,9 @@
 ``live_server`` runs ``portal demo --bind 127.0.0.1:<free port>`` in a subprocess, as a user
 would, against this test's own migrated SQLite copy (the ``settings`` fixture of
 tests/conftest.py). Users, jobs and the like are made straight in that database with
-``live_server.create_user(...)`` or ``live_server.run_db(coroutine_function)``.
+``live_server.create_user(...)``, ``live_server.create_jobs(...)`` or
+``live_server.run_db(coroutine_function)``; ``setup_server`` does the same before a server
+starts.
 
 Browser tests are plain ``def`` tests using Playwright's sync API. While a sync Playwright
 instance is alive it marks its event loop as running in this thread, so ``asyncio.run`` and
@@ -56,7 +58,11 @@ from portal.accounts import service
 from portal.accounts.models import Role, User
 from portal.config import Settings
 from portal.db import make_engine
+from portal.jobs import service as jobs_service
+from portal.jobs.models import Job
+from portal.jobs.schemas import JobData
 from tests.factories import PASSWORD
+from tests.utils.environment import portal_environment
 
 T = TypeVar("T")
 
@@ -176,14 +182,7 @@ class LiveServer:
     # -- process
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        env.update(
-            PORTAL_ENV=self.settings.env,
-            PORTAL_DATA_DIR=str(self.settings.data_dir),
-            PORTAL_DATABASE_URL=self.settings.resolved_database_url,
-            PORTAL_SECRET_KEY=self.settings.secret_key or "",
-            PYTHONUNBUFFERED="1",
-        )
+        env = portal_environment(self.settings)
         env.update(self.extra_env)
         return env
 
@@ -324,6 +323,21 @@ class LiveServer:
             )
         )
 
+    def create_jobs(self, author: User, *jobs: Mapping[str, Any]) -> list[Job]:
+        """Published jobs by ``author``, one a mapping of ``JobData`` fields (``title``,
+        ``content``, ``category``; status and apply e-mail have defaults)."""
+
+        async def work(session: AsyncSession) -> list[Job]:
+            made = []
+            for fields in jobs:
+                data = JobData.model_validate(
+                    {"status": "published", "apply_email": "jobs@example.com", **fields}
+                )
+                made.append(await jobs_service.create_job(session, author, data))
+            return made
+
+        return self.run_db(work)
+
     def get_user(self, user_id: int) -> User:
         async def load(session: AsyncSession) -> User:
             user = await session.get(User, user_id)
@@ -386,6 +400,13 @@ def live_server_factory(
             failures.append(str(error))
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+@pytest.fixture
+def setup_server(settings: Settings, tmp_path: Path) -> LiveServer:
+    """Not started: the database helpers on this test's database, for the data a test puts
+    in before its server starts (``live_server_factory()`` then serves that database)."""
+    return LiveServer(settings=settings, workdir=tmp_path / "setup")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,14 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Role, User
 from portal.db import utcnow
-from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
-from portal.jobs.schemas import JobData, job_path
+from portal.jobs.schemas import job_path
 from portal.recommend.models import Click
 from tests.browser.conftest import LiveServer
-
-if TYPE_CHECKING:
-    from portal.config import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -29,22 +24,13 @@ LIST_ITEMS = "#recommended .recommended-list li a"
 
 
 def make_jobs(server: LiveServer, admin: User, category: str, titles: list[str]) -> list[Job]:
-    async def work(session: AsyncSession) -> list[Job]:
-        jobs = []
-        for title in titles:
-            data = JobData.model_validate(
-                {
-                    "title": title,
-                    "content": f"A {category} job.",
-                    "category": category,
-                    "status": "published",
-                    "apply_email": "jobs@example.com",
-                }
-            )
-            jobs.append(await jobs_service.create_job(session, admin, data))
-        return jobs
-
-    return server.run_db(work)
+    return server.create_jobs(
+        admin,
+        *(
+            {"title": title, "content": f"A {category} job.", "category": category}
+            for title in titles
+        ),
+    )
 
 
 def add_clicks(server: LiveServer, pairs: list[tuple[User, Job]]) -> None:
@@ -73,27 +59,25 @@ def wait_for_titles(page: Page, expected: list[str], timeout_ms: int = 10_000) -
 
 
 def test_recommended_for_you_follows_the_jobs_a_user_opens(
-    settings: Settings,
-    tmp_path: Path,
+    setup_server: LiveServer,
     live_server_factory: Callable[..., LiveServer],
     new_page: Callable[..., Page],
     screenshot: Screenshot,
 ) -> None:
     # The data goes in before the server starts: its in-process recommender rebuilds from the
     # stored clicks at start-up (and with users present, `portal demo` adds no demo data).
-    setup = LiveServer(settings=settings, workdir=tmp_path / "setup")
-    admin = setup.create_user(username="boss", role=Role.ADMIN)
-    setup.create_user(username="ada", nickname="Ada")
-    coders = [setup.create_user() for _ in range(6)]
-    designers = [setup.create_user() for _ in range(3)]
+    admin = setup_server.create_user(username="boss", role=Role.ADMIN)
+    setup_server.create_user(username="ada", nickname="Ada")
+    coders = [setup_server.create_user() for _ in range(6)]
+    designers = [setup_server.create_user() for _ in range(3)]
     engineering = make_jobs(
-        setup, admin, "engineering", [f"Engineering role {n}" for n in range(1, 7)]
+        setup_server, admin, "engineering", [f"Engineering role {n}" for n in range(1, 7)]
     )
-    design = make_jobs(setup, admin, "design", [f"Design role {n}" for n in range(1, 10)])
+    design = make_jobs(setup_server, admin, "design", [f"Design role {n}" for n in range(1, 10)])
     # Engineering is what most people open (so it is what a newcomer is shown); the few who
     # open design jobs open all of them.
-    add_clicks(setup, [(user, job) for user in coders for job in engineering])
-    add_clicks(setup, [(user, job) for user in designers for job in design])
+    add_clicks(setup_server, [(user, job) for user in coders for job in engineering])
+    add_clicks(setup_server, [(user, job) for user in designers for job in design])
 
     server = live_server_factory()
     home = new_page(base_url=server.url)

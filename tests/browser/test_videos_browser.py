@@ -11,7 +11,6 @@ import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -19,14 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Role, User
-from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
-from portal.jobs.schemas import JobData, job_path
+from portal.jobs.schemas import job_path
 from portal.media.models import Upload
 from tests.browser.conftest import LiveServer
-
-if TYPE_CHECKING:
-    from portal.config import Settings
 
 pytestmark = pytest.mark.browser
 
@@ -48,19 +43,15 @@ def make_video(path: Path, seconds: int = 20) -> Path:
 
 
 def make_job(server: LiveServer, admin: User, title: str) -> Job:
-    async def work(session: AsyncSession) -> Job:
-        data = JobData.model_validate(
-            {
-                "title": title,
-                "content": "Learn the till and the coffee machine.",
-                "category": "hospitality",
-                "status": "published",
-                "apply_email": "jobs@example.com",
-            }
-        )
-        return await jobs_service.create_job(session, admin, data)
-
-    return server.run_db(work)
+    [job] = server.create_jobs(
+        admin,
+        {
+            "title": title,
+            "content": "Learn the till and the coffee machine.",
+            "category": "hospitality",
+        },
+    )
+    return job
 
 
 def server_offset(server: LiveServer) -> int:
@@ -73,17 +64,16 @@ def server_offset(server: LiveServer) -> int:
 
 
 def test_admin_uploads_and_a_user_watches_from_the_middle(
-    settings: Settings,
     tmp_path: Path,
+    setup_server: LiveServer,
     live_server_factory: Callable[..., LiveServer],
     new_page: Callable[..., Page],
     screenshot: Screenshot,
 ) -> None:
     video = make_video(tmp_path / "barista-training.mp4")
-    setup = LiveServer(settings=settings, workdir=tmp_path / "setup")
-    admin = setup.create_user(username="boss", role=Role.ADMIN)
-    setup.create_user(username="ada", nickname="Ada")
-    job = make_job(setup, admin, "Barista")
+    admin = setup_server.create_user(username="boss", role=Role.ADMIN)
+    setup_server.create_user(username="ada", nickname="Ada")
+    job = make_job(setup_server, admin, "Barista")
     server = live_server_factory()
 
     # A user has the job page open before any video exists.
@@ -127,17 +117,16 @@ def test_admin_uploads_and_a_user_watches_from_the_middle(
 
 
 def test_an_upload_pauses_resumes_and_survives_a_reload(
-    settings: Settings,
     tmp_path: Path,
+    setup_server: LiveServer,
     live_server_factory: Callable[..., LiveServer],
     new_page: Callable[..., Page],
     screenshot: Screenshot,
 ) -> None:
     video = make_video(tmp_path / "safety-briefing.mp4", seconds=30)
     size = video.stat().st_size
-    setup = LiveServer(settings=settings, workdir=tmp_path / "setup")
-    admin = setup.create_user(username="boss", role=Role.ADMIN)
-    job = make_job(setup, admin, "Warehouse operative")
+    admin = setup_server.create_user(username="boss", role=Role.ADMIN)
+    job = make_job(setup_server, admin, "Warehouse operative")
     server = live_server_factory()
 
     page = new_page(base_url=server.url)

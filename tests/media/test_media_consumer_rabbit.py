@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import random
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from portal.accounts.models import Role
 from portal.app import create_app
@@ -44,6 +41,8 @@ from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import signed_in_client
 from tests.media.conftest import ConsumerProcess, Consumers
+from tests.utils.broker import QueueWatcher
+from tests.utils.consumers import database_write_locked
 
 # A unique exchange/queue prefix for the test, deleted from the broker afterwards.
 amqp_prefix = events_conftest.amqp_prefix
@@ -74,12 +73,11 @@ def broker_settings(settings: Settings, amqp_prefix: str, tmp_path: Path) -> Set
     )
 
 
-class Broker:
+class Broker(QueueWatcher):
     """A side connection that watches the media queue and the events exchange."""
 
     def __init__(self, connection: aio_pika.abc.AbstractConnection, prefix: str) -> None:
-        self.connection = connection
-        self.queue = f"{prefix}.media"
+        super().__init__(connection, f"{prefix}.media", TIMEOUT)
         self.exchange = f"{prefix}.events"
         self.events: list[dict[str, Any]] = []
 
@@ -101,30 +99,6 @@ class Broker:
         return [
             e for e in self.events if e["type"] == type_ and e["data"].get("video_id") == video_id
         ]
-
-    async def state(self) -> tuple[int, int]:
-        """``(ready messages, consumers)``; unacknowledged deliveries are not "ready"."""
-        channel = await self.connection.channel()
-        try:
-            queue = await channel.declare_queue(self.queue, passive=True)
-            result = queue.declaration_result
-            return int(result.message_count or 0), int(result.consumer_count or 0)
-        finally:
-            with contextlib.suppress(Exception):
-                await channel.close()
-
-    async def wait_for(
-        self, ready: int | None = None, consumers: int | None = None, timeout: float = TIMEOUT
-    ) -> None:
-        async with asyncio.timeout(timeout):
-            while True:
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    now_ready, now_consumers = await self.state()
-                    if (ready is None or now_ready == ready) and (
-                        consumers is None or now_consumers == consumers
-                    ):
-                        return
-                await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -239,22 +213,23 @@ def files(folder: Path) -> list[Path]:
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
-def sqlite_path(settings: Settings) -> str:
-    url = make_url(settings.resolved_database_url)
-    assert url.get_backend_name() == "sqlite" and url.database
-    return url.database
+async def queued(s: Site, broker: Broker, data: bytes, filename: str) -> Video:
+    """Uploaded, and its work waiting in the queue with no consumer yet."""
+    video = await upload(s, data, filename)
+    await work_published(s)
+    await broker.wait_for(ready=1, consumers=0)
+    return video
 
 
-@contextlib.contextmanager
-def database_write_locked(settings: Settings) -> Iterator[None]:
-    """Hold SQLite's write lock: readers go on (WAL), every writer waits (busy_timeout)."""
-    connection = sqlite3.connect(sqlite_path(settings), isolation_level=None, timeout=10)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        yield
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
+async def ready_and_announced(
+    s: Site, broker: Broker, video_id: int, consumer: ConsumerProcess
+) -> Video:
+    """The video, once ``consumer`` made it ready, announced it and acknowledged the work."""
+    ready = await settled(s, video_id, consumer)
+    assert ready.status == VideoStatus.READY.value, ready.failure_reason
+    await heard(broker, "upload.finished", video_id)
+    await broker.wait_for(ready=0, consumers=1)
+    return ready
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -266,7 +241,6 @@ async def test_consumer_process_makes_the_video_ready_with_a_poster(
     broker_settings: Settings,
     broker: Broker,
     consumers: Consumers,
-    tmp_path: Path,
     sample_video: Path,
 ) -> None:
     data = sample_video.read_bytes()
@@ -320,14 +294,11 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
     broker_settings: Settings,
     broker: Broker,
     consumers: Consumers,
-    tmp_path: Path,
     sample_video: Path,
 ) -> None:
     data = sample_video.read_bytes()
     async with site(broker_settings) as s:
-        video = await upload(s, data, "lesson.mp4")
-        await work_published(s)
-        await broker.wait_for(ready=1, consumers=0)
+        video = await queued(s, broker, data, "lesson.mp4")
 
         # The consumer takes the message, probes the file and writes the poster, then waits to
         # mark the video ready (the database's write lock is held): delivered, not acked.
@@ -350,10 +321,7 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
 
         # A fresh consumer gets the redelivered message and finishes the job.
         again = consumers.spawn(broker_settings)
-        ready = await settled(s, video.id, again)
-        assert ready.status == VideoStatus.READY.value, ready.failure_reason
-        await heard(broker, "upload.finished", video.id)
-        await broker.wait_for(ready=0, consumers=1)
+        ready = await ready_and_announced(s, broker, video.id, again)
 
         # Exactly once: one event, one poster (the killed attempt's file was the same one),
         # the video's bytes untouched.
@@ -397,9 +365,7 @@ async def test_consumer_stopped_mid_job_exits_cleanly_and_the_next_one_finishes(
     with it, and whatever it did not acknowledge the next consumer does, once."""
     data = sample_video.read_bytes()
     async with site(broker_settings) as s:
-        video = await upload(s, data, "restart.mp4")
-        await work_published(s)
-        await broker.wait_for(ready=1, consumers=0)
+        video = await queued(s, broker, data, "restart.mp4")
         first = consumers.spawn(broker_settings)
         await broker.wait_for(ready=0, consumers=1)
         assert await first.stop() == 0, first.log()
@@ -411,10 +377,7 @@ async def test_consumer_stopped_mid_job_exits_cleanly_and_the_next_one_finishes(
             await broker.wait_for(ready=1)  # not acknowledged: back in the queue
 
         second = consumers.spawn(broker_settings, how="cli")
-        ready = await settled(s, video.id, second)
-        assert ready.status == VideoStatus.READY.value, ready.failure_reason
-        await heard(broker, "upload.finished", video.id)
-        await broker.wait_for(ready=0, consumers=1)
+        ready = await ready_and_announced(s, broker, video.id, second)
         assert len(await events_of(s, "upload.finished", video.id)) == 1
         assert ready.poster_name is not None
         assert files(s.storage.posters) == [s.storage.poster_path(ready.poster_name)]
@@ -443,7 +406,6 @@ async def test_an_unplayable_file_fails_with_a_reason_and_its_bytes_are_removed(
     broker_settings: Settings,
     broker: Broker,
     consumers: Consumers,
-    tmp_path: Path,
 ) -> None:
     # An MP4 signature (the upload is accepted), then garbage no decoder can play.
     rng = random.Random(5)

@@ -131,6 +131,20 @@ class Site:
             upload_url, headers=self.auth | {"Tus-Resumable": "1.0.0"}, timeout=TIMEOUT
         )
 
+    def patch_headers(self, offset: int) -> dict[str, str]:
+        """A tus PATCH's headers (this site's token) claiming ``offset``."""
+        return self.auth | {
+            "Tus-Resumable": "1.0.0",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": str(offset),
+        }
+
+    def patch(self, upload_url: str, data: bytes, offset: int) -> requests.Response:
+        """One plain PATCH of ``data`` at ``offset`` (not through tuspy)."""
+        return requests.patch(
+            upload_url, data=data, headers=self.patch_headers(offset), timeout=TIMEOUT
+        )
+
     def offset(self, upload_url: str) -> int:
         response = self.head(upload_url)
         assert response.status_code == 200, response.text
@@ -340,17 +354,7 @@ def stable_offset(site: Site, upload_url: str) -> int | None:
     """The upload's offset once nothing writes to it any more (a zero-byte PATCH succeeds:
     it would get 423 while the cut request still held the upload's lock)."""
     offset = site.offset(upload_url)
-    probe = requests.patch(
-        upload_url,
-        data=b"",
-        headers=site.auth
-        | {
-            "Tus-Resumable": "1.0.0",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": str(offset),
-        },
-        timeout=TIMEOUT,
-    )
+    probe = site.patch(upload_url, b"", offset)
     if probe.status_code in (409, 423):
         return None
     assert probe.status_code == 204, probe.text
@@ -389,17 +393,7 @@ def test_a_renamed_text_file_is_refused_and_removed(site: Site, tmp_path: Path) 
     assert site.files("videos") == []
     assert site.job()["videos"] == []
     # Resuming it is refused too.
-    again = requests.patch(
-        upload_url,
-        data=b"0123",
-        headers=site.auth
-        | {
-            "Tus-Resumable": "1.0.0",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "0",
-        },
-        timeout=TIMEOUT,
-    )
+    again = site.patch(upload_url, b"0123", 0)
     assert again.status_code == 404
 
 
@@ -423,12 +417,7 @@ class SlowPatch(threading.Thread):
         connection = http.client.HTTPConnection(target.netloc, timeout=30)
         try:
             connection.putrequest("PATCH", target.path)
-            headers = self.site.auth | {
-                "Tus-Resumable": "1.0.0",
-                "Content-Type": "application/offset+octet-stream",
-                "Upload-Offset": str(self.offset),
-                "Content-Length": str(len(self.body)),
-            }
+            headers = self.site.patch_headers(self.offset) | {"Content-Length": str(len(self.body))}
             for name, value in headers.items():
                 connection.putheader(name, value)
             connection.endheaders()
@@ -473,17 +462,7 @@ def race_patches(site: Site, sample_video: Path) -> list[int]:
     racers: list[int] = []
     while slow.is_alive() or len(racers) < 2:
         claimed = 0 if len(racers) % 2 == 0 else min(site.offset(upload_url), first_part - 1)
-        response = requests.patch(
-            upload_url,
-            data=garbage,
-            headers=site.auth
-            | {
-                "Tus-Resumable": "1.0.0",
-                "Content-Type": "application/offset+octet-stream",
-                "Upload-Offset": str(claimed),
-            },
-            timeout=TIMEOUT,
-        )
+        response = site.patch(upload_url, garbage, claimed)
         racers.append(response.status_code)
         time.sleep(0.05)
     assert set(racers) <= {409, 423}, racers
@@ -497,17 +476,7 @@ def race_patches(site: Site, sample_video: Path) -> list[int]:
     assert site.offset(upload_url) == first_part
 
     # A late racer at the old offset: 409, not an overwrite.
-    late = requests.patch(
-        upload_url,
-        data=garbage,
-        headers=site.auth
-        | {
-            "Tus-Resumable": "1.0.0",
-            "Content-Type": "application/offset+octet-stream",
-            "Upload-Offset": "0",
-        },
-        timeout=TIMEOUT,
-    )
+    late = site.patch(upload_url, garbage, 0)
     assert late.status_code == 409
 
     # Two tuspy clients resume at once: one gets the lock, the other is refused or finds

@@ -10,12 +10,7 @@ restarted one rebuilds from the stored clicks and then drains the backlog.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import sqlite3
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -30,7 +25,6 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from quart.typing import TestWebsocketConnectionProtocol as Socket
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from portal.accounts.models import Role, User
 from portal.app import create_app
@@ -50,9 +44,15 @@ from portal.recommend.service import RecommenderWorker
 from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import make_user, signed_in_client
+from tests.utils.broker import QueueWatcher
+from tests.utils.consumers import (
+    ConsumerProcess,
+    Consumers,
+    database_write_locked,
+    running_consumers,
+)
 from tests.utils.proxy import TcpProxy
 
-REPO = Path(__file__).parent.parent.parent
 # The broker tests' fixture: a unique exchange/queue prefix, deleted from the broker afterwards.
 amqp_prefix = events_conftest.amqp_prefix
 TIMEOUT = 10.0
@@ -75,43 +75,12 @@ def broker_settings(settings: Settings, amqp_prefix: str) -> Settings:
 
 
 @pytest.fixture
-async def broker(amqp_prefix: str) -> AsyncIterator[Broker]:
+async def broker(amqp_prefix: str) -> AsyncIterator[QueueWatcher]:
+    """A side connection that looks at the clicks queue the way an operator would."""
     assert AMQP_URL
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
-        yield Broker(connection, f"{amqp_prefix}.clicks")
-
-
-class Broker:
-    """A side connection that looks at the clicks queue the way an operator would."""
-
-    def __init__(self, connection: aio_pika.abc.AbstractConnection, queue: str) -> None:
-        self.connection = connection
-        self.queue = queue
-
-    async def state(self) -> tuple[int, int]:
-        """``(ready messages, consumers)``; unacknowledged deliveries are not "ready"."""
-        channel = await self.connection.channel()
-        try:
-            queue = await channel.declare_queue(self.queue, passive=True)
-            result = queue.declaration_result
-            return int(result.message_count or 0), int(result.consumer_count or 0)
-        finally:
-            with contextlib.suppress(Exception):
-                await channel.close()
-
-    async def wait_for(
-        self, ready: int | None = None, consumers: int | None = None, timeout: float = TIMEOUT
-    ) -> None:
-        async with asyncio.timeout(timeout):
-            while True:
-                with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                    now_ready, now_consumers = await self.state()
-                    if (ready is None or now_ready == ready) and (
-                        consumers is None or now_consumers == consumers
-                    ):
-                        return
-                await asyncio.sleep(0.05)
+        yield QueueWatcher(connection, f"{amqp_prefix}.clicks", TIMEOUT)
 
 
 @asynccontextmanager
@@ -131,79 +100,22 @@ async def consumer_app(settings: Settings) -> AsyncIterator[RecommenderWorker]:
         yield worker
 
 
-class ConsumerProcess:
+def recommender_consumer(settings: Settings, log_path: Path) -> ConsumerProcess:
     """``python -m consumers.recommender`` with the test's settings in its environment."""
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.settings = settings
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-        env.update(
-            PORTAL_ENV="test",
-            PORTAL_DATA_DIR=str(self.settings.data_dir),
-            PORTAL_DATABASE_URL=self.settings.resolved_database_url,
-            PORTAL_SECRET_KEY=self.settings.secret_key or "",
-            PORTAL_AMQP_URL=self.settings.amqp_url or "",
-            PORTAL_AMQP_PREFIX=self.settings.amqp_prefix,
-            PYTHONUNBUFFERED="1",
-        )
-        return env
-
-    def start(self) -> ConsumerProcess:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "consumers.recommender"],
-                cwd=REPO,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    async def wait(self, timeout: float = TIMEOUT) -> int:
-        assert self.process is not None
-        return await asyncio.to_thread(self.process.wait, timeout)
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown, no acks, the connection just drops."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            await self.wait()
-
-    async def stop(self) -> int:
-        """SIGTERM, as a deployment stops it; the exit status."""
-        assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return await self.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+    return ConsumerProcess(
+        settings,
+        log_path,
+        [sys.executable, "-m", "consumers.recommender"],
+        name="the recommender consumer",
+        timeout=TIMEOUT,
+    )
 
 
 @pytest.fixture
-def consumers(broker_settings: Settings, tmp_path: Path) -> Iterator[list[ConsumerProcess]]:
+def consumers(tmp_path: Path) -> Iterator[Consumers]:
     """Consumer subprocesses to start; every one still running is killed at the end."""
-    started: list[ConsumerProcess] = []
-    try:
+    with running_consumers(tmp_path, recommender_consumer) as started:
         yield started
-    finally:
-        for consumer in started:
-            if consumer.process is not None and consumer.process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(consumer.process.pid, signal.SIGKILL)
-                consumer.process.wait(timeout=10)
-
-
-def spawn(consumers: list[ConsumerProcess], settings: Settings, tmp_path: Path) -> ConsumerProcess:
-    consumer = ConsumerProcess(settings, tmp_path / f"consumer-{len(consumers)}.log")
-    consumers.append(consumer)
-    return consumer.start()
 
 
 # --- data helpers ---------------------------------------------------------------------------
@@ -293,24 +205,6 @@ async def recv_events(
     return found
 
 
-def sqlite_path(settings: Settings) -> str:
-    url = make_url(settings.resolved_database_url)
-    assert url.get_backend_name() == "sqlite" and url.database
-    return url.database
-
-
-@contextlib.contextmanager
-def database_write_locked(settings: Settings) -> Iterator[None]:
-    """Hold SQLite's write lock: readers go on (WAL), every writer waits (busy_timeout)."""
-    connection = sqlite3.connect(sqlite_path(settings), isolation_level=None, timeout=10)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        yield
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
-
-
 class Site:
     """The web app, an admin, a member with a signed-in client, others and four jobs."""
 
@@ -356,7 +250,7 @@ async def site(settings: Settings) -> AsyncIterator[Site]:
 
 
 async def test_clicks_go_to_the_durable_queue_as_persistent_messages(
-    broker_settings: Settings, broker: Broker
+    broker_settings: Settings, broker: QueueWatcher
 ) -> None:
     async with site(broker_settings) as s:
         click_id = await click(s.client, s.python.id)
@@ -389,7 +283,7 @@ async def test_clicks_go_to_the_durable_queue_as_persistent_messages(
 
 
 async def test_consumer_applies_clicks_and_the_users_socket_hears(
-    broker_settings: Settings, broker: Broker
+    broker_settings: Settings, broker: QueueWatcher
 ) -> None:
     async with site(broker_settings) as s, consumer_app(broker_settings) as worker:
         await broker.wait_for(consumers=1)
@@ -411,7 +305,7 @@ async def test_consumer_applies_clicks_and_the_users_socket_hears(
 
 
 async def test_consumer_killed_before_ack_leaves_the_click_to_be_counted_once(
-    broker_settings: Settings, broker: Broker, consumers: list[ConsumerProcess], tmp_path: Path
+    broker_settings: Settings, broker: QueueWatcher, consumers: Consumers
 ) -> None:
     async with site(broker_settings) as s:
         # A click while no consumer runs: it waits in the queue.
@@ -422,7 +316,7 @@ async def test_consumer_killed_before_ack_leaves_the_click_to_be_counted_once(
         # The consumer gets the message, applies it to its model, then blocks storing the new
         # list (the database's write lock is held): delivered, not acknowledged. Kill it there.
         with database_write_locked(broker_settings):
-            doomed = spawn(consumers, broker_settings, tmp_path)
+            doomed = consumers.spawn(broker_settings)
             try:
                 await broker.wait_for(ready=0, consumers=1)
             except TimeoutError:
@@ -454,10 +348,10 @@ async def test_consumer_killed_before_ack_leaves_the_click_to_be_counted_once(
 
 
 async def test_restart_rebuilds_and_drains_the_backlog(
-    broker_settings: Settings, broker: Broker, consumers: list[ConsumerProcess], tmp_path: Path
+    broker_settings: Settings, broker: QueueWatcher, consumers: Consumers
 ) -> None:
     async with site(broker_settings) as s:
-        first = spawn(consumers, broker_settings, tmp_path)
+        first = consumers.spawn(broker_settings)
         await broker.wait_for(consumers=1)
         async with s.client.websocket("/ws") as ws:
             await subscribe_me(ws)
@@ -499,7 +393,7 @@ async def test_restart_rebuilds_and_drains_the_backlog(
 
 
 async def test_clicks_wait_in_the_outbox_while_the_broker_is_down(
-    broker_settings: Settings, broker: Broker
+    broker_settings: Settings, broker: QueueWatcher
 ) -> None:
     assert AMQP_URL
     parts = urlsplit(AMQP_URL)
@@ -532,13 +426,22 @@ async def test_clicks_wait_in_the_outbox_while_the_broker_is_down(
 # --- the bus's batch consumption and its queue declarations --------------------------------
 
 
-async def test_batches_are_acked_after_the_handler_and_requeued_when_it_fails(
-    amqp_prefix: str, broker: Broker
-) -> None:
+@asynccontextmanager
+async def started_bus(amqp_prefix: str) -> AsyncIterator[RabbitBus]:
+    """The app's bus on the broker under the test's prefix (not listening), closed after."""
     assert AMQP_URL
     bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
     await bus.start()
     try:
+        yield bus
+    finally:
+        await bus.close()
+
+
+async def test_batches_are_acked_after_the_handler_and_requeued_when_it_fails(
+    amqp_prefix: str, broker: QueueWatcher
+) -> None:
+    async with started_bus(amqp_prefix) as bus:
         await bus.send_work_many(broker.queue, [({"n": n}, f"m{n}") for n in range(5)])
         await broker.wait_for(ready=5)
         calls: list[list[int]] = []
@@ -557,19 +460,16 @@ async def test_batches_are_acked_after_the_handler_and_requeued_when_it_fails(
         # The failed batch came back whole; the second round acked everything.
         assert sorted(calls[0]) == calls[0] and set(calls[0]) <= set(range(5))
         await broker.wait_for(ready=0)
-    finally:
-        await bus.close()
     # Nothing left unacked: with the consumer gone, no message returns to the queue.
     await broker.wait_for(ready=0, consumers=0)
 
 
-async def test_a_deleted_work_queue_is_declared_again(amqp_prefix: str, broker: Broker) -> None:
+async def test_a_deleted_work_queue_is_declared_again(
+    amqp_prefix: str, broker: QueueWatcher
+) -> None:
     """Queues are declared once per connection; a message the broker cannot route (the queue
     was deleted meanwhile) is not lost: the queue is declared again and the message resent."""
-    assert AMQP_URL
-    bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
-    await bus.start()
-    try:
+    async with started_bus(amqp_prefix) as bus:
         await bus.send_work(broker.queue, {"n": 1}, message_id="1")
         await broker.wait_for(ready=1)
         channel = await broker.connection.channel()
@@ -580,17 +480,12 @@ async def test_a_deleted_work_queue_is_declared_again(amqp_prefix: str, broker: 
         queue = await channel.declare_queue(broker.queue, durable=True)
         message = await queue.get(no_ack=True, timeout=5)
         assert message is not None and json.loads(message.body) == {"n": 2}
-    finally:
-        await bus.close()
 
 
 async def test_a_message_that_is_not_json_is_dropped_not_requeued(
-    amqp_prefix: str, broker: Broker
+    amqp_prefix: str, broker: QueueWatcher
 ) -> None:
-    assert AMQP_URL
-    bus = RabbitBus(AMQP_URL, f"{amqp_prefix}.events", listen=False)
-    await bus.start()
-    try:
+    async with started_bus(amqp_prefix) as bus:
         await bus.declare_work_queue(broker.queue)
         channel = await broker.connection.channel()
         for body in (b"not json", b'{"n": 1}'):
@@ -608,7 +503,5 @@ async def test_a_message_that_is_not_json_is_dropped_not_requeued(
         await bus.consume_work_batches(broker.queue, handler)
         await asyncio.wait_for(done.wait(), TIMEOUT)
         await broker.wait_for(ready=0)
-    finally:
-        await bus.close()
     await broker.wait_for(ready=0, consumers=0)
     assert [body["n"] for body in got] == [1]
