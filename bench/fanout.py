@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import http.cookiejar
 import json
 import os
@@ -47,66 +46,27 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-from common import PORTAL, ROOT, free_port, wait_for
+from common import (
+    PORTAL,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    machine_busy,
+    pids_named,
+    process_tree,
+    rss_kb,
+    stop_all,
+    wait_for,
+)
 
 HERE = Path(__file__).resolve().parent
 CLIENT = str(HERE / "fanout_client.py")
 BARE = str(HERE / "bare_ws_server.py")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+# RabbitMQ's Erlang VM, to tell its CPU apart from the rest of the machine's.
+BROKER = pids_named("beam.smp")
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def process_tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return pids
-
-
-def rss_kb(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / CLK_TCK
-
-
-def broker_pids() -> list[int]:
-    """RabbitMQ's Erlang VM, to tell its CPU apart from the rest of the machine's."""
-    pids = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        with contextlib.suppress(OSError):
-            if comm.read_text().strip() == "beam.smp":
-                pids.append(int(comm.parent.name))
-    return pids
-
-
-BROKER = broker_pids()
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine spent busy since boot (all cores, /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK  # minus idle and iowait
 
 
 @dataclass
@@ -174,16 +134,6 @@ def wait_ready(process: subprocess.Popen[bytes]) -> None:
     assert process.stdout is not None
     if process.stdout.readline().strip() != b"ready":
         raise RuntimeError("the bare server did not start (FANOUT_KEEP_LOGS=1 keeps its log)")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --------------------------------------------------------------------------- clients
@@ -757,7 +707,7 @@ def main() -> None:
         asyncio.run(run(args, portal, bare, tmp))
     finally:
         for process in processes:
-            stop(process)
+            stop_all([process])
         if os.environ.get("FANOUT_KEEP_LOGS"):
             print(f"logs kept in {tmp}")
         else:

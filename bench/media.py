@@ -40,7 +40,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from common import PORTAL, ROOT, free_port, median
+from common import (
+    PORTAL,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    median,
+    process_tree,
+    rss_kb,
+    runqueue_seconds,
+    stop_all,
+)
 from tusclient.client import TusClient
 
 HERE = Path(__file__).resolve().parent
@@ -63,52 +72,11 @@ MIB = 1024 * 1024
 CHUNK = 8 * MIB
 RANGE = MIB
 SAMPLE_EVERY = 0.05
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 # 1280x720 yuv420p: 1,382,400 bytes a frame.
 WIDTH, HEIGHT = 1280, 720
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def process_tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return pids
-
-
-def rss_kb(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / CLK_TCK
-
-
-def runqueue_seconds(pids: list[int]) -> float:
-    """Time the servers' threads spent ready to run but waiting for a core (schedstat)."""
-    nanoseconds = 0
-    for pid in pids:
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                nanoseconds += int((task / "schedstat").read_text().split()[1])
-    return nanoseconds / 1e9
 
 
 @dataclass
@@ -154,13 +122,7 @@ class Server:
     pids: list[int] = field(default_factory=list)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_all([self.process])
 
 
 def wait_answering(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:

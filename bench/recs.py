@@ -45,7 +45,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -62,7 +61,18 @@ from typing import Any
 
 import numpy as np
 from clickgen import generate
-from common import PORTAL, ROOT, free_port, percentile, wait_for
+from common import (
+    PORTAL,
+    ROOT,
+    free_port,
+    machine_busy,
+    percentile,
+    pids_named,
+    process_tree,
+    stop_all,
+    wait_for,
+)
+from common import cpu_seconds as common_cpu_seconds
 
 from portal.recommend.engine import Mode, Recommender, RecommenderConfig
 from portal.recommend.evaluate import (
@@ -72,7 +82,6 @@ from portal.recommend.evaluate import (
     split_random,
 )
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SERVICE_CONFIG = RecommenderConfig(mode="blend")  # what RecommenderWorker runs
 RERANK_K = 40  # the worker ranks TOP_K * 2 after each click
 Clicks = list[tuple[int, int, float]]
@@ -297,40 +306,9 @@ def implicit_bench(label: str, rows: Clicks, figures: EngineFigures, max_users: 
 # ------------------------------------------------------------------------------- end to end
 
 
-def process_tree(pid: int) -> list[int]:
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                todo += [int(c) for c in (task / "children").read_text().split()]
-    return pids
-
-
 def cpu_seconds(pid: int | str) -> float:
     """CPU seconds of a process and its children, or of every process with this name now."""
-    total = 0
-    for each in process_tree(pid) if isinstance(pid, int) else pids_named(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / CLK_TCK
-
-
-def pids_named(name: str) -> list[int]:
-    found = []
-    for comm in Path("/proc").glob("[0-9]*/comm"):
-        with contextlib.suppress(OSError):
-            if comm.read_text().strip() == name:
-                found.append(int(comm.parent.name))
-    return found
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine spent busy since boot (all cores, /proc/stat)."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK  # minus idle and iowait
+    return common_cpu_seconds(process_tree(pid) if isinstance(pid, int) else pids_named(pid))
 
 
 class Http:
@@ -691,7 +669,8 @@ async def fresh_database(admin_url: str | None, tmp: Path) -> AsyncIterator[str]
         await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def queue_consumers(amqp_url: str, queue: str) -> int:
+async def queue_counts(amqp_url: str, queue: str) -> tuple[int, int]:
+    """``(messages ready, consumers)`` of the queue (``(0, 0)`` if it does not exist)."""
     import aio_pika
 
     connection = await aio_pika.connect(amqp_url)
@@ -700,22 +679,18 @@ async def queue_consumers(amqp_url: str, queue: str) -> int:
         try:
             declared = await channel.declare_queue(queue, passive=True)
         except aio_pika.exceptions.ChannelClosed:
-            return 0
-        return int(declared.declaration_result.consumer_count or 0)
+            return 0, 0
+        result = declared.declaration_result
+        return int(result.message_count or 0), int(result.consumer_count or 0)
+
+
+async def queue_consumers(amqp_url: str, queue: str) -> int:
+    return (await queue_counts(amqp_url, queue))[1]
 
 
 async def queue_depth(amqp_url: str, queue: str) -> int:
     """Messages ready in the queue (0 if it does not exist)."""
-    import aio_pika
-
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        try:
-            declared = await channel.declare_queue(queue, passive=True)
-        except aio_pika.exceptions.ChannelClosed:
-            return 0
-        return int(declared.declaration_result.message_count or 0)
+    return (await queue_counts(amqp_url, queue))[0]
 
 
 async def drain_phase(
@@ -880,19 +855,6 @@ def spawn(
         return subprocess.Popen(
             command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-
-
-def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each (they shut down gracefully), SIGKILL what is still there after 20 s."""
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def e2e_bench(args: argparse.Namespace) -> None:
