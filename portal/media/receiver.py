@@ -175,6 +175,12 @@ class UploadReceiver:
                     upload, partial, offset, chunks, content_length, checksum
                 )
         except FileNotFoundError:
+            # Finished (and moved to storage) by another request since this one looked, or
+            # terminated: the first is a conflict the client can read with HEAD.
+            async with self.sessionmaker() as session:
+                current = await session.get(Upload, upload.id)
+            if current is not None and current.offset >= current.length:
+                raise TusError(409, "offset_mismatch", _("This upload is complete.")) from None
             raise upload_gone() from None
         except UploadBusyError:
             raise TusError(

@@ -597,7 +597,9 @@ def test_the_uploads_channel_follows_a_tuspy_upload_live(site: Site, sample_vide
     uploading = [e["data"] for e in events if e["data"]["status"] == "uploading"]
     offsets = [d["offset"] for d in uploading]
     assert offsets[0] == 0  # created
-    assert offsets == sorted(offsets) and len(offsets) >= 4, offsets
+    # Marks are throttled (at most four a second, across PATCHes): a quick local upload gets
+    # few, but at least one with bytes in it before "processing".
+    assert offsets == sorted(offsets) and len(offsets) >= 2 and offsets[-1] > 0, offsets
     assert all(d["length"] == len(data) and d["job_id"] == site.job_id for d in uploading)
     assert all(d["filename"] == sample_video.name for d in uploading)
     [processing] = [e["data"] for e in events if e["data"]["status"] == "processing"]
