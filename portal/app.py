@@ -20,7 +20,11 @@ from portal.events.extension import Events
 from portal.jobs import cache as job_list_cache
 from portal.jobs.schemas import MAX_ID
 from portal.web import csrf
-from portal.web.streaming import BackPressureHTTPConnection, PortalRequest
+from portal.web.streaming import (
+    BackPressureHTTPConnection,
+    PortalRequest,
+    read_larger_socket_chunks,
+)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -55,6 +59,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
 
     app.request_class = PortalRequest
     app.asgi_http_class = BackPressureHTTPConnection
+    read_larger_socket_chunks()
     Database(app)
     events = Events(app)
     events.add_listener(job_list_cache.init_app(app).on_event)

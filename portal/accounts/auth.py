@@ -46,9 +46,9 @@ def _bearer(headers: object) -> str | None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _cache_key(bearer: str | None) -> str | None:
-    """The credential a safe request may be recognised by from memory, if any."""
-    if not has_request_context() or request.method not in SAFE_METHODS:
+def _cache_key(bearer: str | None, remembered: bool) -> str | None:
+    """The credential a safe request (or a route that asks) may be recognised by from memory."""
+    if not has_request_context() or (request.method not in SAFE_METHODS and not remembered):
         return None
     if bearer is not None:
         return "token:" + bearer
@@ -57,14 +57,18 @@ def _cache_key(bearer: str | None) -> str | None:
     return None
 
 
-async def load_principal() -> Principal:
-    """Resolve the caller once per request or websocket and cache it on ``g``."""
+async def load_principal(*, remembered: bool = False) -> Principal:
+    """Resolve the caller once per request or websocket and cache it on ``g``.
+
+    Safe requests may be recognised from memory (``portal.accounts.principals``); so may an
+    unsafe one whose route passes ``remembered=True`` because it only reads who is asking.
+    """
     if "principal" in g:
         return g.principal
     headers = request.headers if has_request_context() else websocket.headers
     bearer = _bearer(headers)
     cache: PrincipalCache = current_app.extensions["portal.principals"]
-    key = _cache_key(bearer)
+    key = _cache_key(bearer, remembered)
     if key is not None and (known := cache.get(key)) is not None:
         g.principal = known
         return known
@@ -93,15 +97,15 @@ async def load_principal() -> Principal:
     return principal
 
 
-async def require_user() -> User:
-    principal = await load_principal()
+async def require_user(*, remembered: bool = False) -> User:
+    principal = await load_principal(remembered=remembered)
     if principal.user is None:
         raise unauthorized()
     return principal.user
 
 
-async def require_admin() -> User:
-    user = await require_user()
+async def require_admin(*, remembered: bool = False) -> User:
+    user = await require_user(remembered=remembered)
     if not user.is_admin:
         raise forbidden()
     return user

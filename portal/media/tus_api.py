@@ -26,6 +26,8 @@ from portal.media.receiver import PatchResult, UploadReceiver
 
 F = TypeVar("F", bound=Callable[..., Any])
 blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
+# A tus client sends a request per chunk; the handlers only read who is asking, so the caller
+# may be recognised from memory (revocations still take effect at once: auth.changed).
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 
@@ -104,7 +106,7 @@ async def options(upload_id: str | None = None) -> ResponseReturnValue:
 @tus_errors(400, 401, 403, 404, 412, 413, 415)
 async def create() -> ResponseReturnValue:
     """Create an upload; with a body, also its first bytes (creation-with-upload). Admins only."""
-    actor = await require_admin()
+    actor = await require_admin(remembered=True)
     tus.check_resumable(request.headers)
     if request.headers.get("Upload-Defer-Length") is not None:
         raise tus.TusError(400, "bad_request", "Upload-Defer-Length is not supported.")
@@ -137,7 +139,7 @@ async def create() -> ResponseReturnValue:
 
 @blueprint.route("/<upload_id>", methods=["HEAD"])
 async def head(upload_id: str) -> ResponseReturnValue:
-    await require_admin()
+    await require_admin(remembered=True)
     tus.check_resumable(request.headers)
     upload = await _get_upload(upload_id)
     offset = _offset_of(upload)
@@ -154,7 +156,7 @@ async def head(upload_id: str) -> ResponseReturnValue:
 @tus_errors(400, 401, 403, 404, 409, 412, 413, 415, 423, 460)
 async def patch(upload_id: str) -> ResponseReturnValue:
     """Append bytes at ``Upload-Offset`` (admins only)."""
-    await require_admin()
+    await require_admin(remembered=True)
     return await _patch(upload_id)
 
 
@@ -163,7 +165,7 @@ async def patch(upload_id: str) -> ResponseReturnValue:
 @tus_errors(401, 403, 404, 409, 412, 423)
 async def terminate(upload_id: str) -> ResponseReturnValue:
     """Termination: cancel an unfinished upload and remove its bytes (admins only)."""
-    await require_admin()
+    await require_admin(remembered=True)
     return await _terminate(upload_id)
 
 
@@ -171,7 +173,7 @@ async def terminate(upload_id: str) -> ResponseReturnValue:
 @tus_errors(400, 401, 403, 404, 405, 409, 412, 413, 415, 423, 460)
 async def overridden(upload_id: str) -> ResponseReturnValue:
     """``X-HTTP-Method-Override`` for clients that can only send POST."""
-    await require_admin()
+    await require_admin(remembered=True)
     method = tus.effective_method("POST", request.headers)
     if method == "PATCH":
         return await _patch(upload_id)
