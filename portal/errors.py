@@ -112,19 +112,26 @@ HTTP_CODES = {
 }
 
 
-async def render_error(error: APIError) -> Response:
-    if wants_json():
-        response = jsonify(error.to_dict())
-    elif error.status == 401 and request.method == "GET":
-        # A page that needs a signed-in user sends the visitor to sign in and back.
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    else:
-        html = await render_template("errors/error.html", error=error)
-        response = Response(html, mimetype="text/html")
+def json_error(error: APIError) -> Response:
+    """The JSON envelope of ``error``, with its status and headers."""
+    return _with_status(jsonify(error.to_dict()), error)
+
+
+def _with_status(response: Response, error: APIError) -> Response:
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value
     return response
+
+
+async def render_error(error: APIError) -> Response:
+    if wants_json():
+        return json_error(error)
+    if error.status == 401 and request.method == "GET":
+        # A page that needs a signed-in user sends the visitor to sign in and back.
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    html = await render_template("errors/error.html", error=error)
+    return _with_status(Response(html, mimetype="text/html"), error)
 
 
 def register_error_handlers(app: Quart) -> None:

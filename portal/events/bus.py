@@ -85,7 +85,7 @@ class InProcessBus:
         return self._queues.setdefault(name, asyncio.Queue())
 
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
-        self._queue(queue).put_nowait({**body, "_message_id": message_id})
+        await self.send_work_many(queue, [(body, message_id)])
 
     async def send_work_many(self, queue: str, messages: list[tuple[dict[str, Any], str]]) -> None:
         """Several messages for one queue, as ``send_work`` each, in order."""
@@ -93,7 +93,10 @@ class InProcessBus:
             self._queue(queue).put_nowait({**body, "_message_id": message_id})
 
     async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
-        self._workers.append(asyncio.create_task(self._work(self._queue(queue), handler)))
+        async def one(batch: list[dict[str, Any]]) -> None:
+            await handler(batch[0])
+
+        await self.consume_work_batches(queue, one, max_batch=1)
 
     async def consume_work_batches(
         self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
@@ -114,21 +117,6 @@ class InProcessBus:
             while True:
                 try:
                     await handler(batch)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    attempt += 1
-                    log.exception("work handler failed (attempt %s); retrying", attempt)
-                    await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
-
-    async def _work(self, queue: asyncio.Queue[dict[str, Any]], handler: WorkHandler) -> None:
-        while True:
-            body = await queue.get()
-            attempt = 0
-            while True:
-                try:
-                    await handler(body)
                     break
                 except asyncio.CancelledError:
                     raise

@@ -113,7 +113,7 @@ async def start_worker(app: Quart) -> MediaWorker:
     db = get_db(app)
     assert db.sessionmaker is not None
     settings = app.config["PORTAL_SETTINGS"]
-    worker = MediaWorker(MediaStorage(settings.resolved_media_root), db.sessionmaker)
+    worker = MediaWorker(get_media(app).storage, db.sessionmaker)
     events = get_events(app)
     assert events.bus is not None
     queue = settings.queue_name("media")

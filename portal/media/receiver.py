@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.media import service
 from portal.media.models import Upload, Video
@@ -35,8 +36,8 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.25
 GATHER_BYTES = 1024 * 1024
 WRITER_THREADS = 4
-# Running hashes of uploads being received by this process (a few hundred bytes each).
-MAX_RUNNING_HASHES = 256
+# Uploads this process keeps a running hash and a progress time for (a few hundred bytes each).
+MAX_TRACKED_UPLOADS = 256
 
 
 class GatheringWriter:
@@ -139,8 +140,8 @@ class UploadReceiver:
         self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         # When each upload last recorded progress (monotonic), to throttle across requests.
         self._last_progress: OrderedDict[str, float] = OrderedDict()
+        # Where requests ended, for a trailing progress mark that is due (one task each).
         self._latest: dict[str, int] = {}
-        self._trailing: set[str] = set()
         # Removing a refused upload must finish even if the request is cancelled meanwhile.
         self._background: set[asyncio.Task[None]] = set()
         self._executor = ThreadPoolExecutor(WRITER_THREADS, thread_name_prefix="upload-writer")
@@ -157,7 +158,7 @@ class UploadReceiver:
         if digest is None:
             return
         self._hashes[upload_id] = (offset, digest)
-        while len(self._hashes) > MAX_RUNNING_HASHES:
+        while len(self._hashes) > MAX_TRACKED_UPLOADS:
             self._hashes.popitem(last=False)
 
     async def append(
@@ -180,12 +181,10 @@ class UploadReceiver:
             async with self.sessionmaker() as session:
                 current = await session.get(Upload, upload.id)
             if current is not None and current.offset >= current.length:
-                raise TusError(409, "offset_mismatch", _("This upload is complete.")) from None
+                raise upload_complete() from None
             raise upload_gone() from None
         except UploadBusyError:
-            raise TusError(
-                423, "locked", _("Another request is uploading to this file right now.")
-            ) from None
+            raise upload_locked() from None
 
     async def _append_locked(
         self,
@@ -268,14 +267,12 @@ class UploadReceiver:
         if wait <= 0:
             await self._progress(upload_id, size, time.monotonic())
             return
-        self._latest[upload_id] = size
-        if upload_id not in self._trailing:
-            self._trailing.add(upload_id)
+        if upload_id not in self._latest:
             self._spawn(self._trailing_progress(upload_id, wait))
+        self._latest[upload_id] = size
 
     async def _trailing_progress(self, upload_id: str, wait: float) -> None:
         await asyncio.sleep(wait)
-        self._trailing.discard(upload_id)
         size = self._latest.pop(upload_id, None)
         if size is not None:
             await self._progress(upload_id, size, time.monotonic())
@@ -288,7 +285,7 @@ class UploadReceiver:
     async def _progress(self, upload_id: str, size: int, now: float) -> None:
         self._last_progress[upload_id] = now
         self._last_progress.move_to_end(upload_id)
-        while len(self._last_progress) > MAX_RUNNING_HASHES:
+        while len(self._last_progress) > MAX_TRACKED_UPLOADS:
             self._last_progress.popitem(last=False)
         try:
             async with self.sessionmaker() as session:
@@ -337,16 +334,9 @@ class UploadReceiver:
 
     async def terminate(self, upload: Upload) -> None:
         try:
-            # Removed under the lock: a PATCH starting meanwhile finds no file (404) rather
-            # than appending to one about to disappear.
-            with self.storage.open_partial(upload.id):
-                self.storage.remove(self.storage.partial_path(upload.id))
+            self.storage.remove_partial(upload.id)
         except UploadBusyError:
-            raise TusError(
-                423, "locked", _("Another request is uploading to this file right now.")
-            ) from None
-        except FileNotFoundError:
-            pass
+            raise upload_locked() from None
         self._hashes.pop(upload.id, None)
         async with self.sessionmaker() as session:
             await service.drop_upload(
@@ -355,8 +345,6 @@ class UploadReceiver:
 
     async def sweep_expired(self) -> int:
         """Remove expired uploads and their bytes; uploads being written to are left alone."""
-        from portal.db import utcnow
-
         now = utcnow()
         async with self.sessionmaker() as session:
             expired = await service.expired_uploads(session, now)
@@ -365,12 +353,9 @@ class UploadReceiver:
             if upload.offset >= upload.length:
                 continue
             try:
-                with self.storage.open_partial(upload.id):
-                    self.storage.remove(self.storage.partial_path(upload.id))
+                self.storage.remove_partial(upload.id)
             except UploadBusyError:
                 continue
-            except FileNotFoundError:
-                pass
             async with self.sessionmaker() as session:
                 await service.drop_upload(
                     session, upload.id, code="expired", reason=_("The upload expired.")
@@ -388,6 +373,14 @@ class UploadReceiver:
 
 def upload_gone() -> TusError:
     return TusError(404, "not_found", _("No such upload."))
+
+
+def upload_complete() -> TusError:
+    return TusError(409, "offset_mismatch", _("This upload is complete."))
+
+
+def upload_locked() -> TusError:
+    return TusError(423, "locked", _("Another request is uploading to this file right now."))
 
 
 def locate_video_file(storage: MediaStorage, video: Video) -> str | None:

@@ -20,12 +20,12 @@ from portal.events.publisher import work_channel
 from portal.i18n import gettext as _
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobSummary, VideoPublic
+from portal.jobs.service import JOBS_CHANNEL
 from portal.media.models import Upload, Video, VideoStatus
 from portal.media.signature import Container
 from portal.media.tus import TusError
 
 UPLOADS_CHANNEL = "uploads"
-JOBS_CHANNEL = "jobs"
 MAX_FILENAME = 255
 MAX_FILETYPE = 100
 
@@ -233,13 +233,21 @@ def video_data(video: Video, job_title: str | None = None) -> dict[str, Any]:
         "duration_seconds": video.duration_seconds,
         "width": video.width,
         "height": video.height,
-        "url": f"/videos/{video.id}",
-        "poster_url": f"/videos/{video.id}/poster" if video.poster_name else None,
+        "url": video_url(video),
+        "poster_url": poster_url(video),
     }
 
 
+def video_url(video: Video) -> str:
+    return f"/videos/{video.id}"
+
+
+def poster_url(video: Video) -> str | None:
+    return f"/videos/{video.id}/poster" if video.poster_name else None
+
+
 async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = True) -> Video:
-    video = await session.get(Video, video_id, with_for_update=True)
+    video = await session.get(Video, video_id)
     if video is None or (ready_only and video.status != VideoStatus.READY.value):
         raise not_found(_("No such video."))
     return video
@@ -252,9 +260,9 @@ def video_public(video: Video) -> VideoPublic:
         filename=video.original_filename,
         content_type=video.content_type,
         size=video.size,
-        url=f"/videos/{video.id}",
-        download_url=f"/videos/{video.id}?download=1",
-        poster_url=f"/videos/{video.id}/poster" if video.poster_name else None,
+        url=video_url(video),
+        download_url=video_url(video) + "?download=1",
+        poster_url=poster_url(video),
         duration_seconds=video.duration_seconds,
         width=video.width,
         height=video.height,

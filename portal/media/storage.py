@@ -14,7 +14,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 HASH_BLOCK = 1024 * 1024
 
@@ -78,6 +78,25 @@ class MediaStorage:
         if path is not None:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
+
+    def remove_partial(self, upload_id: str) -> None:
+        """Remove a partial upload under its lock (UploadBusyError while a request appends):
+        a request starting meanwhile finds no file rather than one about to disappear."""
+        with contextlib.suppress(FileNotFoundError), self.open_partial(upload_id):
+            self.remove(self.partial_path(upload_id))
+
+    def remove_video(self, storage_name: str, upload_id: str, poster_name: str | None) -> None:
+        """Every file a video may have: its bytes (at either place) and its poster."""
+        self.remove(self.video_path(storage_name))
+        self.remove(self.partial_path(upload_id))
+        if poster_name is not None:
+            self.remove(self.poster_path(poster_name))
+
+
+def poster_name_for(storage_name: str) -> str:
+    """A poster's file name follows from its video's random storage name (``<stem>.jpg``), so
+    a redelivered probe writes the same file and the orphan sweep can pair them."""
+    return PurePosixPath(storage_name).stem + ".jpg"
 
 
 class PartialFile:

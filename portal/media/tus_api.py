@@ -22,7 +22,7 @@ from portal.errors import APIError, ErrorEnvelope, render_error
 from portal.media import service, tus
 from portal.media.extension import get_media
 from portal.media.models import Upload
-from portal.media.receiver import PatchResult, UploadReceiver
+from portal.media.receiver import PatchResult, UploadReceiver, upload_complete, upload_gone
 
 F = TypeVar("F", bound=Callable[..., Any])
 blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
@@ -194,7 +194,7 @@ async def _patch(upload_id: str) -> ResponseReturnValue:
     if upload.offset >= upload.length:
         if offset == upload.length and not _content_length():
             return Response(status=204, headers=_upload_headers(upload, upload.length))
-        raise tus.TusError(409, "offset_mismatch", "This upload is complete.")
+        raise upload_complete()
     result = await _receive(upload, offset)
     headers = _upload_headers(upload, result.offset)
     if result.offset > offset:
@@ -204,11 +204,16 @@ async def _patch(upload_id: str) -> ResponseReturnValue:
     return Response(status=204, headers=headers)
 
 
-async def _receive(upload: Upload, offset: int) -> PatchResult:
-    # The request's read transaction must not stay open while bytes stream in.
+async def _end_read_transaction() -> None:
+    """The request's read snapshot must not stay open while bytes stream in (the receiver
+    writes through sessions of its own; on SQLite an open read would hold up the log)."""
     session = get_session()
     if session.in_transaction():
         await session.commit()
+
+
+async def _receive(upload: Upload, offset: int) -> PatchResult:
+    await _end_read_transaction()
     checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
     return await _receiver().append(
         upload,
@@ -224,9 +229,7 @@ async def _terminate(upload_id: str) -> ResponseReturnValue:
     upload = await _get_upload(upload_id)
     if upload.offset >= upload.length:
         raise tus.TusError(409, "conflict", "This upload is complete; delete the video instead.")
-    session = get_session()
-    if session.in_transaction():
-        await session.commit()
+    await _end_read_transaction()
     await _receiver().terminate(upload)
     return Response(status=204)
 
@@ -235,7 +238,7 @@ async def _get_upload(upload_id: str) -> Upload:
     # Ids are ours (token_urlsafe): anything else is unknown without asking the database,
     # where a NUL byte would be an error on PostgreSQL rather than a 404.
     if not UPLOAD_ID.fullmatch(upload_id):
-        raise tus.TusError(404, "not_found", "No such upload.")
+        raise upload_gone()
     return await service.get_upload(get_session(), upload_id)
 
 
@@ -244,7 +247,7 @@ def _offset_of(upload: Upload) -> int:
         return upload.length
     size = get_media().storage.partial_size(upload.id)
     if size is None:
-        raise tus.TusError(404, "not_found", "No such upload.")
+        raise upload_gone()
     return size
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_response
 
 from portal.accounts.auth import require_admin, require_user
 from portal.db import get_session
-from portal.errors import APIError, ErrorEnvelope, not_found
+from portal.errors import APIError, ErrorEnvelope, json_error, not_found
 from portal.i18n import gettext as _
 from portal.media import service
 from portal.media.extension import get_media
@@ -36,10 +36,7 @@ async def _refused_viewer() -> Response | None:
     except APIError as error:
         if error.status != 401 or request.headers.get("Sec-Fetch-Dest") == "document":
             raise
-        response = jsonify(error.to_dict())
-        response.status_code = 401
-        response.headers.update(error.headers)
-        return response
+        return json_error(error)
     return None
 
 
@@ -133,9 +130,5 @@ async def delete_video(video_id: int) -> ResponseReturnValue:
     """Delete a training video and its bytes (admins only)."""
     actor = await require_admin()
     removed = await service.delete_video(get_session(), actor, video_id)
-    storage = get_media().storage
-    storage.remove(storage.video_path(removed.storage_name))
-    storage.remove(storage.partial_path(removed.upload_id))
-    if removed.poster_name:
-        storage.remove(storage.poster_path(removed.poster_name))
+    get_media().storage.remove_video(removed.storage_name, removed.upload_id, removed.poster_name)
     return Response(status=204)

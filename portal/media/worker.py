@@ -16,7 +16,6 @@ import logging
 import os
 import secrets
 import sys
-from pathlib import PurePosixPath
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from portal.media import service
 from portal.media.models import Video, VideoStatus
 from portal.media.receiver import locate_video_file
-from portal.media.storage import MediaStorage
+from portal.media.storage import MediaStorage, poster_name_for
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 120.0
+UNDECODABLE = {"error": "the video could not be decoded"}
 
 
 class MediaToolsMissingError(RuntimeError):
@@ -79,7 +79,7 @@ class MediaWorker:
             await self._fail(video, "the uploaded file is missing")
             return
         self.storage.ensure()
-        poster_name = poster_name_of(video)
+        poster_name = poster_name_for(video.storage_name)
         poster = self.storage.poster_path(poster_name)
         # Per attempt: a probe orphaned by a killed consumer may still be writing its own.
         partial_poster = poster.with_suffix(f".{secrets.token_hex(4)}.part.jpg")
@@ -122,13 +122,7 @@ class MediaWorker:
             failed = await service.mark_failed(session, video.id, reason)
         if failed is not None:
             # Nothing unplayable is kept.
-            self.storage.remove(self.storage.video_path(video.storage_name))
-            self.storage.remove(self.storage.partial_path(video.upload_id))
-
-
-def poster_name_of(video: Video) -> str:
-    """The poster's file name: the video's random storage name with ``.jpg``."""
-    return PurePosixPath(video.storage_name).stem + ".jpg"
+            self.storage.remove_video(video.storage_name, video.upload_id, poster_name=None)
 
 
 async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
@@ -157,9 +151,9 @@ async def run_probe(path: str, poster_path: str) -> dict[str, Any]:
         raise
     if process.returncode != 0:
         log.warning("video probe failed (%s): %s", process.returncode, stderr[-2000:])
-        return {"error": "the video could not be decoded"}
+        return UNDECODABLE
     try:
         result = json.loads(stdout)
     except ValueError:
-        return {"error": "the video could not be decoded"}
-    return result if isinstance(result, dict) else {"error": "the video could not be decoded"}
+        return UNDECODABLE
+    return result if isinstance(result, dict) else UNDECODABLE
