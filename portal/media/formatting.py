@@ -1,4 +1,4 @@
-"""How durations and sizes read on pages (the same rules as static/js/videos.js)."""
+"""How durations and sizes read on pages (the same rules as static/js/format.js)."""
 
 from __future__ import annotations
 

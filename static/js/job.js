@@ -20,23 +20,7 @@
   // The same markup as templates/jobs/job.html.
   const videoSection = document.getElementById("videos");
 
-  function duration(seconds) {
-    if (!seconds && seconds !== 0) return "";
-    const total = Math.round(seconds);
-    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    return h ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
-  }
-
-  function filesize(size) {
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let value = size;
-    for (const unit of units) {
-      if (value < 1000 || unit === "TB") return unit === "B" ? value + " B" : value.toFixed(1) + " " + unit;
-      value /= 1000;
-    }
-    return size + " B";
-  }
+  const { duration, filesize } = window.PortalFormat;
 
   function videoItem(video, signedIn, vlabels) {
     const item = document.createElement("li");

@@ -16,23 +16,7 @@
 
   // ------------------------------------------------------------------ formatting
 
-  function filesize(size) {
-    const units = ["B", "KB", "MB", "GB", "TB"];
-    let value = size;
-    for (const unit of units) {
-      if (value < 1000 || unit === "TB") return unit === "B" ? Math.round(value) + " B" : value.toFixed(1) + " " + unit;
-      value /= 1000;
-    }
-    return size + " B";
-  }
-
-  function clock(seconds) {
-    if (!Number.isFinite(seconds)) return "–";
-    const total = Math.max(0, Math.round(seconds));
-    const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
-    const pad = (n) => String(n).padStart(2, "0");
-    return h ? h + ":" + pad(m) + ":" + pad(s) : m + ":" + pad(s);
-  }
+  const { filesize, duration: clock } = window.PortalFormat;
 
   function element(tag, className, text) {
     const node = document.createElement(tag);
