@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from quart import Quart, current_app, g, has_request_context, request, websocket
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
@@ -44,11 +46,27 @@ def _bearer(headers: object) -> str | None:
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+REMEMBERS_CALLER = "portal_remembers_caller"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def remembers_caller(view: View) -> View:
+    """Let an unsafe route that only needs to know who is asking (a click, a tus chunk)
+    recognise its caller from memory, from the first lookup on (the rate-limit key's) on."""
+    setattr(view, REMEMBERS_CALLER, True)
+    return view
+
+
+def _route_remembers() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, REMEMBERS_CALLER, False)
 
 
 def _cache_key(bearer: str | None, remembered: bool) -> str | None:
     """The credential a safe request (or a route that asks) may be recognised by from memory."""
-    if not has_request_context() or (request.method not in SAFE_METHODS and not remembered):
+    if not has_request_context():
+        return None
+    if request.method not in SAFE_METHODS and not remembered and not _route_remembers():
         return None
     if bearer is not None:
         return "token:" + bearer

@@ -5,8 +5,9 @@ a video player fetching a film in 1 MiB ranges, or a signed-in user browsing, as
 question again and again. Safe requests reuse the answer for a few seconds. Anything that
 changes a user's access (sign-out, a revoked session or token, a new password, a new role) or
 profile sends ``auth.changed`` on the event bus, and every process forgets that user at once;
-the time limit bounds staleness when the broker is down. Unsafe requests always ask the
-database, and get the user attached to their own session.
+the time limit bounds staleness when the broker is down. Unsafe requests ask the database,
+and get the user attached to their own session, except on routes marked
+``remembers_caller`` that only need to know who is asking (a click, a tus chunk).
 """
 
 from __future__ import annotations

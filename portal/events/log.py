@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db import utcnow
@@ -23,17 +26,47 @@ async def append_event(
     event = Event(channel=channel, type=type, data=data, created_at=utcnow())
     session.add(event)
     await session.flush()
-    # A plain snapshot: the after-commit publisher must not touch the ORM object.
-    session.info.setdefault(PENDING_KEY, []).append(
-        {
-            "id": event.id,
-            "channel": channel,
-            "type": type,
-            "data": data,
-            "at": event.created_at.isoformat(),
-        }
-    )
+    _remember(session, [event.id], [(channel, type, data)], event.created_at)
     return event
+
+
+async def append_events(
+    session: AsyncSession,
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+    now: datetime | None = None,
+) -> list[int]:
+    """``append_event`` for many ``(channel, type, data)`` rows in one INSERT; their ids.
+
+    A batch of any size is one statement and one round trip (SQLAlchemy's "insertmanyvalues"
+    with RETURNING), and the ids come back in the order given.
+    """
+    if not events:
+        return []
+    now = now or utcnow()
+    table = cast(Table, Event.__table__)
+    result = await session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [
+            {"channel": channel, "type": type, "data": data, "created_at": now}
+            for channel, type, data in events
+        ],
+    )
+    ids = list(result.scalars())
+    _remember(session, ids, events, now)
+    return ids
+
+
+def _remember(
+    session: AsyncSession,
+    ids: list[int],
+    events: Sequence[tuple[str, str, dict[str, Any]]],
+    at: datetime,
+) -> None:
+    # Plain snapshots: the after-commit publisher must not touch ORM objects.
+    session.info.setdefault(PENDING_KEY, []).extend(
+        {"id": id, "channel": channel, "type": type, "data": data, "at": at.isoformat()}
+        for id, (channel, type, data) in zip(ids, events, strict=True)
+    )
 
 
 def user_channel(user_id: int) -> str:

@@ -25,7 +25,8 @@ from portal.jobs.schemas import AdminJobFilter, JobFilter, JobPatch, JobSummary,
 from portal.jobs.seo import job_posting_ld
 from portal.live.service import last_event_id
 from portal.media.service import public_videos_of_job
-from portal.recommend.service import recommendations_for, record_click
+from portal.recommend.extension import get_click_recorder
+from portal.recommend.service import recommendations_for
 from portal.web.forms import form_data, render_form
 
 blueprint = Blueprint("jobs", __name__)
@@ -142,7 +143,7 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     now = utcnow()
     if principal.user is not None and job.is_public(now):
         # Opening a job's page is the click the recommender learns from.
-        await record_click(get_session(), principal.user, job.id)
+        await get_click_recorder().record(principal.user.id, job.id)
     ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
     return await render_template(
         "jobs/job.html",

@@ -15,11 +15,13 @@ from quart_schema import (
     validate_response,
 )
 
-from portal.accounts.auth import require_user
+from portal.accounts.auth import remembers_caller, require_user
 from portal.db import get_session
-from portal.errors import ErrorEnvelope
+from portal.errors import ErrorEnvelope, not_found
+from portal.i18n import gettext as _
 from portal.jobs.schemas import MAX_ID, JobSummary
 from portal.recommend import service
+from portal.recommend.extension import get_click_recorder
 
 blueprint = Blueprint("recommend_api", __name__, url_prefix="/api/v1")
 
@@ -50,6 +52,7 @@ class RecommendationList(RootModel[list[RecommendationPublic]]):
 
 
 @blueprint.post("/clicks")
+@remembers_caller
 @rate_limit(120, timedelta(minutes=1))
 @validate_request(ClickData)
 @validate_response(ClickRecorded, 201)
@@ -59,8 +62,10 @@ class RecommendationList(RootModel[list[RecommendationPublic]]):
 async def post_click(data: ClickData) -> tuple[ClickRecorded, int]:
     """Record that the signed-in user opened a job (feeds the recommender)."""
     user = await require_user()
-    click = await service.record_click(get_session(), user, data.job_id)
-    return ClickRecorded(id=click.id), 201
+    click_id = await get_click_recorder().record(user.id, data.job_id)
+    if click_id is None:
+        raise not_found(_("No such job."))
+    return ClickRecorded(id=click_id), 201
 
 
 @blueprint.get("/recommendations")

@@ -8,6 +8,7 @@ from quart import Quart, current_app
 
 from portal.db import get_db
 from portal.events.extension import get_events
+from portal.recommend.clicks import ClickRecorder
 from portal.recommend.service import RecommenderWorker
 
 PREFETCH = 256
@@ -34,7 +35,19 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     return worker
 
 
+def get_click_recorder() -> ClickRecorder:
+    return current_app.extensions["portal.clicks"]
+
+
 def init_app(app: Quart) -> None:
+    @app.while_serving
+    async def _click_recorder() -> AsyncIterator[None]:
+        sessionmaker = get_db().sessionmaker
+        assert sessionmaker is not None
+        recorder = app.extensions["portal.clicks"] = ClickRecorder(sessionmaker)
+        yield
+        await recorder.stop()
+
     @app.while_serving
     async def _in_process_worker() -> AsyncIterator[None]:
         # With a broker, `portal consumer recommender` runs it as its own process.

@@ -278,10 +278,10 @@ async def test_no_click_without_its_outbox_row(
         raise RuntimeError("outbox unavailable")
 
     _client, user = member
-    monkeypatch.setattr(service, "append_event", broken)
+    monkeypatch.setattr(service, "append_events", broken)
     async with get_db(app).session_scope() as session:
         with pytest.raises(RuntimeError, match="outbox unavailable"):
-            await service.record_click(session, user, job.id)
+            await service.record_clicks(session, [(user.id, job.id)])
     assert await clicks_of(app) == []
     assert await events_on(app, work_channel("clicks")) == []
 
