@@ -41,7 +41,8 @@ AnyArray = npt.NDArray[Any]
 
 _LOW32 = np.int64(0xFFFFFFFF)
 _M64 = (1 << 64) - 1
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_GOLDEN_INT = 0x9E3779B97F4A7C15
+_GOLDEN = np.uint64(_GOLDEN_INT)
 # Largest decay exponent allowed before the clock origin moves: 2**256 stays far from float64's
 # 2**1023 even after squaring weights and summing millions of them.
 _MAX_EXPONENT = 256.0
@@ -51,6 +52,9 @@ _RESIDUE = 2.0**-40
 _WINDOW = np.arange(8, dtype=np.int64)
 # Pairs generated at once by the batch rebuild (bounds its temporary memory to a few hundred MB).
 _REBUILD_CHUNK = 1 << 20
+# Up to this many keys, probing the hash table one key at a time in Python beats the batched
+# numpy probe, whose dozen or so calls cost microseconds each even on tiny arrays.
+_SCALAR_KEYS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,14 +307,48 @@ class _PairStore:
             starts = np.where(found, targets + 1, starts + _WINDOW.shape[0])[going] & self._mask
             pending = pending[going]
 
-    def add(self, keys: IntArray, amounts: AnyArray) -> IntArray:
-        """Add ``amounts`` to the values of distinct ``keys``, creating missing pairs."""
-        pids = self.lookup(keys)
-        missing = pids < 0
-        if missing.any():
-            pids[missing] = self.insert(keys[missing])
-        self.values.data[pids] += amounts
-        return pids
+    def find_or_insert(self, keys: list[int]) -> tuple[list[int], list[int]]:
+        """Pair ids of distinct ``keys``, giving the missing ones new ids (values at zero),
+        and the positions in ``keys`` of those that were missing.
+
+        The same linear probing as :meth:`lookup` and :meth:`insert`, one key at a time: what
+        a click brings (one key per job in the user's history) is too few to batch.
+        """
+        size = self.keys.size
+        if len(keys) > _SCALAR_KEYS or 2 * (size + len(keys)) > self._table.shape[0]:
+            return self._find_or_insert_batched(keys)
+        self.keys.reserve(size + len(keys))
+        self.values.reserve(size + len(keys))
+        table, stored, values = self._table, self.keys.data, self.values.data
+        mask, shift = int(self._mask), int(self._shift)
+        pids: list[int] = []
+        added: list[int] = []
+        for position, key in enumerate(keys):
+            slot = ((key * _GOLDEN_INT) & _M64) >> shift
+            while True:
+                pid = int(table[slot])
+                if pid < 0:
+                    pid = size
+                    size += 1
+                    table[slot] = pid
+                    stored[pid] = key
+                    values[pid] = 0
+                    added.append(position)
+                    break
+                if stored[pid] == key:
+                    break
+                slot = (slot + 1) & mask
+            pids.append(pid)
+        self.keys.size = self.values.size = size
+        return pids, added
+
+    def _find_or_insert_batched(self, keys: list[int]) -> tuple[list[int], list[int]]:
+        array_keys = np.array(keys, dtype=np.int64)
+        pids = self.lookup(array_keys)
+        missing = np.flatnonzero(pids < 0)
+        if missing.shape[0]:
+            pids[missing] = self.insert(array_keys[missing])
+        return pids.tolist(), missing.tolist()
 
     def nbytes(self) -> int:
         return self.keys.data.nbytes + self.values.data.nbytes + self._table.nbytes
@@ -646,16 +684,16 @@ class Recommender:
             self._job_user_times.remove_at(e, position)
 
     def _bump_pairs(self, i: int, others: IntArray, amounts: Any) -> IntArray:
-        keys = (np.minimum(others, i) << 32) | np.maximum(others, i)
-        pids = self._pairs.lookup(keys)
-        missing = pids < 0
-        if missing.any():
-            new = self._pairs.insert(keys[missing])
-            pids[missing] = new
-            self._job_pairs.extend(i, new)
+        others_list = others.tolist()
+        keys = [(j << 32) | i if j < i else (i << 32) | j for j in others_list]
+        found, added = self._pairs.find_or_insert(keys)
+        if added:
             rows = self._job_pairs.arrays
-            for j, pid in zip(others[missing].tolist(), new.tolist(), strict=True):
-                rows[j].append(pid)
+            new = [found[n] for n in added]
+            rows[i].extend(new)
+            for n, pid in zip(added, new, strict=True):
+                rows[others_list[n]].append(pid)
+        pids = np.array(found, dtype=np.int64)
         self._pairs.values.data[pids] += amounts
         return pids
 

@@ -284,6 +284,38 @@ def test_pair_store_wraps_around_and_finds_every_key() -> None:
     assert store.lookup(np.array([10**9, -5], dtype=np.int64)).tolist() == [-1, -1]
 
 
+def test_pair_store_probes_one_key_at_a_time_the_same_way() -> None:
+    """A click's few keys go through find_or_insert (scalar probing); a rebuild's through the
+    batched lookup and insert: each finds what the other placed, wrap-around and growth too."""
+    store = _PairStore(np.int64)
+    candidates = np.arange(1, 200_000, dtype=np.int64)
+    last_slot = store._table.shape[0] - 1
+    crowd = candidates[store._slots(candidates) == last_slot][:4].tolist()
+    pids, added = store.find_or_insert(crowd)
+    assert added == [0, 1, 2, 3] and pids == [0, 1, 2, 3]
+    assert store._table[last_slot] >= 0 and (store._table[:3] >= 0).all()
+    assert store.lookup(np.array(crowd, dtype=np.int64)).tolist() == pids
+    expected = dict(zip(crowd, pids, strict=True))
+    rng = np.random.default_rng(7)
+    for round in range(60):
+        keys = np.unique(rng.integers(0, 5_000, size=200 if round % 5 == 0 else 12))
+        if round % 5 == 0:  # a batch, as the rebuild does it
+            found = store.lookup(keys)
+            new = keys[found < 0]
+            expected.update(zip(new.tolist(), store.insert(new).tolist(), strict=True))
+        else:
+            before = dict(expected)
+            pids, added = store.find_or_insert(keys.tolist())
+            assert [keys[n] for n in added] == [k for k in keys.tolist() if k not in before]
+            expected.update(zip(keys.tolist(), pids, strict=True))
+            assert all(
+                before[k] == p for k, p in zip(keys.tolist(), pids, strict=True) if k in before
+            )
+    every = np.array(sorted(expected), dtype=np.int64)
+    assert store.lookup(every).tolist() == [expected[k] for k in every.tolist()]
+    assert store.size == len(expected) == len(set(expected.values()))
+
+
 # --------------------------------------------------------------------------------- properties
 
 
