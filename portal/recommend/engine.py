@@ -429,6 +429,7 @@ class Recommender:
         self._pairs = _PairStore(self._cf_dtype)
         self._job_pairs = _Rows(np.int32)  # pair ids each job takes part in
         self._job_users = _Rows(np.int32)  # users holding each job in the model
+        self._user_jobs = _Rows(np.int32)  # each user's jobs in the model (any order)
         self._job_user_times = _Rows(np.float64)  # their click times (only with decay)
         self._n = _Vec(self._cf_dtype)  # n_i = Σ_u X_ui²
         self._user_norm = _Vec(self._cf_dtype)  # Σ_i X_ui²
@@ -520,6 +521,7 @@ class Recommender:
     def memory_bytes(self) -> int:
         """An estimate of the model's memory: numpy buffers plus Python containers."""
         total = self._pairs.nbytes() + self._job_pairs.nbytes() + self._job_users.nbytes()
+        total += self._user_jobs.nbytes()
         total += self._job_user_times.nbytes()
         for vec in (self._n, self._user_norm, self._popularity, self._user_ids, self._job_ids):
             total += vec.data.nbytes
@@ -590,6 +592,7 @@ class Recommender:
         self._users[user] = u
         self._user_ids.append(user)
         self._history.append({})
+        self._user_jobs.add_row()
         if self.config.max_history is not None:
             self._sampled.append({})
         self._user_norm.append(0)
@@ -655,6 +658,7 @@ class Recommender:
         self._n.data[i] += x_i * x_i
         self._user_norm.data[u] += x_i * x_i
         self._job_users.arrays[i].append(u)
+        self._user_jobs.arrays[u].append(i)
 
     def _unlink(self, u: int, e: int, others: IntArray) -> None:
         """Take click (u, e) out of the model (it left u's sample)."""
@@ -680,6 +684,7 @@ class Recommender:
                     vec.data[index] = 0.0
         position = int(np.flatnonzero(self._job_users.row(e) == u)[0])
         self._job_users.remove_at(e, position)
+        self._user_jobs.remove_at(u, self._user_jobs.arrays[u].index(e))
         if self.config.half_life is not None:
             self._job_user_times.remove_at(e, position)
 
@@ -790,6 +795,7 @@ class Recommender:
             self._user_norm.extend(np.bincount(u, weights=x * x, minlength=n_users))
             self._job_user_times = _Rows.from_groups(np.float64, j, t, n_jobs)
         self._job_users = _Rows.from_groups(np.int32, j, u, n_jobs)
+        self._user_jobs = _Rows.from_groups(np.int32, u, j, n_users)
 
         self._count_pairs(u, j, x)
         keys = self._pairs.keys.view
@@ -1004,13 +1010,22 @@ class Recommender:
         norms = self._user_norm.data[others].astype(np.float64)
         sims = overlap[others] / np.sqrt(norms * float(self._user_norm.data[u]))
         best = _top(sims, self._user_ids.data[others], self.config.user_neighbours)
-        cols_parts: list[IntArray] = []
-        vote_parts: list[FloatArray] = []
-        for v, sim in zip(others[best].tolist(), sims[best].tolist(), strict=True):
-            their_items, their_weights = self._model_vector(v)
-            cols_parts.append(their_items)
-            vote_parts.append(their_weights * sim)
-        return _weighted_bincount(np.concatenate(cols_parts), np.concatenate(vote_parts), n_jobs)
+        neighbours, neighbour_sims = others[best].tolist(), sims[best]
+        # Neighbour by neighbour, so each job's votes add up in the same order however the
+        # rows are ordered (a rebuilt model ranks exactly as the incremental one).
+        rows = [self._user_jobs.row(v) for v in neighbours]
+        cols = np.concatenate(rows)
+        if self.config.half_life is None:
+            lengths = [row.shape[0] for row in rows]
+            votes = np.repeat(neighbour_sims, lengths)
+        else:
+            votes = np.concatenate(
+                [
+                    self._cf_weights(self._times(v, row)) * sim
+                    for v, row, sim in zip(neighbours, rows, neighbour_sims.tolist(), strict=True)
+                ]
+            )
+        return _weighted_bincount(cols.astype(np.int64), votes, n_jobs)
 
     def _because(self, items: IntArray, weights: FloatArray, chosen: IntArray) -> list[int | None]:
         """For each chosen job, the user's job with the largest X_ui · cos(i, j)."""
