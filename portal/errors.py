@@ -17,6 +17,7 @@ from quart import (
     url_for,
 )
 from quart_schema import RequestSchemaValidationError
+from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
 
 from portal.i18n import gettext as _
@@ -109,7 +110,17 @@ HTTP_CODES = {
     416: "range_not_satisfiable",
     422: "validation_failed",
     429: "rate_limited",
+    503: "unavailable",
 }
+# The database unreachable, restarting, or (SQLite) locked past the busy timeout, or the pool
+# exhausted: nothing the client did, and worth retrying shortly.
+DATABASE_UNAVAILABLE = (
+    sqlalchemy_errors.OperationalError,
+    sqlalchemy_errors.InterfaceError,
+    sqlalchemy_errors.TimeoutError,
+    ConnectionRefusedError,
+)
+RETRY_AFTER_SECONDS = 5
 
 
 def json_error(error: APIError) -> Response:
@@ -170,6 +181,20 @@ def register_error_handlers(app: Quart) -> None:
                 APIError(400, "bad_request", _("The request body is not valid JSON."))
             )
         return await _unexpected(error)
+
+    async def _database_unavailable(error: Exception) -> Response:
+        log.error("database unavailable: %s", error)
+        return await render_error(
+            APIError(
+                503,
+                "unavailable",
+                _("The service is busy or restarting; please try again in a moment."),
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        )
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, _database_unavailable)
 
     @app.errorhandler(Exception)
     async def _unexpected(error: Exception) -> Response:

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from quart import Quart
 from sqlalchemy import delete, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import Role, User
@@ -137,3 +138,34 @@ async def test_clicks_by_bearer_token_are_recognised_from_memory_until_revoked(
     assert response.status_code == 204, await response.get_data(as_text=True)
     response = await client.post("/api/v1/clicks", json={"job_id": job.id}, headers=headers)
     assert response.status_code == 401
+
+
+async def test_a_database_outage_is_503_with_retry_after(
+    app: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clicks waiting on a failed batch all get a retryable 503, not a 500."""
+    admin = await make_user(app, role=Role.ADMIN)
+    user = await make_user(app)
+    job = await make_job(app, admin)
+    async with get_db(app).session_scope() as session:
+        _token, raw = await create_token(session, user, name="clicks", expires_in_days=None)
+
+    async def down(session: AsyncSession, clicks: list[tuple[int, int]]) -> list[int | None]:
+        raise OperationalError("INSERT INTO clicks ...", {}, ConnectionRefusedError())
+
+    monkeypatch.setattr(clicks_module, "record_clicks", down)
+    client = app.test_client()
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/clicks",
+                json={"job_id": job.id},
+                headers={"Authorization": f"Bearer {raw}"},
+            )
+            for _ in range(3)
+        )
+    )
+    for response in responses:
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert (await response.get_json())["error"]["code"] == "unavailable"
