@@ -94,13 +94,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.media.extension import Media
     from portal.recommend import api as recommend_api
     from portal.recommend import extension as recommend_extension
-    from portal.web import pages
+    from portal.web import health, pages
 
     auth.init_app(app)
     alerts_views.init_app(app)
     recommend_extension.init_app(app)
     Media(app)
     for blueprint in (
+        health.blueprint,
         pages.blueprint,
         accounts_views.blueprint,
         accounts_api.blueprint,

@@ -32,6 +32,8 @@ class BusUnavailableError(Exception):
 class Bus(Protocol):
     async def start(self) -> None: ...
     async def close(self) -> None: ...
+    @property
+    def connected(self) -> bool: ...
     def on_event(self, callback: EventCallback) -> None: ...
     async def stop_listening(self) -> None: ...
     async def publish_events(self, messages: list[dict[str, Any]]) -> None: ...
@@ -57,6 +59,10 @@ class InProcessBus:
 
     async def start(self) -> None:
         return None
+
+    @property
+    def connected(self) -> bool:
+        return True
 
     async def close(self) -> None:
         for task in self._workers:
@@ -163,6 +169,11 @@ class RabbitBus:
         )
         if self.listen and self._callbacks:
             await self._listen()
+
+    @property
+    def connected(self) -> bool:
+        """Connected to the broker now (False while the robust connection reconnects)."""
+        return self._connection is not None and self._connection.connected.is_set()
 
     async def _listen(self) -> None:
         # One exclusive queue per process (never per browser); the robust connection

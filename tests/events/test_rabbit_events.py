@@ -106,6 +106,9 @@ async def test_broker_outage_delays_events_but_loses_none(settings: Settings, am
                 await subscribed(app, ws)
                 await proxy.cut()
                 await asyncio.sleep(0.5)
+                ready = await app.test_client().get("/readyz")
+                assert ready.status_code == 503
+                assert (await ready.get_json())["checks"]["broker"] == "disconnected"
                 # The broker is unreachable: the request still succeeds, the event waits.
                 response = await admin.post("/api/v1/jobs", json=JOB)
                 assert response.status_code == 201
@@ -115,6 +118,8 @@ async def test_broker_outage_delays_events_but_loses_none(settings: Settings, am
                     assert [r.published_at for r in rows] == [None]
                 await proxy.start()  # the broker is back on the same address
                 event = await next_event(ws, 30)
+                ready = await app.test_client().get("/readyz")
+                assert ready.status_code == 200, await ready.get_data(as_text=True)
             assert event["event"] == "job.created"
             assert event["data"]["id"] == job_id
     finally:

@@ -1,0 +1,43 @@
+"""Probes for load balancers and supervisors: is the process up, and can it serve."""
+
+from __future__ import annotations
+
+import asyncio
+
+from quart import Blueprint, current_app
+from quart.typing import ResponseReturnValue
+from sqlalchemy import text
+
+from portal.db import get_db
+from portal.events.extension import get_events
+
+blueprint = Blueprint("health", __name__)
+
+DATABASE_TIMEOUT = 2.0
+
+
+@blueprint.get("/healthz")
+async def get_health() -> ResponseReturnValue:
+    """Liveness: the worker answers (nothing else is checked, so a database outage does not
+    get every worker restarted)."""
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
+
+
+@blueprint.get("/readyz")
+async def get_readiness() -> ResponseReturnValue:
+    """Readiness: the database answers within two seconds and, when one is configured, the
+    broker is connected (without it live updates stop, though requests still succeed)."""
+    checks = {"database": "ok", "broker": "ok"}
+    try:
+        async with asyncio.timeout(DATABASE_TIMEOUT), get_db().session_scope() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as error:  # any failure means "not ready"; the reason is reported
+        checks["database"] = type(error).__name__
+    bus = get_events().bus
+    if current_app.config["PORTAL_SETTINGS"].amqp_url is None:
+        checks["broker"] = "in-process"
+    elif bus is None or not bus.connected:
+        checks["broker"] = "disconnected"
+    ready = checks["database"] == "ok" and checks["broker"] in ("ok", "in-process")
+    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    return body, 200 if ready else 503, {"Cache-Control": "no-store"}
