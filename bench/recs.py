@@ -20,6 +20,9 @@ End to end: `portal init-db` in a temp data dir, jobs and users (with API tokens
   keep-alive connections (bearer tokens, many users at once; 120 clicks a minute per user
   is the API's limit, so each user posts at most 100):
   probes    the probe users alone (below): the latency of an otherwise idle pipeline
+  ceiling   a constant route (/_bench/bare) through the same middleware, as fast as the same
+            load generator takes it: the requests/s no route can beat here (burst is quoted
+            against it)
   burst     clicks as fast as the API takes them for up to a minute: API clicks/s, and clicks/s
             applied (until every user's stored list reflects their latest click)
   paced     clicks at a fixed rate (default 40% of the burst's applied rate) for 10-20 s
@@ -320,11 +323,13 @@ class Http:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post_json(self, path: str, body: dict[str, Any], token: str) -> int:
-        payload = json.dumps(body).encode()
+        return await self.send("POST", path, json.dumps(body).encode(), token)
+
+    async def send(self, method: str, path: str, payload: bytes = b"", token: str = "") -> int:
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(payload)}\r\n\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n{auth}"
+            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
         ).encode()
         for attempt in range(2):
             if self.writer is None:
@@ -693,6 +698,37 @@ async def queue_depth(amqp_url: str, queue: str) -> int:
     return (await queue_counts(amqp_url, queue))[0]
 
 
+async def ceiling_phase(
+    port: int, concurrency: int, seconds: float, pids: dict[str, int | str]
+) -> float:
+    """A constant route (``/_bench/bare``, through the same middleware) as fast as the same
+    load generator can take it: the most any route gets from this server and machine."""
+    cpu_before = cpu_seconds(pids["serve"])
+    started = time.perf_counter()
+    done = 0
+
+    async def lane() -> None:
+        nonlocal done
+        http = Http(port)
+        try:
+            while time.perf_counter() - started < seconds:
+                await http.send("GET", "/_bench/bare")
+                done += 1
+        finally:
+            await http.close()
+
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds(pids["serve"]) - cpu_before
+    rate = done / wall
+    print(
+        f"-- ceiling: GET /_bench/bare (a constant route, same middleware and load generator), "
+        f"{concurrency} connections: {rate:,.0f} requests/s; serve CPU "
+        f"{cpu / max(done, 1) * 1e3:.2f} ms/request"
+    )
+    return rate
+
+
 async def drain_phase(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -868,6 +904,7 @@ async def e2e_bench(args: argparse.Namespace) -> None:
         PORTAL_SECRET_KEY=uuid.uuid4().hex * 2,
         PORTAL_AMQP_URL=args.amqp_url,
         PORTAL_AMQP_PREFIX=prefix,
+        PORTAL_BENCH_ROUTES="true",
         # `consumers` is found even where an older editable install maps only `portal`.
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
@@ -958,6 +995,7 @@ async def e2e_run(
             seconds=10.0,
             pids=pids,
         )
+        ceiling = await ceiling_phase(port, args.concurrency, 10.0, pids)
         assign_clicks(burst, job_ids, burst_clicks, seed=11)
         sustained = await run_phase(
             "burst",
@@ -970,6 +1008,7 @@ async def e2e_run(
             seconds=burst_seconds,
             pids=pids,
         )
+        print(f"   = {sustained / ceiling:.0%} of the constant route's requests/s")
         if paced_rate is None:
             paced_rate = max(20.0, round(sustained * 0.4, -1))
         assign_clicks(paced, job_ids, int(paced_rate * paced_seconds), seed=12)

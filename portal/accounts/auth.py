@@ -51,8 +51,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 def remembers_caller(view: View) -> View:
-    """Let an unsafe route that only needs to know who is asking (a click, a tus chunk)
-    recognise its caller from memory, from the first lookup on (the rate-limit key's) on."""
+    """Let an unsafe route that only needs to know who is asking (a click) recognise its
+    caller from memory from the request's first lookup on, its rate-limit key's included."""
     setattr(view, REMEMBERS_CALLER, True)
     return view
 

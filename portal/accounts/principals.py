@@ -6,8 +6,8 @@ question again and again. Safe requests reuse the answer for a few seconds. Anyt
 changes a user's access (sign-out, a revoked session or token, a new password, a new role) or
 profile sends ``auth.changed`` on the event bus, and every process forgets that user at once;
 the time limit bounds staleness when the broker is down. Unsafe requests ask the database,
-and get the user attached to their own session, except on routes marked
-``remembers_caller`` that only need to know who is asking (a click, a tus chunk).
+and get the user attached to their own session, except where a route only needs to know who
+is asking (``remembers_caller`` on a click, ``remembered=True`` on a tus chunk).
 """
 
 from __future__ import annotations
