@@ -30,9 +30,10 @@ RELAY_BATCH = 500
 # At most this many messages per broker round trip (after commit) and ids per UPDATE.
 SEND_BATCH = 500
 MARK_BATCH = 1000
-# While marks keep coming, the next UPDATE waits this long to take more ids at once: at most
-# a few marking transactions a second under load (a quiet outbox is marked at once; anything
-# marked late is at worst re-sent by the relay after RELAY_GRACE, and dropped as a duplicate).
+# Sent ids wait this long to be marked, so that one UPDATE takes all sent meanwhile: at most a
+# few marking transactions a second at any rate (a transaction per event would cost a steady
+# trickle as much CPU as the events themselves). Anything marked late is at worst re-sent by
+# the relay after RELAY_GRACE, and dropped downstream as a duplicate.
 MARK_LINGER = 0.2
 # Rows younger than this are left to the after-commit path, so the relay doesn't race it.
 RELAY_GRACE = timedelta(seconds=3)
@@ -155,9 +156,12 @@ class Publisher:
                 self._marker = asyncio.get_running_loop().create_task(self._mark_unmarked())
 
     async def _mark_unmarked(self) -> None:
-        """Mark sent rows published, every id sent meanwhile in the same UPDATE."""
+        """Mark sent rows published, MARK_LINGER after the first, every id sent meanwhile in
+        one UPDATE."""
         try:
             while self._unmarked:
+                if not self._stopping:
+                    await asyncio.sleep(MARK_LINGER)
                 ids = self._unmarked[:MARK_BATCH]
                 del self._unmarked[:MARK_BATCH]
                 try:
@@ -165,8 +169,6 @@ class Publisher:
                 except Exception:
                     # Left unmarked, they are sent again by the relay: duplicates, not losses.
                     log.exception("marking %d events published failed", len(ids))
-                if self._unmarked and not self._stopping:
-                    await asyncio.sleep(MARK_LINGER)
         finally:
             self._marker = None
 

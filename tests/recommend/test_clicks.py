@@ -169,3 +169,21 @@ async def test_a_database_outage_is_503_with_retry_after(
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "5"
         assert (await response.get_json())["error"]["code"] == "unavailable"
+
+
+async def test_a_steady_trickle_of_clicks_shares_transactions(
+    app: Quart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once clicks keep coming, a lone click waits a moment for the next one to share its
+    transaction; the first click of a quiet spell is written at once."""
+    admin = await make_user(app, role=Role.ADMIN)
+    user = await make_user(app)
+    job = await make_job(app, admin)
+    sizes = count_transactions(monkeypatch)
+    recorder(app).linger = 0.2  # wide enough for a slow machine to land the second click
+    assert await recorder(app).record(user.id, job.id) is not None
+    first = asyncio.ensure_future(recorder(app).record(user.id, job.id))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(recorder(app).record(user.id, job.id))
+    assert None not in await asyncio.gather(first, second)
+    assert sizes == [1, 2]
