@@ -27,16 +27,9 @@ RETRY_DELAY = 1.0
 Item = Any
 
 
-async def take_batch(queue: asyncio.Queue[Item], max_batch: int, linger: float = 0.0) -> list[Item]:
-    """What waits in ``queue``: at least one item (waiting for it), at most ``max_batch``.
-
-    With ``linger``, a lone item waits that long for others to share its batch: a handler whose
-    cost is mostly per batch (a transaction, a round of acks) then keeps up with a steady trickle
-    at a fraction of the CPU, for that much latency. A backlog never waits.
-    """
+async def take_batch(queue: asyncio.Queue[Item], max_batch: int) -> list[Item]:
+    """What waits in ``queue``: at least one item (waiting for it), at most ``max_batch``."""
     batch = [await queue.get()]
-    if linger and queue.empty():
-        await asyncio.sleep(linger)
     while len(batch) < max_batch and not queue.empty():
         batch.append(queue.get_nowait())
     return batch
@@ -68,7 +61,6 @@ class Bus(Protocol):
         *,
         prefetch: int = 256,
         max_batch: int = 256,
-        linger: float = 0.0,
     ) -> None: ...
 
 
@@ -134,12 +126,10 @@ class InProcessBus:
         *,
         prefetch: int = 256,
         max_batch: int = 256,
-        linger: float = 0.0,
     ) -> None:
-        """As ``consume_work``, but the handler gets what is waiting, up to ``max_batch``
-        (see ``take_batch`` for ``linger``)."""
+        """As ``consume_work``, but the handler gets what is waiting, up to ``max_batch``."""
         self._workers.append(
-            asyncio.create_task(self._work_batches(self._queue(queue), handler, max_batch, linger))
+            asyncio.create_task(self._work_batches(self._queue(queue), handler, max_batch))
         )
 
     async def _work_batches(
@@ -147,10 +137,9 @@ class InProcessBus:
         queue: asyncio.Queue[dict[str, Any]],
         handler: BatchHandler,
         max_batch: int,
-        linger: float,
     ) -> None:
         while True:
-            batch = await take_batch(queue, max_batch, linger)
+            batch = await take_batch(queue, max_batch)
             attempt = 0
             while True:
                 try:
@@ -388,14 +377,13 @@ class RabbitBus:
         *,
         prefetch: int = 256,
         max_batch: int = 256,
-        linger: float = 0.0,
     ) -> None:
         """Hand the handler every delivered message at once (up to ``max_batch``) and ack them
         together after it returned; if it raises, they all go back to the queue.
 
         Batches form by themselves: while one is handled, the next deliveries wait here (at
-        most ``prefetch`` unacked), so a busy queue spreads the handler's transaction and the
-        acks over many messages; ``linger`` (see ``take_batch``) lets a trickle batch too.
+        most ``prefetch`` unacked), so an idle queue adds no latency and a busy one spreads the
+        handler's transaction and the acks over many messages.
         """
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
@@ -406,16 +394,16 @@ class RabbitBus:
             delivered.put_nowait(message)
 
         self._batch_workers.append(
-            asyncio.create_task(self._work_batches(delivered, handler, max_batch, linger))
+            asyncio.create_task(self._work_batches(delivered, handler, max_batch))
         )
         await declared.consume(on_message)
         self._consumer_channels.append(channel)
 
     async def _work_batches(
-        self, delivered: asyncio.Queue[Any], handler: BatchHandler, max_batch: int, linger: float
+        self, delivered: asyncio.Queue[Any], handler: BatchHandler, max_batch: int
     ) -> None:
         while True:
-            batch = await take_batch(delivered, max_batch, linger)
+            batch = await take_batch(delivered, max_batch)
             bodies = []
             for message in batch:
                 try:

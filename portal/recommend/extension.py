@@ -12,10 +12,6 @@ from portal.recommend.clicks import ClickRecorder
 from portal.recommend.service import RecommenderWorker
 
 PREFETCH = 256
-# Storing a batch (a transaction, its events, the acks) costs several times ranking one user:
-# a click that finds the queue empty waits this long for company. Under load the queue is
-# never empty and nothing waits.
-LINGER_SECONDS = 0.02
 
 
 async def start_worker(app: Quart) -> RecommenderWorker:
@@ -38,7 +34,6 @@ async def start_worker(app: Quart) -> RecommenderWorker:
         worker.handle_batch,
         prefetch=PREFETCH,
         max_batch=PREFETCH,
-        linger=LINGER_SECONDS,
     )
     return worker
 
