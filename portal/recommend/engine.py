@@ -54,7 +54,7 @@ _WINDOW = np.arange(8, dtype=np.int64)
 _REBUILD_CHUNK = 1 << 20
 # Up to this many keys, probing the hash table one key at a time in Python beats the batched
 # numpy probe, whose dozen or so calls cost microseconds each even on tiny arrays.
-_SCALAR_KEYS = 64
+_SCALAR_KEYS = 512
 
 
 @dataclass(frozen=True, slots=True)
