@@ -13,6 +13,7 @@ from hypercorn.config import Config as HypercornConfig
 from hypercorn.config import Sockets
 
 from portal.config import Settings
+from portal.web.access_log import AccessLogger
 
 
 def _settings() -> Settings:
@@ -105,6 +106,7 @@ def _hypercorn_config(
         config.bind = [bind]
     if workers:
         config.workers = workers
+    config.logger_class = AccessLogger
     return config
 
 
