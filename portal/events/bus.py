@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ PUBLISH_TIMEOUT = 10.0
 # A failed batch waits this long before it is put back (a tight redelivery loop helps nobody).
 RETRY_DELAY = 1.0
 
-Item = Any
+Item = TypeVar("Item")
 
 
 async def take_batch(queue: asyncio.Queue[Item], max_batch: int) -> list[Item]:
@@ -55,12 +55,7 @@ class Bus(Protocol):
         self, queue: str, handler: WorkHandler, *, prefetch: int = 16
     ) -> None: ...
     async def consume_work_batches(
-        self,
-        queue: str,
-        handler: BatchHandler,
-        *,
-        prefetch: int = 256,
-        max_batch: int = 256,
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
     ) -> None: ...
 
 
@@ -120,12 +115,7 @@ class InProcessBus:
         await self.consume_work_batches(queue, one, max_batch=1)
 
     async def consume_work_batches(
-        self,
-        queue: str,
-        handler: BatchHandler,
-        *,
-        prefetch: int = 256,
-        max_batch: int = 256,
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
     ) -> None:
         """As ``consume_work``, but the handler gets what is waiting, up to ``max_batch``."""
         self._workers.append(
@@ -133,10 +123,7 @@ class InProcessBus:
         )
 
     async def _work_batches(
-        self,
-        queue: asyncio.Queue[dict[str, Any]],
-        handler: BatchHandler,
-        max_batch: int,
+        self, queue: asyncio.Queue[dict[str, Any]], handler: BatchHandler, max_batch: int
     ) -> None:
         while True:
             batch = await take_batch(queue, max_batch)
@@ -371,12 +358,7 @@ class RabbitBus:
         self._consumer_channels.append(channel)
 
     async def consume_work_batches(
-        self,
-        queue: str,
-        handler: BatchHandler,
-        *,
-        prefetch: int = 256,
-        max_batch: int = 256,
+        self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
     ) -> None:
         """Hand the handler every delivered message at once (up to ``max_batch``) and ack them
         together after it returned; if it raises, they all go back to the queue.

@@ -17,17 +17,13 @@ PENDING_KEY = "portal.pending_events"
 
 async def append_event(
     session: AsyncSession, *, channel: str, type: str, data: dict[str, Any]
-) -> Event:
-    """Add an event row to the open transaction; it commits (or not) with the change.
+) -> int:
+    """Add an event row to the open transaction (it commits, or not, with the change); its id.
 
-    The rows are also remembered on the session so that, after commit, the publisher can
-    send them without a second query.
+    The row is also remembered on the session so that, after commit, the publisher can send
+    it without a second query.
     """
-    event = Event(channel=channel, type=type, data=data, created_at=utcnow())
-    session.add(event)
-    await session.flush()
-    _remember(session, [event.id], [(channel, type, data)], event.created_at)
-    return event
+    return (await append_events(session, [(channel, type, data)]))[0]
 
 
 async def append_events(
@@ -52,21 +48,12 @@ async def append_events(
         ],
     )
     ids = list(result.scalars())
-    _remember(session, ids, events, now)
-    return ids
-
-
-def _remember(
-    session: AsyncSession,
-    ids: list[int],
-    events: Sequence[tuple[str, str, dict[str, Any]]],
-    at: datetime,
-) -> None:
     # Plain snapshots: the after-commit publisher must not touch ORM objects.
     session.info.setdefault(PENDING_KEY, []).extend(
-        {"id": id, "channel": channel, "type": type, "data": data, "at": at.isoformat()}
+        {"id": id, "channel": channel, "type": type, "data": data, "at": now.isoformat()}
         for id, (channel, type, data) in zip(ids, events, strict=True)
     )
+    return ids
 
 
 def user_channel(user_id: int) -> str:

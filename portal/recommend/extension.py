@@ -30,10 +30,7 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     # Up to PREFETCH clicks are delivered unacked; the worker takes all that arrived while it
     # stored the last batch, so a backlog is worked off in a few large transactions.
     await events.bus.consume_work_batches(
-        settings.queue_name("clicks"),
-        worker.handle_batch,
-        prefetch=PREFETCH,
-        max_batch=PREFETCH,
+        settings.queue_name("clicks"), worker.handle_batch, prefetch=PREFETCH, max_batch=PREFETCH
     )
     return worker
 

@@ -9,38 +9,37 @@ import pytest
 from portal.jobs.cache import JobListCache
 
 
+class Counting:
+    """A computation that counts its calls and returns the count (the first may fail)."""
+
+    def __init__(self, fail_first: bool = False) -> None:
+        self.calls = 0
+        self.fail_first = fail_first
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        await asyncio.sleep(0.01)
+        if self.fail_first and self.calls == 1:
+            raise RuntimeError("the first one fails")
+        return self.calls
+
+
 async def test_requests_that_miss_together_share_one_computation() -> None:
     cache = JobListCache()
-    calls = 0
-
-    async def compute() -> int:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.01)
-        return calls
-
+    compute = Counting()
     results = await asyncio.gather(*(cache.shared("k", compute) for _ in range(10)))
-    assert results == [1] * 10 and calls == 1
+    assert results == [1] * 10 and compute.calls == 1
     assert await cache.shared("k", compute) == 2  # nothing is kept: that is get/put's job
 
 
 async def test_waiters_compute_for_themselves_when_the_first_fails() -> None:
     cache = JobListCache()
-    calls = 0
-
-    async def compute() -> int:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.01)
-        if calls == 1:
-            raise RuntimeError("the first one fails")
-        return calls
-
+    compute = Counting(fail_first=True)
     results = await asyncio.gather(
         *(cache.shared("k", compute) for _ in range(3)), return_exceptions=True
     )
     assert isinstance(results[0], RuntimeError)
-    assert all(isinstance(result, int) for result in results[1:]) and calls == 3
+    assert all(isinstance(result, int) for result in results[1:]) and compute.calls == 3
 
 
 async def test_a_cancelled_first_request_does_not_cancel_the_others() -> None:

@@ -128,13 +128,13 @@ def live(event_id: int, channel: str = "jobs", kind: str = "job.updated", **data
 async def append(app: Quart, count: int, channel: str = "jobs") -> list[int]:
     """Events written to the log as a service would (they are published after commit)."""
     async with get_db(app).session_scope() as session:
-        rows = [
+        ids = [
             await append_event(session, channel=channel, type="job.updated", data={"n": i})
             for i in range(count)
         ]
         await session.commit()
     await published(app)
-    return [row.id for row in rows]
+    return ids
 
 
 async def published(app: Quart) -> None:
