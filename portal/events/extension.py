@@ -14,6 +14,7 @@ from quart import Quart, current_app
 from portal.db import get_db
 from portal.events.bus import Bus, make_bus
 from portal.events.publisher import NOTIFY_KEY, Publisher
+from portal.live.follow import LogFollower
 from portal.live.hub import STALL_SECONDS, Hub, LiveEvent
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class Events:
         self.bus: Bus | None = None
         self.hub = Hub()
         self.publisher: Publisher | None = None
+        self.follower: LogFollower | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._local_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -55,13 +57,17 @@ class Events:
                 log.exception("event listener failed")
 
     def _dispatch(self, message: dict[str, Any]) -> None:
-        self._notify_local(message)
         try:
             event = LiveEvent.from_message(message)
         except (KeyError, TypeError, ValueError):
             log.warning("dropping a malformed event: %r", message)
             return
-        self.hub.dispatch(event)
+        # Listeners hear it when the hub releases it: in id order, and also when it was
+        # recovered from the log rather than received.
+        self.hub.dispatch(event, time.monotonic())
+
+    def _released(self, event: LiveEvent) -> None:
+        self._notify_local(event.to_message())
 
     async def _lifespan(self) -> AsyncIterator[None]:
         await self.start()
@@ -71,7 +77,8 @@ class Events:
     async def start(self) -> None:
         settings = current_app.config["PORTAL_SETTINGS"]
         db = get_db()
-        self.hub = Hub()
+        self.hub = Hub(position=None)
+        self.hub.on_release = self._released
         self.bus = make_bus(
             settings.amqp_url, settings.exchange_name(), quorum_queues=settings.amqp_quorum_queues
         )
@@ -79,6 +86,10 @@ class Events:
         assert db.sessionmaker is not None
         self.publisher = Publisher(self.bus, db.sessionmaker, queue_name=settings.queue_name)
         db.session_info[NOTIFY_KEY] = self._committed
+        bus = self.bus
+        self.follower = LogFollower(self.hub, db.sessionmaker, lambda: bus.connected)
+        # The position first: whatever the bus brings is held until the worker knows it.
+        await self.follower.start()
         try:
             await self.bus.start()
         except Exception as error:
@@ -115,6 +126,8 @@ class Events:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
+        if self.follower is not None:
+            await self.follower.stop()
         if self.publisher is not None:
             await self.publisher.stop()
         db = get_db()

@@ -37,3 +37,28 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkItem(Base):
+    """A message for a durable work queue, written in the transaction that causes it.
+
+    The outbox of work queues, apart from the event log: work is neither replayed to browsers
+    nor part of the log's id order, so its ids never leave gaps in the events' sequence.
+    ``queue`` is the purpose (``clicks``, ``media``); the bus adds the configured prefix.
+    """
+
+    __tablename__ = "work_outbox"
+    __table_args__ = (
+        Index(
+            "ix_work_outbox_unpublished",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

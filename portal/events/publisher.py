@@ -14,14 +14,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.events.bus import Bus, BusUnavailableError
-from portal.events.log import PENDING_KEY
-from portal.events.models import Event
+from portal.events.log import PENDING_KEY, WORK_PREFIX, work_channel
+from portal.events.models import Event, WorkItem
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,25 @@ def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(PENDING_KEY, None)
 
 
-def to_message(row: Event) -> dict[str, Any]:
+__all__ = ["Publisher", "to_message", "work_channel"]
+
+
+def to_message(row: Event | WorkItem) -> dict[str, Any]:
+    if isinstance(row, WorkItem):
+        channel, type = work_channel(row.queue), "work"
+    else:
+        channel, type = row.channel, row.type
     return {
         "id": row.id,
-        "channel": row.channel,
-        "type": row.type,
+        "channel": channel,
+        "type": type,
         "data": row.data,
         "at": row.created_at.isoformat(),
     }
 
 
-WORK_PREFIX = "work:"
-
-
-def work_channel(purpose: str) -> str:
-    """The outbox channel of a work queue (``work:clicks`` goes to queue ``<prefix>.clicks``)."""
-    return WORK_PREFIX + purpose
+def is_work(message: dict[str, Any]) -> bool:
+    return bool(message["channel"].startswith(WORK_PREFIX))
 
 
 class Publisher:
@@ -92,7 +95,7 @@ class Publisher:
         # batches: one publish round trip per loop turn, one UPDATE for all sent meanwhile.
         self._pending: list[dict[str, Any]] = []
         self._collecting = False
-        self._unmarked: list[int] = []
+        self._unmarked: list[tuple[bool, int]] = []
         self._marker: asyncio.Task[None] | None = None
         self._relay: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
@@ -113,12 +116,12 @@ class Publisher:
 
     async def _send(self, messages: list[dict[str, Any]]) -> None:
         """Events to the fan-out exchange; ``work:`` rows to their durable work queue."""
-        events = [m for m in messages if not m["channel"].startswith(WORK_PREFIX)]
+        events = [m for m in messages if not is_work(m)]
         if events:
             await self.bus.publish_events(events)
         work: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for message in messages:
-            if message["channel"].startswith(WORK_PREFIX):
+            if is_work(message):
                 queue = self.queue_name(message["channel"].removeprefix(WORK_PREFIX))
                 body = {**message["data"], "event_id": message["id"]}
                 work.setdefault(queue, []).append((body, str(message["id"])))
@@ -150,7 +153,7 @@ class Publisher:
                     log.exception("publishing failed, %d events wait for the relay", waiting)
                 self._kick.set()
                 return
-            self._unmarked.extend(m["id"] for m in batch)
+            self._unmarked.extend((is_work(m), m["id"]) for m in batch)
             if self._marker is None:
                 # Not one of ``_tasks`` (which tell that what was committed has been sent).
                 self._marker = asyncio.get_running_loop().create_task(self._mark_unmarked())
@@ -172,48 +175,67 @@ class Publisher:
         finally:
             self._marker = None
 
-    async def _mark(self, ids: list[int]) -> None:
+    async def _mark(self, sent: list[tuple[bool, int]]) -> None:
+        """Mark ``(is_work, id)`` rows published."""
+        now = utcnow()
         async with self.sessionmaker() as session:
-            await session.execute(
-                update(Event).where(Event.id.in_(ids)).values(published_at=utcnow())
-            )
+            for table in (Event, WorkItem):
+                ids = [id for work, id in sent if work == (table is WorkItem)]
+                if ids:
+                    await session.execute(
+                        update(table).where(table.id.in_(ids)).values(published_at=now)
+                    )
             await session.commit()
 
     async def relay_once(self) -> int:
-        """Publish unpublished rows oldest first; returns how many were sent."""
-        async with self.sessionmaker() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(Event)
-                        .where(
-                            Event.published_at.is_(None), Event.created_at < utcnow() - RELAY_GRACE
+        """Publish unpublished rows (events, then work) oldest first; how many were sent."""
+        sent = 0
+        for table in (Event, WorkItem):
+            async with self.sessionmaker() as session:
+                rows = (
+                    (
+                        await session.execute(
+                            select(table)
+                            .where(
+                                table.published_at.is_(None),
+                                table.created_at < utcnow() - RELAY_GRACE,
+                            )
+                            .order_by(table.id)
+                            .limit(RELAY_BATCH)
                         )
-                        .order_by(Event.id)
-                        .limit(RELAY_BATCH)
                     )
+                    .scalars()
+                    .all()
                 )
-                .scalars()
-                .all()
-            )
-            messages = [to_message(row) for row in rows]
-            await session.rollback()
-        if not messages:
-            return 0
-        await self._send(messages)
-        await self._mark([m["id"] for m in messages])
-        return len(messages)
+                messages = [to_message(row) for row in rows]
+                await session.rollback()
+            if messages:
+                await self._send(messages)
+                await self._mark([(table is WorkItem, m["id"]) for m in messages])
+                sent = max(sent, len(messages))
+        return sent
 
     async def prune_once(self) -> int:
-        """Delete published events older than the retention; returns how many."""
+        """Delete published rows older than the retention; returns how many.
+
+        The newest event always stays: SQLite would hand its id out again, and a browser
+        resuming after it would then skip the events that reused it.
+        """
+        cutoff = utcnow() - RETENTION
         async with self.sessionmaker() as session:
-            result = await session.execute(
+            newest = select(func.max(Event.id)).scalar_subquery()
+            events = await session.execute(
                 delete(Event).where(
-                    Event.published_at.is_not(None), Event.created_at < utcnow() - RETENTION
+                    Event.published_at.is_not(None), Event.created_at < cutoff, Event.id < newest
+                )
+            )
+            work = await session.execute(
+                delete(WorkItem).where(
+                    WorkItem.published_at.is_not(None), WorkItem.created_at < cutoff
                 )
             )
             await session.commit()
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(events.rowcount) + int(work.rowcount)  # type: ignore[attr-defined]
 
     async def _relay_loop(self) -> None:
         delay = self.relay_interval

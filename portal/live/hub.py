@@ -8,18 +8,17 @@ subscriber is marked overflowed and its socket is closed (1013); it resumes with
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from portal.live.protocol import PING_FRAME, event_frame, text_frame
+from portal.live.sequence import Sequencer
 
 CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 # ...and about this many characters of them: a thousand large events would be megabytes.
 DEFAULT_MAX_PENDING_BYTES = 1 << 20
-SEEN_IDS = 20_000
 # A send blocked this long means the client stopped reading: it is cut off.
 STALL_SECONDS = 30.0
 # Keepalive: every socket is pinged this often, by the sweep (one loop per process, where
@@ -103,6 +102,7 @@ class Subscriber:
         "cancel_send",
         "channels",
         "direct",
+        "floors",
         "max_pending",
         "max_pending_bytes",
         "on_ready",
@@ -135,22 +135,33 @@ class Subscriber:
         self.on_ready: Callable[[], object] | None = None
         # Where the socket allows it, events are written straight to it, in dispatch.
         self.direct: FrameWriter | None = None
+        # Per channel, the id a replay reached: live copies up to it are dropped (the hub
+        # releases in id order, so the first one past it ends the check).
+        self.floors: dict[str, int] | None = None
         self._holding: dict[str, list[LiveEvent]] | None = None
         self._ready = False  # something for the sender: frames, an overflow, an auth change
         self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, event: LiveEvent) -> None:
-        # Exact duplicates never get here (the hub drops ids it has seen), and a replay's
-        # overlap with live events is settled in release(): no per-socket id memory needed.
+        # Duplicates never get here (the hub releases each id once), and a replay's overlap
+        # with live events is settled by release() and the floors.
         if self._holding is not None:
             held = self._holding.get(event.channel)
             if held is not None:
                 held.append(event)
                 return
-        # Straight to the socket, unless frames are queued or being sent (they go first) or
-        # the socket is behind (then the queue, and its bound, take over).
+        if self.floors is not None and event.channel in self.floors:
+            if event.id <= self.floors[event.channel]:
+                return
+            del self.floors[event.channel]
+            if not self.floors:
+                self.floors = None
+        # Straight to the socket, unless frames are queued or being sent (they go first), the
+        # socket is behind (then the queue, and its bound, take over) or its account changed
+        # (nothing may pass the sender's re-check).
         if (
             self.direct is not None
+            and not self.auth_changed
             and not self.pending
             and self.sending_since is None
             and not self.overflowed
@@ -191,6 +202,19 @@ class Subscriber:
         unique = {event.id: event for event in [*replayed, *held]}
         for event_id in sorted(unique):
             self.push(unique[event_id].frame)
+        # The replay read the log up to its newest id, and ids are settled in order: a live
+        # copy of anything up to there, still on its way through the hub, was replayed.
+        reached = max([floor, *(event.id for event in replayed)])
+        if self.floors is None:
+            self.floors = {}
+        self.floors[channel] = reached
+
+    def resume(self) -> None:
+        """Ask the client to reconnect and resume with since (close 1013, as on overflow)."""
+        self.overflowed = True
+        self.pending = []
+        self.pending_bytes = 0
+        self._wake()
 
     def mark_auth_changed(self) -> None:
         self.auth_changed = True
@@ -247,12 +271,18 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self) -> None:
+    """Routes events to sockets, in id order (see ``portal.live.sequence``)."""
+
+    def __init__(self, position: int | None = 0) -> None:
         self._channels: dict[str, set[Subscriber]] = {}
         self._users: dict[int, set[Subscriber]] = {}
-        self._seen: OrderedDict[int, None] = OrderedDict()
         self._connected: set[Subscriber] = set()
         self._pinged_at: float | None = None
+        self.sequence: Sequencer[LiveEvent] = Sequencer(position)
+        # Called with every event as it is released (the process's other listeners).
+        self.on_release: Callable[[LiveEvent], object] | None = None
+        # Called when an event arrives above a gap: the log should be read.
+        self.on_gap: Callable[[], object] | None = None
 
     def connect(self, subscriber: Subscriber) -> None:
         self._connected.add(subscriber)
@@ -306,13 +336,37 @@ class Hub:
                 # Skipped for a socket that is behind: it has data in flight already.
                 subscriber.direct.write(PING_FRAME)
 
-    def dispatch(self, event: LiveEvent) -> None:
-        """Hand one event to its channel's subscribers; an id seen before is dropped."""
-        if event.id in self._seen:
-            return
-        self._seen[event.id] = None
-        if len(self._seen) > SEEN_IDS:
-            self._seen.popitem(last=False)
+    def dispatch(self, event: LiveEvent, now: float = 0.0) -> None:
+        """An event from the bus: routed once its turn comes; an id seen before is dropped."""
+        had_gap = self.sequence.gap_since is not None
+        self._route_all(self.sequence.add(event, now))
+        if self.sequence.overflowing:
+            self.give_up_order()
+        elif not had_gap and self.sequence.gap_since is not None and self.on_gap is not None:
+            self.on_gap()
+
+    def fill(self, events: list[LiveEvent], through: int) -> None:
+        """Events read from the log, every id up to ``through`` settled (see Sequencer.fill)."""
+        self._route_all(self.sequence.fill(events, through))
+
+    def start_at(self, position: int) -> None:
+        """Where the log stood when this worker started."""
+        self._route_all(self.sequence.start_at(position))
+
+    def give_up_order(self) -> None:
+        """The gap cannot be filled: every socket is told to resume from the log itself."""
+        self.sequence.skip_all()
+        for subscriber in tuple(self._connected):
+            subscriber.resume()
+
+    def _route_all(self, events: list[LiveEvent]) -> None:
+        for event in events:
+            if self.on_release is not None:
+                self.on_release(event)
+            self.route(event)
+
+    def route(self, event: LiveEvent) -> None:
+        """Hand one event to its channel's subscribers now."""
         if event.channel == CONTROL_CHANNEL:
             self._control(event)
             return

@@ -23,9 +23,26 @@ class Replay:
     reload: bool  # the gap is larger than the log keeps: the client should reload
 
 
-async def last_event_id(session: AsyncSession, channel: str) -> int:
-    value = await session.scalar(select(func.max(Event.id)).where(Event.channel == channel))
-    return int(value or 0)
+async def last_event_id(session: AsyncSession, channel: str | None = None) -> int:
+    """The newest id of ``channel``'s events (of all of them when None); 0 when none."""
+    query = select(func.max(Event.id))
+    if channel is not None:
+        query = query.where(Event.channel == channel)
+    return int(await session.scalar(query) or 0)
+
+
+def _live(row: Event) -> LiveEvent:
+    return LiveEvent(
+        id=row.id, channel=row.channel, type=row.type, data=row.data, at=row.created_at.isoformat()
+    )
+
+
+async def events_after(session: AsyncSession, position: int, limit: int) -> list[LiveEvent]:
+    """Every channel's events after ``position``, oldest first, at most ``limit``."""
+    rows = await session.execute(
+        select(Event).where(Event.id > position).order_by(Event.id).limit(limit)
+    )
+    return [_live(row) for row in rows.scalars()]
 
 
 async def replay_after(session: AsyncSession, channel: str, since: int | None) -> Replay:
@@ -48,8 +65,4 @@ async def replay_after(session: AsyncSession, channel: str, since: int | None) -
     cutoff = utcnow() - RESUME_WINDOW
     if len(rows) > RESUME_LIMIT or (rows and rows[0].created_at < cutoff):
         return Replay([], last_id, reload=True)
-    events = [
-        LiveEvent(id=r.id, channel=r.channel, type=r.type, data=r.data, at=r.created_at.isoformat())
-        for r in rows
-    ]
-    return Replay(events, last_id, reload=False)
+    return Replay([_live(row) for row in rows], last_id, reload=False)

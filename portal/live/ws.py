@@ -205,6 +205,11 @@ async def _receive_loop(hub: Hub, sub: Subscriber) -> None:
             if isinstance(message, protocol.Ping):
                 sub.push(protocol.PONG)
             elif isinstance(message, protocol.Subscribe):
+                # An account change not yet re-checked by the sender: check it before replaying
+                # anything to this credential.
+                if sub.auth_changed and not await _recheck(hub, sub):
+                    await websocket.close(CLOSE_POLICY, "signed out")
+                    return
                 # Cached on g; an account change clears it so this re-reads the database.
                 async with _db_lock():
                     principal = await load_principal()

@@ -12,12 +12,12 @@ from portal.live.hub import (
     CONTROL_CHANNEL,
     DEFAULT_MAX_PENDING,
     DEFAULT_MAX_PENDING_BYTES,
-    SEEN_IDS,
     Hub,
     LiveEvent,
     Subscriber,
     public_channel,
 )
+from portal.live.sequence import MAX_WAITING
 
 
 def ev(event_id: int, channel: str = "jobs", kind: str = "job.created", **data: Any) -> LiveEvent:
@@ -98,9 +98,9 @@ def test_events_go_only_to_subscribers_of_their_channel() -> None:
     idle = Subscriber()
     hub.connect(idle)
 
-    hub.dispatch(ev(1, "jobs"))
-    hub.dispatch(ev(2, "uploads", "upload.progress"))
-    hub.dispatch(ev(3, "nobody-listens"))
+    hub.route(ev(1, "jobs"))
+    hub.route(ev(2, "uploads", "upload.progress"))
+    hub.route(ev(3, "nobody-listens"))
 
     assert ids(jobs) == [1]
     assert ids(uploads) == [2]
@@ -119,7 +119,7 @@ def test_user_events_go_only_to_that_user_and_say_me() -> None:
     bob = joined(hub, "user:2", user_id=2)
     anonymous_jobs = joined(hub, "jobs")
 
-    hub.dispatch(ev(5, "user:1", "notification", text="for alice"))
+    hub.route(ev(5, "user:1", "notification", text="for alice"))
 
     for sub in (alice, alice_other_tab):
         [frame] = [json.loads(f) for f in sub.drain()]
@@ -133,7 +133,7 @@ def test_frames_are_encoded_once_per_event() -> None:
     hub = Hub()
     subs = [joined(hub, "jobs") for _ in range(50)]
     event = ev(1)
-    hub.dispatch(event)
+    hub.route(event)
     frames = [sub.drain() for sub in subs]
     assert all(len(f) == 1 for f in frames)
     first = frames[0][0]
@@ -148,8 +148,8 @@ def test_unsubscribe_stops_delivery() -> None:
     hub.unsubscribe(sub, "jobs")
     hub.unsubscribe(sub, "jobs")  # twice is harmless
     hub.unsubscribe(sub, "never")
-    hub.dispatch(ev(1, "jobs"))
-    hub.dispatch(ev(2, "uploads"))
+    hub.route(ev(1, "jobs"))
+    hub.route(ev(2, "uploads"))
     assert ids(sub) == [2]
     assert sub.channels == {"uploads"}
     assert hub.subscriber_count("jobs") == 0
@@ -165,7 +165,7 @@ def test_disconnect_removes_from_every_channel() -> None:
     hub.disconnect(sub)  # idempotent
 
     for event in (ev(1, "jobs"), ev(2, "uploads"), ev(3, "user:4")):
-        hub.dispatch(event)
+        hub.route(event)
     assert ids(sub) == []
     assert ids(other) == [1]
     assert sub.channels == set()
@@ -173,7 +173,7 @@ def test_disconnect_removes_from_every_channel() -> None:
     assert hub.subscriber_count("user:4") == 0
     assert hub.connection_count == 1
     # Nothing left behind for the user either: a control event finds nobody.
-    hub.dispatch(ev(4, CONTROL_CHANNEL, "auth.changed", user_id=4))
+    hub.route(ev(4, CONTROL_CHANNEL, "auth.changed", user_id=4))
     assert not sub.auth_changed
     assert hub._channels.keys() == {"jobs"}
     assert hub._users == {}
@@ -190,8 +190,8 @@ def test_dispatch_tolerates_subscribe_changes_during_delivery() -> None:
     leaving = Leaving()
     hub.subscribe(leaving, "jobs")
     staying = joined(hub, "jobs")
-    hub.dispatch(ev(1))
-    hub.dispatch(ev(2))
+    hub.route(ev(1))
+    hub.route(ev(2))
     assert ids(leaving) == [1]
     assert ids(staying) == [1, 2]
 
@@ -209,23 +209,89 @@ def test_hub_drops_an_id_it_has_seen() -> None:
     assert ids(sub) == [1, 2]
 
 
-def test_hub_remembers_a_bounded_number_of_ids() -> None:
+def test_a_late_lower_id_is_delivered_in_order_not_dropped() -> None:
+    # Events reach the bus in publish order, not id order (concurrent commits, the relay's
+    # backlog). A browser dropping ids below the last it saw would lose the late one: the hub
+    # holds the higher ids until the lower arrive, so every socket sees ids in order.
     hub = Hub()
-    for i in range(1, SEEN_IDS + 101):
-        hub.dispatch(ev(i, "quiet"))
-    assert len(hub._seen) == SEEN_IDS
-    assert 1 not in hub._seen and SEEN_IDS + 100 in hub._seen
-
-
-def test_duplicates_are_dropped_but_a_late_lower_id_arrives() -> None:
-    # Redelivery (relay after a broker outage) repeats ids; a transaction that committed
-    # late carries a lower id than events already sent, and must still arrive.
-    hub = Hub()
-    sub = Subscriber()
-    hub.subscribe(sub, "jobs")
+    sub = joined(hub, "jobs")
     for event_id in (1, 2, 2, 1, 5, 3, 3):
+        hub.dispatch(ev(event_id, "quiet" if event_id == 4 else "jobs"))
+    assert ids(sub) == [1, 2, 3]
+    assert hub.sequence.waiting == 1 and hub.sequence.gap_since is not None
+    hub.dispatch(ev(4, "quiet"))  # another channel's event fills the gap
+    assert ids(sub) == [5]
+    assert hub.sequence.gap_since is None
+
+
+def test_a_gap_the_bus_never_fills_is_filled_from_the_log() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs")
+    gaps: list[int] = []
+    hub.on_gap = lambda: gaps.append(hub.sequence.position or 0)
+    hub.dispatch(ev(1))
+    hub.dispatch(ev(4))
+    hub.dispatch(ev(6))
+    assert ids(sub) == [1] and gaps == [1]  # one call per gap, not per waiting event
+    # The log has 2 and 4 (3 was rolled back: a hole) up to 4; 5 and 6 are not settled yet.
+    hub.fill([ev(2), ev(4)], through=4)
+    assert ids(sub) == [2, 4]
+    hub.fill([ev(5), ev(6), ev(7)], through=7)
+    assert ids(sub) == [5, 6, 7]
+    hub.dispatch(ev(6))
+    hub.dispatch(ev(7))  # the bus's late copies
+    hub.dispatch(ev(8))
+    assert ids(sub) == [8]
+
+
+def test_released_events_reach_the_listener_in_order() -> None:
+    hub = Hub()
+    heard: list[int] = []
+    hub.on_release = lambda event: heard.append(event.id)
+    for event_id in (2, 3, 1):
         hub.dispatch(ev(event_id))
-    assert ids(sub) == [1, 2, 5, 3]
+    assert heard == [1, 2, 3]
+
+
+def test_events_wait_until_the_start_position_is_known() -> None:
+    hub = Hub(position=None)
+    sub = joined(hub, "jobs")
+    hub.dispatch(ev(11))
+    hub.dispatch(ev(12))
+    hub.dispatch(ev(9))
+    assert ids(sub) == []
+    hub.start_at(10)  # the log stood at 10 when the worker started: 9 is old news
+    assert ids(sub) == [11, 12]
+
+
+def test_a_gap_that_cannot_be_filled_asks_every_socket_to_resume() -> None:
+    hub = Hub()
+    sub = joined(hub, "jobs")
+    hub.dispatch(ev(1))
+    for event_id in range(3, 3 + MAX_WAITING + 1):
+        hub.dispatch(ev(event_id, "quiet"))
+    assert sub.overflowed and sub.ready  # its sender closes it with 1013: resume with since
+    assert hub.sequence.waiting == 0 and hub.sequence.position == 2 + MAX_WAITING + 1
+    hub.dispatch(ev(3 + MAX_WAITING + 1, "quiet"))
+    assert hub.sequence.gap_since is None
+
+
+def test_a_replayed_id_is_not_sent_again_when_its_live_copy_comes_later() -> None:
+    # The replay read the log up to 7 while the hub had released only up to 5: 6 and 7 come
+    # through the hub after the hand-over, and must not reach the socket twice.
+    hub = Hub()
+    for event_id in range(1, 6):
+        hub.dispatch(ev(event_id))
+    sub = Subscriber()
+    hub.connect(sub)
+    sub.hold("jobs")
+    hub.subscribe(sub, "jobs")
+    sub.release("jobs", [ev(4), ev(5), ev(6), ev(7)], floor=3)
+    assert ids(sub) == [4, 5, 6, 7]
+    for event_id in (6, 7, 8):
+        hub.dispatch(ev(event_id))
+    assert ids(sub) == [8]
+    assert sub.floors is None  # the check ends with the first event past the replay
 
 
 # --- bounded queues ----------------------------------------------------------------------
@@ -252,14 +318,14 @@ def test_overflow_marks_the_subscriber_and_frees_its_queue() -> None:
     hub = Hub()
     slow = joined(hub, "jobs", max_pending=3)
     for i in range(1, 4):
-        hub.dispatch(ev(i))
+        hub.route(ev(i))
     assert len(slow.pending) == 3 and not slow.overflowed
-    hub.dispatch(ev(4))
+    hub.route(ev(4))
     assert slow.overflowed
     assert len(slow.pending) == 0
     # Once overflowed, nothing more is kept.
     for i in range(5, 50):
-        hub.dispatch(ev(i))
+        hub.route(ev(i))
     slow.push('{"type":"pong"}')
     assert len(slow.pending) == 0
     assert slow.overflowed
@@ -285,7 +351,7 @@ def test_one_stalled_subscriber_among_a_thousand_does_not_affect_the_rest() -> N
     healthy = [joined(hub, "jobs", max_pending=5) for _ in range(1000)]
     for round_start in range(1, 41, 4):
         for event_id in range(round_start, round_start + 4):
-            hub.dispatch(ev(event_id))
+            hub.route(ev(event_id))
         for sub in healthy:  # the healthy ones keep up; the stalled one never reads
             assert ids(sub) == list(range(round_start, round_start + 4))
             assert not sub.overflowed
@@ -305,16 +371,15 @@ def test_hold_and_release_deliver_replay_and_held_once_each_in_order() -> None:
     hub.subscribe(sub, "jobs")
     # Live events arrive while the history is being read; some overlap with it.
     for event_id in (6, 7, 9):
-        hub.dispatch(ev(event_id))
+        hub.route(ev(event_id))
     assert sub.drain() == []  # held, not yet queued
     sub.push('{"type":"subscribed"}')
     sub.release("jobs", [ev(4), ev(5), ev(6), ev(7)])
     frames = sub.drain()
     assert json.loads(frames[0]) == {"type": "subscribed"}
     assert [json.loads(f)["id"] for f in frames[1:]] == [4, 5, 6, 7, 9]
-    # After the hand-over, live events flow again, duplicates still dropped (by the hub).
-    hub.dispatch(ev(10))
-    hub.dispatch(ev(9))
+    # After the hand-over, live events flow again.
+    hub.route(ev(10))
     assert ids(sub) == [10]
 
 
@@ -367,7 +432,7 @@ async def test_auth_changed_marks_the_users_subscribers_only() -> None:
     anonymous = joined(hub, "jobs")
 
     waiter = asyncio.create_task(alice_idle.wait())
-    hub.dispatch(ev(1, CONTROL_CHANNEL, "auth.changed", user_id=1))
+    hub.route(ev(1, CONTROL_CHANNEL, "auth.changed", user_id=1))
     await asyncio.wait_for(waiter, 1)
 
     assert all(s.auth_changed for s in [*alice_tabs, alice_idle])
@@ -389,7 +454,7 @@ def test_other_control_events_change_nothing(event: LiveEvent) -> None:
     hub = Hub()
     sub = joined(hub, "jobs", user_id=1)
     hub.subscribe(sub, CONTROL_CHANNEL)  # even a (wrong) subscription gets nothing
-    hub.dispatch(event)
+    hub.route(event)
     assert not sub.auth_changed
     assert sub.drain() == []
 
@@ -412,7 +477,7 @@ async def test_wait_returns_when_something_is_queued_and_drain_rearms() -> None:
     waiter = asyncio.create_task(sub.wait())
     await asyncio.sleep(0)
     assert not waiter.done()
-    hub.dispatch(ev(1))
+    hub.route(ev(1))
     await asyncio.wait_for(waiter, 1)
     assert ids(sub) == [1]
     again = asyncio.create_task(sub.wait())

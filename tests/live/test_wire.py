@@ -117,14 +117,14 @@ async def test_events_take_the_fast_path_and_arrive_intact(served: tuple[Quart, 
     hub = get_events(app).hub
     [sub] = members(hub)
     assert sub.direct is not None, "the fast path should be found under Hypercorn"
-    hub.dispatch(event(10**9, title="Entwickler:in — 开发者", pad="x" * 70_000))
+    hub.route(event(10**9, title="Entwickler:in — 开发者", pad="x" * 70_000))
     message = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
     assert message["type"] == "event" and message["id"] == 10**9
     assert message["data"]["title"] == "Entwickler:in — 开发者"
     assert not sub.pending  # written straight to the socket, nothing queued
     # Control frames still go through Quart; an event behind one waits its turn.
     sub.push(json.dumps({"type": "pong"}))
-    hub.dispatch(event(10**9 + 1))
+    hub.route(event(10**9 + 1))
     replies = [json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)) for _ in range(2)]
     assert [r["type"] for r in replies] == ["pong", "event"]
     hub.ping()  # keepalive: the client answers the ping, the socket stays open

@@ -128,10 +128,13 @@ def live(event_id: int, channel: str = "jobs", kind: str = "job.updated", **data
 async def append(app: Quart, count: int, channel: str = "jobs") -> list[int]:
     """Events written to the log as a service would (they are published after commit)."""
     async with get_db(app).session_scope() as session:
-        ids = [
+        for i in range(count):
             await append_event(session, channel=channel, type="job.updated", data={"n": i})
-            for i in range(count)
-        ]
+        await session.commit()
+        newest = await session.scalars(
+            select(Event.id).where(Event.channel == channel).order_by(Event.id.desc()).limit(count)
+        )
+        ids = sorted(newest)
         await session.commit()
     await published(app)
     return ids
@@ -223,8 +226,8 @@ async def test_anonymous_gets_jobs_only(app: Quart, client) -> None:
         # Forbidden is not fatal: the socket still works.
         await send(ws, type="ping")
         assert await message(ws) == {"type": "pong"}
-        hub(app).dispatch(live(1))
-        hub(app).dispatch(live(2, "uploads", "upload.progress"))
+        hub(app).route(live(1))
+        hub(app).route(live(2, "uploads", "upload.progress"))
         assert [e["id"] for e in await events(ws, 1)] == [1]
         await nothing_more(ws)
 
@@ -237,8 +240,8 @@ async def test_signed_in_user_gets_me_but_not_uploads(app: Quart) -> None:
         answer = await error_for(ws, json.dumps({"type": "subscribe", "channel": "uploads"}))
         assert answer["code"] == "forbidden"
 
-        hub(app).dispatch(live(1, user_channel(other.id), "notification", text="not yours"))
-        hub(app).dispatch(live(2, user_channel(user.id), "notification", text="yours"))
+        hub(app).route(live(1, user_channel(other.id), "notification", text="not yours"))
+        hub(app).route(live(2, user_channel(user.id), "notification", text="yours"))
         [event] = await events(ws, 1)
         assert event["channel"] == "me"
         assert event["id"] == 2 and event["event"] == "notification"
@@ -252,7 +255,7 @@ async def test_admin_gets_uploads(app: Quart, admin) -> None:
         await subscribe(ws, "uploads")
         await subscribe(ws, "me")
         await subscribe(ws, "jobs")
-        hub(app).dispatch(live(1, "uploads", "upload.progress", offset=10, length=100))
+        hub(app).route(live(1, "uploads", "upload.progress", offset=10, length=100))
         [event] = await events(ws, 1)
         assert event["channel"] == "uploads"
         assert event["data"] == {"offset": 10, "length": 100}
@@ -271,7 +274,7 @@ async def test_unsubscribe_stops_events(app: Quart, client) -> None:
         await send(ws, type="unsubscribe", channel="jobs")
         assert await message(ws) == {"type": "unsubscribed", "channel": "jobs"}
         assert hub(app).subscriber_count("jobs") == 0
-        hub(app).dispatch(live(1))
+        hub(app).route(live(1))
         # Unsubscribing from a channel one may not have is answered, not an error.
         await send(ws, type="unsubscribe", channel="uploads")
         assert await message(ws) == {"type": "unsubscribed", "channel": "uploads"}
@@ -377,7 +380,7 @@ async def test_bearer_token_grants_me(app: Quart) -> None:
     script = app.test_client()  # no cookie: the token alone
     async with script.websocket("/ws", headers={"Authorization": f"Bearer {token}"}) as ws:
         await subscribe(ws, "me")
-        hub(app).dispatch(live(1, user_channel(user.id), "notification"))
+        hub(app).route(live(1, user_channel(user.id), "notification"))
         [event] = await events(ws, 1)
         assert event["channel"] == "me"
 
@@ -425,7 +428,7 @@ async def test_quick_events_arrive_in_order_single_or_batched(app: Quart, client
     async with client.websocket("/ws") as ws:
         await subscribe(ws, "jobs")
         for event_id in range(1, 31):
-            hub(app).dispatch(live(event_id))
+            hub(app).route(live(event_id))
             if event_id % 7 == 0:
                 await asyncio.sleep(0)  # sometimes let the sender run mid-burst
         assert [e["id"] for e in await events(ws, 30)] == list(range(1, 31))
@@ -468,7 +471,7 @@ async def test_resume_replays_exactly_what_was_missed_then_live(app: Quart, clie
         assert all(e["event"] == "job.created" and e["channel"] == "jobs" for e in replayed)
         # The published copies of those events (already in the hub) don't come again.
         for event_id in ids:
-            hub(app).dispatch(live(event_id))
+            hub(app).route(live(event_id))
         await nothing_more(ws)
 
         fresh = await post_job(admin_client, title="live again")
@@ -512,9 +515,9 @@ async def test_events_during_the_replay_come_once_in_order(app: Quart, client) -
         self: Subscriber, channel: str, replayed: list, floor: int = 0
     ) -> None:
         # Published while the history was being read: one overlapping, two new.
-        hub(app).dispatch(live(ids[-1]))
-        hub(app).dispatch(live(ids[-1] + 100))
-        hub(app).dispatch(live(ids[-1] + 101))
+        hub(app).route(live(ids[-1]))
+        hub(app).route(live(ids[-1] + 100))
+        hub(app).route(live(ids[-1] + 101))
         real_release(self, channel, replayed, floor)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -544,7 +547,7 @@ async def test_resume_from_before_the_window_asks_for_a_reload(app: Quart, clien
             "reload": True,
         }
         await nothing_more(ws)  # no partial history
-        hub(app).dispatch(live(ids[-1] + 1))
+        hub(app).route(live(ids[-1] + 1))
         [event] = await events(ws, 1)
         assert event["id"] == ids[-1] + 1
     # From inside the window it resumes normally.
@@ -573,7 +576,7 @@ async def test_a_burst_past_the_bound_closes_with_1013(app: Quart, client, small
         await send(other, type="ping")
         assert await message(other) == {"type": "pong"}
         for event_id in range(1, small_queues + 5):
-            hub(app).dispatch(live(event_id))  # no await: the socket gets no chance to send
+            hub(app).route(live(event_id))  # no await: the socket gets no chance to send
         assert sub.overflowed and len(sub.pending) == 0
         assert await close_code(ws) == 1013
         await settle()
@@ -647,7 +650,7 @@ async def test_a_replay_larger_than_the_bound_asks_for_a_reload(
         answer = await subscribe(ws, "jobs", since=0)
         assert answer["reload"] is True and answer["last_id"] == ids[-1]
         await nothing_more(ws)
-        hub(app).dispatch(live(ids[-1] + 1))
+        hub(app).route(live(ids[-1] + 1))
         assert [e["id"] for e in await events(ws, 1)] == [ids[-1] + 1]
     # A gap that fits is replayed as usual.
     async with client.websocket("/ws") as ws:
@@ -670,11 +673,11 @@ async def test_a_demoted_admin_loses_uploads(app: Quart, admin) -> None:
         await subscribe(ws, "uploads")
         await subscribe(ws, "jobs")
         await _set_role(app, user, Role.USER)
-        hub(app).dispatch(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
+        hub(app).route(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
         answer = await message(ws)
         assert answer["type"] == "error" and answer["code"] == "forbidden"
-        hub(app).dispatch(live(2, "uploads", "upload.progress"))
-        hub(app).dispatch(live(3, "jobs"))
+        hub(app).route(live(2, "uploads", "upload.progress"))
+        hub(app).route(live(3, "jobs"))
         assert [e["id"] for e in await events(ws, 1)] == [3]
         await send(ws, type="subscribe", channel="uploads")
         assert (await message(ws))["code"] == "forbidden"
@@ -684,13 +687,13 @@ async def test_an_unchanged_user_keeps_the_socket(app: Quart, admin) -> None:
     client, user = admin
     async with client.websocket("/ws") as ws:
         await subscribe(ws, "uploads")
-        hub(app).dispatch(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
-        hub(app).dispatch(live(2, "uploads", "upload.progress"))
+        hub(app).route(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
+        hub(app).route(live(2, "uploads", "upload.progress"))
         assert [e["id"] for e in await events(ws, 1)] == [2]
         # The re-read account is usable afterwards (subscribing reads it again).
         await subscribe(ws, "me")
         await subscribe(ws, "uploads")
-        hub(app).dispatch(live(3, user_channel(user.id), "notification"))
+        hub(app).route(live(3, user_channel(user.id), "notification"))
         assert [e["id"] for e in await events(ws, 1)] == [3]
 
 
@@ -700,5 +703,5 @@ async def test_signing_out_closes_the_users_sockets(app: Quart) -> None:
         await subscribe(ws, "me")
         response = await client.post("/api/v1/auth/logout")
         assert response.status_code in {200, 204}
-        hub(app).dispatch(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
+        hub(app).route(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
         assert await close_code(ws) == 1008

@@ -30,8 +30,7 @@ from portal.accounts.models import Role
 from portal.app import create_app
 from portal.config import Settings
 from portal.db import get_db
-from portal.events.models import Event
-from portal.events.publisher import work_channel
+from portal.events.models import Event, WorkItem
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData
@@ -195,9 +194,7 @@ async def work_published(s: Site, timeout: float = TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while True:
             async with get_db(s.app).session_scope() as session:
-                rows = await session.execute(
-                    select(Event).where(Event.channel == work_channel("media"))
-                )
+                rows = await session.execute(select(WorkItem).where(WorkItem.queue == "media"))
                 if all(e.published_at is not None for e in rows.scalars()):
                     return
             await asyncio.sleep(0.05)

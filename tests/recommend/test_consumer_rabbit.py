@@ -32,7 +32,6 @@ from portal.config import Settings
 from portal.db import get_db, utcnow
 from portal.events.bus import RabbitBus
 from portal.events.log import user_channel
-from portal.events.models import Event
 from portal.events.publisher import work_channel
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
@@ -44,6 +43,7 @@ from portal.recommend.service import RecommenderWorker
 from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import make_user, signed_in_client
+from tests.recommend.test_service import events_on
 from tests.utils.broker import QueueWatcher
 from tests.utils.consumers import (
     ConsumerProcess,
@@ -159,14 +159,6 @@ async def applied(app: Quart, user_id: int, click_id: int) -> StoredRecommendati
             if row is not None and row.last_click_id >= click_id:
                 return row
             await asyncio.sleep(0.05)
-
-
-async def events_on(app: Quart, channel: str) -> list[Event]:
-    async with get_db(app).session_scope() as session:
-        rows = await session.execute(
-            select(Event).where(Event.channel == channel).order_by(Event.id)
-        )
-        return list(rows.scalars())
 
 
 async def all_published(app: Quart, timeout: float = TIMEOUT) -> None:
