@@ -14,6 +14,7 @@
 
   const PING_EVERY_MS = 25000;
   const MAX_BACKOFF_MS = 30000;
+  const SEEN_IDS = 2000; // per channel, remembered to drop repeats
 
   function storageKey(channel) {
     return "portal.live.last." + channel;
@@ -41,6 +42,7 @@
       this.url = url;
       this.handlers = new Map(); // channel -> Set(handler)
       this.lastIds = new Map();
+      this.seen = new Map(); // channel -> Set of ids delivered on this page
       this.stateHandlers = new Set();
       this.state = "connecting";
       this.attempt = 0;
@@ -150,10 +152,19 @@
       writeLastId(channel, id);
     }
 
+    // Each id once, whatever its order: the server sends a socket's events in id order, but a
+    // page must not lose an event for arriving after a higher id (an older server, a replay
+    // overlapping live events). The highest id stays the place to resume from.
     deliver(event) {
-      const last = this.lastIds.get(event.channel) || 0;
-      if (event.id <= last) return; // seen before (a resume overlaps, or a duplicate)
-      this.remember(event.channel, event.id);
+      let seen = this.seen.get(event.channel);
+      if (!seen) {
+        seen = new Set();
+        this.seen.set(event.channel, seen);
+      }
+      if (seen.has(event.id)) return;
+      seen.add(event.id);
+      if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value); // the oldest
+      if (event.id > (this.lastIds.get(event.channel) || 0)) this.remember(event.channel, event.id);
       this.emit(event.channel, event);
     }
 
