@@ -80,7 +80,7 @@ def create_admin(username: str, password: str, email: str | None) -> None:
 class PortalConfig(HypercornConfig):
     """Hypercorn's config, whose listening sockets drop peers that stop acknowledging.
 
-    At module level: ``portal serve`` pickles it to each worker process.
+    At module level: ``portal serve`` binds the sockets once and pickles it to each worker.
     """
 
     def create_sockets(self) -> Sockets:
@@ -126,11 +126,13 @@ def _set_user_timeout(sock: socket.socket) -> None:
 @click.option("--workers", type=int, default=None, help="worker processes")
 @click.option("--config", "config_path", default=None, help="hypercorn TOML file")
 def serve(bind: str | None, workers: int | None, config_path: str | None) -> None:
-    """Serve with Hypercorn and hypercorn.toml."""
-    from hypercorn.run import run
+    """Serve with Hypercorn and hypercorn.toml; a worker that dies is replaced at once."""
+    from portal.web.supervisor import supervise
 
     settings = _settings()
     config = _hypercorn_config(bind, workers, config_path)
+    if config.workers < 1:
+        raise click.ClickException("--workers must be at least 1")
     if config.workers > 1 and not settings.amqp_url:
         raise click.ClickException(
             f"{config.workers} workers need a message broker so live events reach every "
@@ -138,7 +140,10 @@ def serve(bind: str | None, workers: int | None, config_path: str | None) -> Non
             "or use --workers 1"
         )
     config.application_path = "portal.asgi:app"
-    sys.exit(run(config))
+    try:
+        sys.exit(supervise(config))
+    except (OSError, ValueError) as error:  # the bind failed, or a bad hypercorn.toml value
+        raise click.ClickException(str(error)) from error
 
 
 @main.command()
