@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from quart import Quart, Response, request
+from quart.json.provider import JSONProvider
 from quart_rate_limiter import RateLimiter
 from quart_schema import OpenAPIProvider, QuartSchema
 from werkzeug.exceptions import NotFound
@@ -15,7 +16,7 @@ from werkzeug.routing import IntegerConverter, Rule
 from portal import i18n
 from portal.config import Settings
 from portal.db import Database
-from portal.errors import register_error_handlers
+from portal.errors import not_found, register_error_handlers
 from portal.events.extension import Events
 from portal.jobs import cache as job_list_cache
 from portal.jobs.schemas import MAX_ID
@@ -81,6 +82,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         scalar_ui_path=None,
         openapi_provider_class=ApiOnlyProvider,
     )
+    bound_json_nesting(app)  # after QuartSchema, which installs its own JSON provider
 
     from portal.accounts import api as accounts_api
     from portal.accounts import auth
@@ -124,6 +126,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         async def bench_bare() -> str:
             return "ok"
 
+    app.before_request(_refuse_nul_in_path)
     app.after_request(_security_headers)
     return app
 
@@ -132,12 +135,63 @@ class BoundedIntConverter(IntegerConverter):
     """``<int:...>`` in every route stops at the database's integer range: a bigger id is a
     404 like any other unknown id, never an overflow in the database driver."""
 
+    # ASCII digits only: werkzeug's \d also matches "٣", which int() reads as 3.
+    regex = r"[0-9]+"
+
     def to_python(self, value: str) -> int:
-        number = int(value)
+        # The length first: int() refuses thousands of digits with a ValueError.
+        number = int(value) if len(value) <= len(str(MAX_ID)) else MAX_ID + 1
         if number > MAX_ID:
             # Not a ValidationError: werkzeug would then answer another method's rule with 405.
             raise NotFound()
         return number
+
+
+MAX_JSON_DEPTH = 64
+
+
+def bound_json_nesting(app: Quart) -> None:
+    """Let the app's JSON provider (quart-schema's, which renders pydantic models) parse
+    request bodies only up to ``MAX_JSON_DEPTH`` levels deep."""
+    app.json = type("BoundedJSONProvider", (BoundedLoads, type(app.json)), {})(app)
+
+
+class BoundedLoads(JSONProvider):
+    """A body nested deeper than ``MAX_JSON_DEPTH`` is a 400 like any that is not JSON, never
+    a RecursionError in the parser (at about 1,000 levels) or in whatever walks the result."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if _nesting_exceeds(s, value, MAX_JSON_DEPTH):
+            raise ValueError("JSON nested too deeply")
+        return value
+
+
+def _nesting_exceeds(text: str | bytes, value: Any, limit: int) -> bool:
+    """Whether ``value`` (parsed from ``text``) nests deeper than ``limit``, without recursion."""
+    if isinstance(text, str) and text.count("[") + text.count("{") <= limit:
+        return False  # too few brackets to nest that deep: the usual body skips the walk
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+async def _refuse_nul_in_path() -> None:
+    # No name, id or slug of ours contains NUL, and PostgreSQL refuses it in a query: a path
+    # with one (/u/%00) is unknown before any route looks it up.
+    if "\x00" in request.path:
+        raise not_found()
 
 
 class ApiOnlyProvider(OpenAPIProvider):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from quart import (
     Quart,
     Response,
+    g,
     has_request_context,
     jsonify,
     redirect,
@@ -18,8 +19,10 @@ from quart import (
 )
 from quart_schema import RequestSchemaValidationError
 from sqlalchemy import exc as sqlalchemy_errors
+from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
+from portal.db import get_session
 from portal.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -141,8 +144,27 @@ async def render_error(error: APIError) -> Response:
     if error.status == 401 and request.method == "GET":
         # A page that needs a signed-in user sends the visitor to sign in and back.
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    await _reload_signed_in_user()
     html = await render_template("errors/error.html", error=error)
     return _with_status(Response(html, mimetype="text/html"), error)
+
+
+async def _reload_signed_in_user() -> None:
+    """Reload the signed-in user if a rollback expired it, as services do before raising.
+
+    The page's navigation reads the user, and a lazy load while rendering cannot run under
+    asyncio (MissingGreenlet): the error page itself would fail."""
+    user = getattr(g.get("principal"), "user", None)
+    if user is None or not inspect(user).expired_attributes:
+        return
+    try:
+        await get_session().refresh(user)
+    except (sqlalchemy_errors.SQLAlchemyError, OSError) as failure:
+        # The database is what failed: show the page as to a visitor rather than not at all.
+        from portal.accounts.auth import ANONYMOUS
+
+        log.warning("error page without the signed-in user: %s", failure)
+        g.principal = ANONYMOUS
 
 
 def register_error_handlers(app: Quart) -> None:

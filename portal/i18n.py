@@ -10,7 +10,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
@@ -54,10 +54,14 @@ def select_language() -> str:
 
 
 def match_language(tag: str, languages: list[str]) -> str | None:
-    """Map a browser tag (``zh-CN``, ``zh``, ``en-GB``) to one of our catalogues."""
-    try:
-        locale = Locale.parse(tag.replace("-", "_"))
-    except (ValueError, TypeError):
+    """Map a browser tag (``zh-CN``, ``zh``, ``en-GB``) to one of our catalogues.
+
+    A tag Babel does not know (``sm``, ``tlh``, the pseudo-locale ``en-XA``) falls back to
+    its language alone, and else matches nothing: browsers send such tags, so never raise.
+    """
+    identifier = tag.replace("-", "_")
+    locale = _parse_locale(identifier) or _parse_locale(identifier.partition("_")[0])
+    if locale is None:
         return None
     script = locale.script or ("Hant" if locale.territory in {"TW", "HK", "MO"} else "Hans")
     candidates = [str(locale), f"{locale.language}_{script}", locale.language]
@@ -65,6 +69,13 @@ def match_language(tag: str, languages: list[str]) -> str | None:
         if candidate in languages:
             return candidate
     return None
+
+
+def _parse_locale(identifier: str) -> Locale | None:
+    try:
+        return Locale.parse(identifier)
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
 
 
 _forced: ContextVar[str | None] = ContextVar("portal_forced_language", default=None)

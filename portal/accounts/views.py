@@ -10,10 +10,10 @@ from portal.accounts.api import throttle_policy
 from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
 from portal.accounts.models import Role
 from portal.db import get_session
-from portal.errors import APIError
+from portal.errors import APIError, not_found
 from portal.i18n import gettext as _
 from portal.web.client import client_address
-from portal.web.forms import form_data, render_form, safe_next
+from portal.web.forms import form_data, parse_id, parse_int, parse_page, render_form, safe_next
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -153,8 +153,12 @@ async def post_sessions() -> ResponseReturnValue:
     principal = await load_principal()
     values = await form_data()
     session = get_session()
-    if values.get("session_id", "").isdigit():
-        await service.revoke_session(session, user, int(values["session_id"]))
+    if values.get("session_id"):
+        # An id that cannot be a row's is unknown, like the API's /me/sessions/<id>.
+        session_id = parse_id(values["session_id"])
+        if session_id is None:
+            raise not_found(_("No such session."))
+        await service.revoke_session(session, user, session_id)
         await flash(_("That browser is signed out."), "success")
     else:
         ended = await service.revoke_other_sessions(session, user, principal.session_id)
@@ -167,17 +171,19 @@ async def post_tokens() -> ResponseReturnValue:
     user = await require_user()
     values = await form_data()
     session = get_session()
-    if values.get("token_id", "").isdigit():
-        await service.revoke_token(session, user, int(values["token_id"]))
+    if values.get("token_id"):
+        token_id = parse_id(values["token_id"])
+        if token_id is None:
+            raise not_found(_("No such token."))
+        await service.revoke_token(session, user, token_id)
         await flash(_("Token revoked."), "success")
         return redirect(url_for("accounts.profile") + "#tokens")
     try:
-        days = values.get("expires_in_days", "")
         _token, raw = await service.create_token(
             session,
             user,
             name=values.get("name", ""),
-            expires_in_days=int(days) if days.isdigit() and 0 < int(days) <= 3650 else None,
+            expires_in_days=parse_int(values.get("expires_in_days"), low=1, high=3650),
         )
     except APIError as error:
         return await _profile_page(error=error)
@@ -195,8 +201,7 @@ async def public_profile(username: str) -> ResponseReturnValue:
 async def admin_users() -> ResponseReturnValue:
     await require_admin()
     q = request.args.get("q", "")[:100]
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page_number = parse_page(request.args.get("page"), last=99_999)
     users, total = await service.list_users(get_session(), q=q, page=page_number, per_page=50)
     return await render_form(
         "admin/users.html", users=users, total=total, q=q, page=page_number, per_page=50

@@ -29,10 +29,11 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
         raw[key] = form.get(key, "").strip() or None
     for key in OPTIONAL_INT:
         value = form.get(key, "").replace(",", "").strip()
-        # isdecimal, not isdigit: "²" is a digit that int() refuses.
-        if value and not value.isdecimal():
+        # ASCII digits only: "²" and "٣" pass isdigit. JobData reads the number, so its
+        # bounds give the message, also for thousands of digits (which int() refuses).
+        if value and not (value.isascii() and value.isdigit()):
             errors[key] = _("Give a whole number.")
-        raw[key] = int(value) if value.isdecimal() else None
+        raw[key] = value if value and key not in errors else None
     expires = form.get("expires_at", "").strip()
     raw["expires_at"] = None
     if expires:

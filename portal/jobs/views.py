@@ -27,7 +27,7 @@ from portal.live.service import last_event_id
 from portal.media.service import public_videos_of_job
 from portal.recommend.extension import get_click_recorder
 from portal.recommend.service import recommendations_for
-from portal.web.forms import form_data, render_form
+from portal.web.forms import form_data, parse_id, render_form
 
 blueprint = Blueprint("jobs", __name__)
 
@@ -277,10 +277,9 @@ async def admin_delete_job(job_id: int) -> ResponseReturnValue:
 @blueprint.get("/admin/audit")
 async def admin_audit() -> ResponseReturnValue:
     await require_admin()
-    job_id = request.args.get("job_id", "")
-    rows = await service.list_audit(
-        get_session(), job_id=int(job_id) if job_id.isdecimal() else None, limit=200
-    )
+    # A job id that cannot be a row's is dropped like the list pages' bad filters.
+    job_id = parse_id(request.args.get("job_id"))
+    rows = await service.list_audit(get_session(), job_id=job_id, limit=200)
     return await render_template("admin/audit.html", rows=rows)
 
 
