@@ -49,7 +49,7 @@ def parse_client_frame(frame: str | bytes) -> ClientMessage:
         raise ProtocolError("bad_request", f"frame larger than {MAX_FRAME_BYTES} bytes")
     try:
         message = json.loads(frame)
-    except ValueError:
+    except (ValueError, RecursionError):  # a 4 KiB frame of "[" nests past the stack
         raise ProtocolError("bad_request", "frame is not valid JSON") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_request", "frame must be a JSON object")

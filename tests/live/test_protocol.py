@@ -93,6 +93,8 @@ def test_a_frame_of_exactly_the_limit_is_accepted() -> None:
         "{'type': 'ping'}",
         '{"type": "ping"} trailing',
         "NaN ]",
+        "[" * 4000,  # deeper than Python's stack: RecursionError, not a crashed socket
+        '{"a":' * 1300 + "1" + "}" * 1300,
     ],
 )
 def test_malformed_json_is_bad_request(raw: str) -> None:
