@@ -99,6 +99,14 @@ class Events:
         self.publisher.start()
         self._sweeper = asyncio.create_task(self._sweep_stalled())
 
+    async def stop_listening(self) -> None:
+        """For a process that serves no websockets: neither the bus's copy of every event nor
+        reads of the log on their behalf."""
+        if self.follower is not None:
+            await self.follower.stop()
+        assert self.bus is not None
+        await self.bus.stop_listening()
+
     async def _sweep_stalled(self) -> None:
         while True:
             await asyncio.sleep(5)

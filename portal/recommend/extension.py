@@ -26,7 +26,7 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     if settings.amqp_url is not None:
         # A consumer of its own (not the embedded default's web process): it has no websockets
         # to feed, so it need not receive every event, its own ~one per click included.
-        await events.bus.stop_listening()
+        await events.stop_listening()
     # Up to PREFETCH clicks are delivered unacked; the worker takes all that arrived while it
     # stored the last batch, so a backlog is worked off in a few large transactions.
     await events.bus.consume_work_batches(
