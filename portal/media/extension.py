@@ -8,13 +8,14 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.db import get_db
+from portal.db import get_db, utcnow
 from portal.events.extension import get_events
 from portal.media import formatting, service
 from portal.media.cleanup import remove_orphans
@@ -30,6 +31,14 @@ READY_VIDEOS_REMEMBERED = 4096
 FIRST_SWEEP_AFTER_SECONDS = 60.0
 
 
+@dataclass(frozen=True)
+class PublicVideo:
+    """A ready video whose job was public when read, and when that job expires."""
+
+    video: Video
+    public_until: datetime | None
+
+
 class Media:
     def __init__(self, app: Quart) -> None:
         settings = app.config["PORTAL_SETTINGS"]
@@ -39,9 +48,14 @@ class Media:
         self.worker: MediaWorker | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
-        # Ready videos are immutable until deleted: a player's every range request need not
-        # ask the database (video.deleted, from any process, forgets one).
-        self._ready: OrderedDict[int, Video] = OrderedDict()
+        # A player's every range request need not ask the database. Remembered: ready videos
+        # (immutable until video.deleted) whose job was public when read, until the job
+        # expires or its next event (every change to a public job writes one, from any
+        # process). Other jobs' videos (drafts, closed, expired) are read each time: a job
+        # that is not public can become a draft without an event.
+        self._public: OrderedDict[int, PublicVideo] = OrderedDict()
+        # Job events seen: an answer read while one arrived is not remembered.
+        self._job_events = 0
         app.extensions["portal.media"] = self
         get_events(app).add_listener(self._on_event)
         app.while_serving(self._lifespan)
@@ -66,25 +80,44 @@ class Media:
 
     def _on_event(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
-        if kind == "job.deleted":
-            self._kick.set()  # its videos' rows are gone: their files go now
-            self._ready.clear()
+        if kind in ("job.updated", "job.deleted"):
+            # job.deleted: deleted or back to draft; job.updated: closed, or its expiry moved.
+            self._job_events += 1
+            self._forget_job((message.get("data") or {}).get("id"))
+            if kind == "job.deleted":
+                self._kick.set()  # if deleted, its videos' rows are gone: their files go now
         elif kind == "video.deleted":
             self.forget_video((message.get("data") or {}).get("video_id"))
 
-    async def ready_video(self, session: AsyncSession, video_id: int) -> Video:
-        """A ready video's row (404 otherwise), from memory when it was asked for recently."""
-        video = self._ready.get(video_id)
-        if video is None:
-            video = await service.get_video(session, video_id)
-            self._ready[video_id] = video
-            while len(self._ready) > READY_VIDEOS_REMEMBERED:
-                self._ready.popitem(last=False)
+    async def readable_video(self, session: AsyncSession, video_id: int, *, admin: bool) -> Video:
+        """A ready video whose job the caller may read (404 otherwise), from memory when its
+        job is public and it was asked for recently."""
+        remembered = self._public.get(video_id)
+        if remembered is not None:
+            if remembered.public_until is None or utcnow() < remembered.public_until:
+                return remembered.video
+            del self._public[video_id]  # expired: still readable, but no longer evented
+        seen = self._job_events
+        # A fresh snapshot, begun after `seen`: a change whose event came before is in it.
+        if session.in_transaction():
+            await session.commit()
+        video, job = await service.readable_video(session, video_id, include_hidden=admin)
+        if job.is_public(utcnow()) and seen == self._job_events:
+            self._public[video_id] = PublicVideo(video, job.expires_at)
+            while len(self._public) > READY_VIDEOS_REMEMBERED:
+                self._public.popitem(last=False)
         return video
 
     def forget_video(self, video_id: object) -> None:
         if isinstance(video_id, int):
-            self._ready.pop(video_id, None)
+            self._public.pop(video_id, None)
+
+    def _forget_job(self, job_id: object) -> None:
+        if not isinstance(job_id, int):
+            self._public.clear()
+            return
+        for video_id in [k for k, v in self._public.items() if v.video.job_id == job_id]:
+            del self._public[video_id]
 
     async def _sweep(self) -> None:
         assert self.receiver is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -14,20 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
-from portal.errors import not_found
+from portal.errors import APIError, not_found
 from portal.events.log import append_event
 from portal.events.publisher import work_channel
 from portal.i18n import gettext as _
+from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
-from portal.jobs.schemas import JobSummary, VideoPublic
+from portal.jobs.schemas import MAX_ID, JobSummary, VideoPublic
 from portal.jobs.service import JOBS_CHANNEL
 from portal.media.models import Upload, Video, VideoStatus
 from portal.media.signature import Container
-from portal.media.tus import TusError
+from portal.media.tus import OPTIONAL_WHITESPACE, TusError
 
 UPLOADS_CHANNEL = "uploads"
 MAX_FILENAME = 255
 MAX_FILETYPE = 100
+# ASCII digits only: str.isdigit takes "²" and "٣" too.
+JOB_ID = re.compile(r"[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,20 @@ def clean_filename(raw: str) -> str:
 
 
 def new_upload_from_metadata(metadata: dict[str, str], length: int) -> NewUpload:
-    raw_job = metadata.get("job_id", "").strip()
-    if not raw_job.isascii() or not raw_job.isdigit() or len(raw_job) > 10:
+    raw_job = metadata.get("job_id", "").strip(OPTIONAL_WHITESPACE)
+    if not JOB_ID.fullmatch(raw_job):
         raise TusError(400, "bad_request", _("Upload-Metadata must carry a job_id."))
+    job_id = int(raw_job)
+    if not 0 < job_id <= MAX_ID:
+        # Beyond the column's range the driver would fail (a 500), not find nothing.
+        raise TusError(
+            400, "bad_request", f"The job_id in Upload-Metadata must be from 1 to {MAX_ID}."
+        )
     filetype = metadata.get("filetype", "").strip()
     if len(filetype) > MAX_FILETYPE or any(unicodedata.category(c)[0] == "C" for c in filetype):
         raise TusError(400, "bad_request", _("The filetype in Upload-Metadata is not valid."))
     return NewUpload(
-        job_id=int(raw_job),
+        job_id=job_id,
         length=length,
         filename=clean_filename(metadata.get("filename") or metadata.get("name") or "video"),
         filetype=filetype,
@@ -251,6 +261,22 @@ async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = 
     if video is None or (ready_only and video.status != VideoStatus.READY.value):
         raise not_found(_("No such video."))
     return video
+
+
+async def readable_video(
+    session: AsyncSession, video_id: int, *, include_hidden: bool
+) -> tuple[Video, Job]:
+    """A ready video and its job, when the caller may read that job (the job service's rule:
+    drafts for admins only, ``include_hidden``); otherwise the 404 of a missing video, so
+    sequential ids reveal nothing."""
+    video = await get_video(session, video_id)
+    try:
+        job = await jobs_service.get_job(session, video.job_id, include_hidden=include_hidden)
+    except APIError as error:
+        if error.status != 404:
+            raise
+        raise not_found(_("No such video.")) from None
+    return video, job
 
 
 def video_public(video: Video) -> VideoPublic:

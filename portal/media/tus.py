@@ -27,6 +27,7 @@ MAX_METADATA_HEADER = 4096
 MAX_METADATA_PAIRS = 16
 KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
 DIGITS = re.compile(r"[0-9]{1,19}")
+OPTIONAL_WHITESPACE = " \t"
 RESUMABLE_HEADERS = {"Tus-Resumable": TUS_VERSION}
 EXPOSED_HEADERS = (
     "Location, Upload-Offset, Upload-Length, Upload-Expires, Upload-Metadata, Tus-Resumable, "
@@ -59,7 +60,9 @@ def parse_size(value: str | None, name: str) -> int | None:
     """A non-negative decimal integer header, or None when it is absent."""
     if value is None:
         return None
-    value = value.strip()
+    # ASCII digits only (str.isdigit and int() take "²" and "٣" too), between the spaces and
+    # tabs HTTP allows around a value (str.strip would take NBSP and separators as well).
+    value = value.strip(OPTIONAL_WHITESPACE)
     if not DIGITS.fullmatch(value):
         raise TusError(400, "bad_request", f"{name} must be a non-negative integer.")
     return int(value)

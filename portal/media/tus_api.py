@@ -6,6 +6,7 @@ the tus specification; every answer carries ``Tus-Resumable``.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from email.utils import format_datetime
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from quart import Blueprint, Response, current_app, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_headers, document_response
+from werkzeug.exceptions import HTTPException
 
 from portal.accounts.auth import require_admin
 from portal.db import get_session, utcnow
@@ -29,6 +31,9 @@ blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
 # A tus client sends a request per chunk; the handlers only read who is asking, so the caller
 # may be recognised from memory (revocations still take effect at once: auth.changed).
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# The most of an unread request body received (and dropped) to keep its connection open.
+DRAIN_BYTES = 256 * 1024
+DRAIN_SECONDS = 2.0
 
 
 class CreationHeaders(BaseModel):
@@ -79,7 +84,32 @@ async def _tus_error(error: tus.TusError) -> Response:
 async def _tus_headers(response: Response) -> Response:
     response.headers["Tus-Resumable"] = tus.TUS_VERSION
     response.headers["Access-Control-Expose-Headers"] = tus.EXPOSED_HEADERS
+    if not await _drain_body():
+        # The server closes a connection whose request body was not read to the end: say
+        # so, or the client sends its next request down a connection that is going away.
+        response.headers["Connection"] = "close"
     return response
+
+
+async def _drain_body() -> bool:
+    """Read and drop what is left of the request body, when little is left; False if more
+    remains (or it does not come quickly).
+
+    An answer given before the body was read (a wrong offset, a bad checksum header, an
+    unknown upload, a refused caller) would otherwise end the connection: reading a small
+    rest keeps it for the client's next request. A large rest (a whole file in one PATCH)
+    is not worth receiving just to refuse it.
+    """
+    left = DRAIN_BYTES
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            async for chunk in request.body:
+                left -= len(chunk)
+                if left < 0:
+                    return False
+    except (TimeoutError, HTTPException):  # a slow client; a body beyond Quart's limit
+        return False
+    return True
 
 
 def _max_size() -> int:

@@ -10,11 +10,13 @@ from quart.typing import ResponseReturnValue
 from quart_schema import document_response
 
 from portal.accounts.auth import require_admin, require_user
+from portal.accounts.models import User
 from portal.db import get_session
 from portal.errors import APIError, ErrorEnvelope, json_error, not_found
 from portal.i18n import gettext as _
 from portal.media import service
 from portal.media.extension import get_media
+from portal.media.models import Video
 from portal.media.ranges import content_disposition, decide, http_date
 
 blueprint = Blueprint("videos", __name__)
@@ -24,28 +26,35 @@ CHUNK = 1024 * 1024
 CACHE_CONTROL = "private, max-age=86400"
 
 
-async def _refused_viewer() -> Response | None:
-    """None for a signed-in user; otherwise a 401 for players and download tools.
+async def _viewer() -> User | Response:
+    """The signed-in user; otherwise a 401 for players and download tools.
 
     Pages send a signed-out visitor to the login page, but a ``<video>`` element, curl or
     wget following that redirect would get the login page's HTML with a 200 as "the video".
     Only a top-level navigation (``Sec-Fetch-Dest: document``) keeps the redirect.
     """
     try:
-        await require_user()
+        return await require_user()
     except APIError as error:
         if error.status != 401 or request.headers.get("Sec-Fetch-Dest") == "document":
             raise
         return json_error(error)
-    return None
+
+
+async def _readable_video(video_id: int) -> Video | Response:
+    """The video, when the caller may read its job; a 401 or 404 otherwise."""
+    viewer = await _viewer()
+    if isinstance(viewer, Response):
+        return viewer
+    return await get_media().readable_video(get_session(), video_id, admin=viewer.is_admin)
 
 
 @blueprint.route("/videos/<int:video_id>", methods=["GET", "HEAD"])
 async def video(video_id: int) -> ResponseReturnValue:
-    if (refused := await _refused_viewer()) is not None:
-        return refused
+    found = await _readable_video(video_id)
+    if isinstance(found, Response):
+        return found
     media = get_media()
-    found = await media.ready_video(get_session(), video_id)
     path = media.storage.video_path(found.storage_name)
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -109,9 +118,9 @@ async def _read(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
 
 @blueprint.get("/videos/<int:video_id>/poster")
 async def poster(video_id: int) -> ResponseReturnValue:
-    if (refused := await _refused_viewer()) is not None:
-        return refused
-    found = await get_media().ready_video(get_session(), video_id)
+    found = await _readable_video(video_id)
+    if isinstance(found, Response):
+        return found
     if found.poster_name is None:
         raise not_found(_("This video has no poster."))
     path = get_media().storage.poster_path(found.poster_name)

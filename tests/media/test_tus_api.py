@@ -25,19 +25,21 @@ from urllib.parse import quote
 import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from werkzeug.datastructures import Headers
 
 from portal.accounts.models import Role, User
 from portal.db import get_db, utcnow
+from portal.events.models import WorkItem
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
-from portal.jobs.schemas import JobData
+from portal.jobs.schemas import MAX_ID, JobData
+from portal.media import service as media_service
 from portal.media.extension import get_media
 from portal.media.models import Upload, Video, VideoStatus
 from portal.media.storage import MediaStorage
 from tests.factories import signed_in_client
-from tests.jobs.helpers import JOB_DEFAULTS, error_of, events_of
+from tests.jobs.helpers import JOB_DEFAULTS, error_of, events_of, set_job_columns
 
 UPLOADS = "/api/v1/uploads"
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -358,6 +360,50 @@ async def test_unknown_job_is_404_at_creation(app, db_backend, admin_client, sto
     await error_of(response, 404)
     assert await count_uploads(app) == 0
     assert partial_files(storage) == []
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("job_id", [2**31, 2**32 + 1, 9_999_999_999, 2**63, 0])
+async def test_job_id_beyond_the_column_is_400(
+    app, db_backend, admin_client, job, storage, job_id
+) -> None:
+    """jobs.id is 32-bit: a larger id made the driver fail on PostgreSQL (a 500)."""
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": metadata(job_id)}
+    )
+    error = await error_of(response, 400)
+    assert error["code"] == "bad_request" and "job_id" in error["message"]
+    assert response.headers["Tus-Resumable"] == "1.0.0"
+    assert await count_uploads(app) == 0
+    assert partial_files(storage) == []
+    # The largest id the column holds is only unknown.
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": "10", "Upload-Metadata": metadata(MAX_ID)}
+    )
+    await error_of(response, 404)
+
+
+# Digits to str.isdigit, not to HTTP; NBSP and NEL are whitespace to str.strip only.
+NOT_ASCII_NUMBERS = ["1²", "²", "¹0", "10\xa0", "\x8510"]
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_NUMBERS)
+async def test_upload_length_is_ascii_digits_only(app, admin_client, job, storage, value) -> None:
+    response = await admin_client.post(
+        UPLOADS, headers=TUS | {"Upload-Length": value, "Upload-Metadata": metadata(job.id)}
+    )
+    assert "Upload-Length" in (await error_of(response, 400))["message"]
+    assert await count_uploads(app) == 0
+
+
+@pytest.mark.parametrize("value", NOT_ASCII_NUMBERS)
+async def test_upload_offset_is_ascii_digits_only(app, admin_client, job, value) -> None:
+    url = await create(admin_client, job.id, 100)
+    response = await admin_client.patch(
+        url, headers=TUS | {"Content-Type": OCTETS, "Upload-Offset": value}, data=MP4_HEAD
+    )
+    assert "Upload-Offset" in (await error_of(response, 400))["message"]
+    assert await offset_of(admin_client, url) == 0
 
 
 @pytest.mark.parametrize(
@@ -919,10 +965,9 @@ async def test_complete_upload_becomes_a_ready_video(
     assert progress[0]["status"] == "uploading" and progress[0]["offset"] == 0
     assert any(item["status"] == "uploading" and 0 < item["offset"] < size for item in progress)
     assert progress[-1]["status"] == "processing" and progress[-1]["video_id"] == video.id
-    work = await events_of(app, "work:media")
-    assert [(event.type, event.data) for event in work] == [
-        ("video.uploaded", {"video_id": video.id})
-    ]
+    async with get_db(app).session_scope() as session:
+        work = (await session.execute(select(WorkItem).where(WorkItem.queue == "media"))).scalars()
+        assert [item.data for item in work] == [{"video_id": video.id}]
 
     ready = await wait_ready(app, video.id)
     assert ready.duration_seconds == pytest.approx(2.0, abs=0.3)
@@ -1224,6 +1269,146 @@ async def test_download_head(app, user_client, stored_video) -> None:
 async def test_download_of_missing_bytes_is_404(app, user_client, stored_video, storage) -> None:
     storage.video_path(stored_video.storage_name).unlink()
     assert (await user_client.get(video_url(stored_video))).status_code == 404
+
+
+# ------------------------------------------------------------------------------ who may watch
+
+
+def watched_urls(video: Video) -> list[str]:
+    """Every way of reading a video: playing, downloading, its poster."""
+    return [video_url(video), f"{video_url(video)}?download=1", f"{video_url(video)}/poster"]
+
+
+async def assert_readable(client: Client, video: Video, readable: bool) -> None:
+    json = {"Accept": "application/json"}
+    for url in watched_urls(video):
+        response = await client.get(url, headers=json)
+        assert response.status_code == (200 if readable else 404), url
+        if not readable:
+            # The answer of a missing video, so sequential ids reveal nothing.
+            missing = await client.get(url.replace(str(video.id), "999999", 1), headers=json)
+            assert await error_of(response, 404) == await error_of(missing, 404)
+    ranged = await client.get(video_url(video), headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == (206 if readable else 404)
+    assert (await client.head(video_url(video))).status_code == (200 if readable else 404)
+
+
+async def set_job(client: Client, job: Job, **changes: Any) -> None:
+    response = await client.patch(f"/api/v1/jobs/{job.id}", json=changes)
+    assert response.status_code == 200, await response.get_data(as_text=True)
+
+
+class Statements:
+    """SQL statements the app runs that read videos or jobs."""
+
+    def __init__(self, app: Quart) -> None:
+        self.seen: list[str] = []
+        engine = get_db(app).engine
+        assert engine is not None
+        self.engine = engine.sync_engine
+        event.listen(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "videos" in statement or "jobs" in statement:
+            self.seen.append(statement)
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+async def test_a_draft_jobs_videos_are_404_for_users(
+    app, admin_client, user_client, job, stored_video
+) -> None:
+    await set_job(admin_client, job, status="draft")
+    assert (await user_client.get(f"/api/v1/jobs/{job.id}")).status_code == 404
+    await assert_readable(user_client, stored_video, False)
+    # Admins read drafts, so they watch their videos (to check an upload before publishing).
+    await assert_readable(admin_client, stored_video, True)
+    await set_job(admin_client, job, status="published")
+    await assert_readable(user_client, stored_video, True)
+
+
+@pytest.mark.parametrize("back_to_draft", ["api", "event only"])
+async def test_unpublishing_forgets_remembered_videos(
+    app, admin_client, user_client, job, stored_video, back_to_draft
+) -> None:
+    await assert_readable(user_client, stored_video, True)  # remembered now
+    if back_to_draft == "api":
+        await set_job(admin_client, job, status="draft")
+    else:
+        # Another worker unpublished it: only its event reaches this process.
+        await set_job_columns(app, job.id, status="draft")
+        get_media(app)._on_event({"channel": "jobs", "type": "job.deleted", "data": {"id": job.id}})
+    await assert_readable(user_client, stored_video, False)
+
+
+async def test_deleting_a_public_job_forgets_its_videos(
+    app, admin_client, user_client, job, stored_video
+) -> None:
+    await assert_readable(user_client, stored_video, True)
+    assert (await admin_client.delete(f"/api/v1/jobs/{job.id}")).status_code == 204
+    await assert_readable(user_client, stored_video, False)
+
+
+async def test_closed_and_expired_jobs_keep_their_videos_until_they_become_drafts(
+    app, admin_client, user_client, job, stored_video
+) -> None:
+    """The job service's rule: closed and expired jobs are still read (their page says so),
+    drafts are not. Neither a closed nor an expired job becoming a draft writes an event."""
+    await assert_readable(user_client, stored_video, True)
+    await set_job(admin_client, job, status="closed")
+    await assert_readable(user_client, stored_video, True)
+    await set_job(admin_client, job, status="draft")
+    assert not any(event.type == "job.deleted" for event in await events_of(app, "jobs"))
+    await assert_readable(user_client, stored_video, False)
+
+    expires_at = utcnow() + timedelta(seconds=1)
+    await set_job(admin_client, job, status="published", expires_at=expires_at.isoformat())
+    await assert_readable(user_client, stored_video, True)  # remembered until it expires
+    # It expires (no event), then goes back to draft (no event either: it was not public).
+    await asyncio.sleep((expires_at - utcnow()).total_seconds() + 0.05)
+    await assert_readable(user_client, stored_video, True)
+    await set_job(admin_client, job, status="draft")
+    await assert_readable(user_client, stored_video, False)
+
+
+async def test_a_public_jobs_video_is_read_from_memory(app, user_client, job, stored_video) -> None:
+    """A player's range requests ask the database nothing once the video is known."""
+    await assert_readable(user_client, stored_video, True)
+    statements = Statements(app)
+    try:
+        for start in range(0, 100, 10):
+            headers = {"Range": f"bytes={start}-{start + 9}"}
+            assert (
+                await user_client.get(video_url(stored_video), headers=headers)
+            ).status_code == 206
+        assert (await user_client.get(f"{video_url(stored_video)}/poster")).status_code == 200
+    finally:
+        statements.close()
+    assert statements.seen == []
+
+
+async def test_an_answer_read_across_a_job_event_is_not_remembered(
+    app, user_client, job, stored_video, monkeypatch
+) -> None:
+    """The job changed while its video was being read: that answer may be stale."""
+    media = get_media(app)
+    real = media_service.readable_video
+
+    async def read_then_event(*args: Any, **kwargs: Any) -> Any:
+        found = await real(*args, **kwargs)
+        media._on_event({"channel": "jobs", "type": "job.updated", "data": {"id": job.id}})
+        return found
+
+    monkeypatch.setattr(media_service, "readable_video", read_then_event)
+    assert (await user_client.get(video_url(stored_video))).status_code == 200
+    monkeypatch.setattr(media_service, "readable_video", real)
+    statements = Statements(app)
+    try:
+        assert (await user_client.get(video_url(stored_video))).status_code == 200
+    finally:
+        statements.close()
+    assert statements.seen != []
 
 
 # ------------------------------------------------------------------------------ delete

@@ -12,8 +12,10 @@ from urllib.parse import unquote
 
 import pytest
 
+from portal.jobs.schemas import MAX_ID
 from portal.media import tus
 from portal.media.ranges import Plan, content_disposition, decide, http_date, parse_range
+from portal.media.service import new_upload_from_metadata
 from portal.media.signature import HEAD_BYTES, MATROSKA, MP4, OGG, QUICKTIME, sniff
 from portal.media.tus import TusError
 
@@ -176,11 +178,41 @@ def test_parse_size_absent() -> None:
     assert tus.parse_size(None, "Upload-Length") is None
 
 
-@pytest.mark.parametrize("raw", ["", "-1", "+5", "1e3", "1.5", "0x10", "١٢", "9" * 20, "1 2"])
-def test_parse_size_rejects(raw: str) -> None:
+@pytest.mark.parametrize(
+    "raw",
+    [
+        *("", "-1", "+5", "1e3", "1.5", "0x10", "9" * 20, "1 2"),
+        # Digits to str.isdigit or int(), not to HTTP: only ASCII 0-9 is a number here.
+        *("١٢", "٣", "²", "1²", "¹0", "１０", "𝟗"),
+        # Only spaces and tabs surround a header value (str.strip takes these too).
+        *("10\xa0", "\x8510", "10\x1c", "10\u3000"),
+    ],
+)
+@pytest.mark.parametrize("name", ["Upload-Length", "Upload-Offset"])
+def test_parse_size_rejects(raw: str, name: str) -> None:
     with pytest.raises(TusError) as error:
-        tus.parse_size(raw, "Upload-Length")
-    assert "Upload-Length" in refused(error, 400).message
+        tus.parse_size(raw, name)
+    assert name in refused(error, 400).message
+
+
+@pytest.mark.parametrize("raw", ["1", "12345", "0012", " 7\t", str(MAX_ID)])
+def test_metadata_job_id(raw: str) -> None:
+    new = new_upload_from_metadata({"job_id": raw}, 10)
+    assert new.job_id == int(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # Beyond the jobs.id column (32-bit): the driver would fail, a 500.
+        *(str(MAX_ID + 1), str(2**32), "9" * 10, str(2**63), "9" * 19, "0", "0" * 11),
+        *("", "abc", "-1", "+1", "1.0", "1 2", "١٢", "٣", "²", "1²", "１", "12\u3000", "\xa012"),
+    ],
+)
+def test_metadata_job_id_refused(raw: str) -> None:
+    with pytest.raises(TusError) as error:
+        new_upload_from_metadata({"job_id": raw}, 10)
+    assert "job_id" in refused(error, 400).message
 
 
 @pytest.mark.parametrize("version", [None, "", "0.2.2", "1.0", "1.0.0 ", "2.0.0"])
