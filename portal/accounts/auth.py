@@ -17,6 +17,7 @@ from portal.db import get_session
 from portal.errors import forbidden, unauthorized
 from portal.events.extension import get_events
 from portal.web.client import client_address
+from portal.web.csrf import rotate_csrf_token
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,9 @@ async def sign_in(user: User, *, remember: bool) -> None:
     # quart-auth's login_user sets the cookie's action from ``remember`` itself (overwriting
     # any action given to AuthUser): only remember=True makes a persistent cookie.
     login_user(AuthUser(raw), remember=remember)
+    # A token a page handed out before sign-in (perhaps to someone else, who planted the
+    # session) must not be good for the signed-in session.
+    rotate_csrf_token()
     g.pop("principal", None)
 
 

@@ -6,8 +6,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from portal.accounts import validation
 from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
-from portal.db import begin_write, utcnow
+from portal.db import UTCDateTime, begin_write, utcnow
 from portal.errors import APIError, forbidden, not_found
 from portal.events.log import append_event
 from portal.i18n import gettext as _
@@ -200,24 +203,75 @@ class ThrottlePolicy:
     window: timedelta
 
 
-async def _throttle_rows(
-    session: AsyncSession, keys: list[str], now: datetime, window: timedelta
-) -> dict[str, LoginThrottle]:
-    rows = (
-        await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
-    ).scalars()
-    return {row.key: row for row in rows if now - row.window_started_at < window}
+def _rate_limited(retry: int) -> APIError:
+    return APIError(
+        429,
+        "rate_limited",
+        _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry),
+        headers={"Retry-After": str(retry)},
+    )
 
 
-def _retry_after(
-    rows: dict[str, LoginThrottle], limits: dict[str, int], now: datetime, window: timedelta
-) -> int | None:
+async def _reserve_attempt(
+    session: AsyncSession, key: str, limit: int, now: datetime, window: timedelta
+) -> bool:
+    """Count one more attempt under ``key`` unless its window is full; False when it is.
+
+    One UPSERT, so however many requests race, at most ``limit`` of them get through: the
+    database serialises them on the row (PostgreSQL locks it, SQLite the whole file), and a
+    first insert that loses the race becomes the update instead of a unique violation.
+    """
+    table = cast(Table, LoginThrottle.__table__)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    cutoff = literal(now - window, UTCDateTime)
+    stamp = literal(now, UTCDateTime)
+    expired = table.c.window_started_at <= cutoff
+    statement = (
+        insert(table)
+        .values(key=key, failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "failures": case((expired, 1), else_=table.c.failures + 1),
+                "window_started_at": case((expired, stamp), else_=table.c.window_started_at),
+            },
+            where=or_(expired, table.c.failures < limit),
+        )
+        .returning(table.c.failures)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def _retry_after(
+    session: AsyncSession, limits: dict[str, int], now: datetime, window: timedelta
+) -> int:
+    rows = await session.execute(
+        select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.window_started_at).where(
+            LoginThrottle.key.in_(list(limits))
+        )
+    )
     waits = [
-        (row.window_started_at + window - now).total_seconds()
-        for key, row in rows.items()
-        if row.failures >= limits[key]
+        (started + window - now).total_seconds()
+        for key, failures, started in rows
+        if failures >= limits[key] and now - started < window
     ]
-    return max(1, int(max(waits)) + 1) if waits else None
+    return max(1, int(max(waits, default=0)) + 1)
+
+
+def _account_key(user: User | None, login: str, region: str) -> str:
+    """The key failures are counted under: the account, whichever identifier named it.
+
+    A name no account has is counted per name, normalised as registration stores it
+    ("13800138000" and "+86 138 0013 8000" are one phone), so rewriting it does not reset the
+    count and unknown names are limited like real ones. A name no account can have is hashed:
+    odd input (NUL, which PostgreSQL refuses) stays a valid key.
+    """
+    if user is not None:
+        return f"user:{user.id}"
+    found = login_key(login, region)
+    if found is not None:
+        return f"login:{found[0]}:{found[1]}"
+    return f"login:invalid:{hash_secret(login.strip().lower())}"
 
 
 async def authenticate(
@@ -229,33 +283,26 @@ async def authenticate(
     region: str,
     policy: ThrottlePolicy,
 ) -> User:
-    """Check credentials, counting failures per account and per client address."""
+    """Check credentials, at most ``policy``'s number of times per account and per address.
+
+    Each attempt is reserved in the database before the password is checked, and a success
+    gives its reservation back (and clears the account's count): concurrent guesses cannot
+    all pass a check that was read before any of them failed.
+    """
     now = utcnow()
-    # Count failures per account however its name is spelt ("13800138000" and
-    # "+86 138 0013 8000" are one phone), so rewriting it does not reset the count. A name no
-    # account can have is hashed: odd input (NUL, which PostgreSQL refuses) stays a valid key.
-    found = login_key(login, region)
-    account_key = (
-        f"login:{found[0]}:{found[1]}"
-        if found is not None
-        else f"login:invalid:{hash_secret(login.strip().lower())}"
-    )
+    user = await find_user_by_login(session, login, region)
+    account_key = _account_key(user, login, region)
     address_key = f"addr:{address}"
     limits = {account_key: policy.per_account, address_key: policy.per_address}
-    rows = await _throttle_rows(session, list(limits), now, policy.window)
-    retry = _retry_after(rows, limits, now, policy.window)
-    if retry is not None:
-        await session.rollback()
-        raise APIError(
-            429,
-            "rate_limited",
-            _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry),
-            headers={"Retry-After": str(retry)},
-        )
-    user = await find_user_by_login(session, login, region)
+    await begin_write(session)
+    for key, limit in limits.items():  # always in this order: two sign-ins cannot deadlock
+        if not await _reserve_attempt(session, key, limit, now, policy.window):
+            retry = await _retry_after(session, limits, now, policy.window)
+            await session.rollback()  # neither key keeps this attempt
+            raise _rate_limited(retry)
+    await session.commit()
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
-        await _record_failure(session, limits, now, policy.window)
         raise APIError(401, "invalid_credentials", _("Wrong sign-in name or password."))
     new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
     await begin_write(session)
@@ -264,29 +311,13 @@ async def authenticate(
     await session.execute(
         update(LoginThrottle).where(LoginThrottle.key == account_key).values(failures=0)
     )
+    await session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == address_key, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1)
+    )
     await session.commit()
     return user
-
-
-async def _record_failure(
-    session: AsyncSession, limits: dict[str, int], now: datetime, window: timedelta
-) -> None:
-    await begin_write(session)
-    for key in limits:
-        # populate_existing: the row is already in the session from the check, and a locked
-        # read that kept those stale counts would let concurrent failures overwrite each other.
-        row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-        if row is None:
-            session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
-        elif now - row.window_started_at >= window:
-            row.failures, row.window_started_at = 1, now
-        else:
-            row.failures += 1
-    try:
-        await session.commit()
-    except IntegrityError:
-        # Two first failures raced to insert the same key: one is enough to keep counting.
-        await session.rollback()
 
 
 # ---------------------------------------------------------------------------- browser sessions
@@ -560,13 +591,20 @@ async def update_profile(
         user.bio = clean_bio
     if new_hash is not None:
         user.password_hash = new_hash
-        # A changed password ends every other signed-in browser.
+        # A changed password ends every other signed-in browser and every API token: whoever
+        # learnt the old password may have made one of either.
+        revoked_at = utcnow()
         query = update(AuthSession).where(
             AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
         )
         if current_session_id is not None:
             query = query.where(AuthSession.id != current_session_id)
-        await session.execute(query.values(revoked_at=utcnow()))
+        await session.execute(query.values(revoked_at=revoked_at))
+        await session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=revoked_at)
+        )
     # Every process forgets what it remembered of this user (portal.accounts.principals);
     # live sockets re-check their channels.
     await auth_changed(session, user.id)

@@ -73,6 +73,13 @@ def client_with_cookie(app: Quart, value: str, name: str = AUTH_COOKIE) -> TestC
     return client
 
 
+async def csrf_header(client: TestClientProtocol) -> dict[str, str]:
+    """The header a page's script sends on a bodyless POST (its token, read from a page)."""
+    from tests.factories import csrf_token_for
+
+    return {"X-CSRF-Token": await csrf_token_for(client, "/profile")}
+
+
 def peer(address: str) -> dict[str, Any]:
     """``scope_base`` for a request arriving from ``address``."""
     return {"client": (address, 40000)}

@@ -181,3 +181,54 @@ async def test_malformed_json_is_400(app, db_backend) -> None:
     )
     assert response.status_code == 400
     assert (await error_of(response))["code"] == "bad_request"
+
+
+async def test_password_change_revokes_every_api_token(app, db_backend) -> None:
+    here, _user = await signed_in_client(app, username="kate")
+    tokens = []
+    for name in ("laptop", "ci"):
+        response = await here.post("/api/v1/me/tokens", json={"name": name})
+        tokens.append((await response.get_json())["token"])
+    script = app.test_client()
+    for token in tokens:  # twice: the second answer comes from memory (principals)
+        for _ in range(2):
+            response = await script.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 200
+    response = await here.patch(
+        "/api/v1/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD}
+    )
+    assert response.status_code == 200
+    for token in tokens:
+        response = await script.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+    assert (await (await here.get("/api/v1/me/tokens")).get_json())["items"] == []
+    assert (await here.get("/api/v1/me")).status_code == 200  # this browser stays signed in
+
+
+async def test_password_change_by_token_ends_every_session_and_token(app, db_backend) -> None:
+    browser, _user = await signed_in_client(app, username="liam")
+    token = (await (await browser.post("/api/v1/me/tokens", json={"name": "cli"})).get_json())[
+        "token"
+    ]
+    script = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await script.patch(
+        "/api/v1/me",
+        json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+        headers=headers,
+    )
+    assert response.status_code == 200
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 401
+    assert (await browser.get("/api/v1/me")).status_code == 401
+
+
+async def test_other_profile_edits_keep_the_tokens(app, db_backend) -> None:
+    client, _user = await signed_in_client(app, username="mia")
+    token = (await (await client.post("/api/v1/me/tokens", json={"name": "cli"})).get_json())[
+        "token"
+    ]
+    assert (await client.patch("/api/v1/me", json={"bio": "hello"})).status_code == 200
+    response = await app.test_client().get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200

@@ -13,6 +13,7 @@ from tests.accounts.helpers import (
     api_login,
     client_with_cookie,
     cookie_value,
+    csrf_header,
     error_of,
     set_cookie,
 )
@@ -36,7 +37,7 @@ async def test_logout_ends_the_session(app, db_backend) -> None:
     client, _user = await signed_in_client(app)
     stolen = cookie_value(client)
     assert stolen
-    response = await client.post("/api/v1/auth/logout")
+    response = await client.post("/api/v1/auth/logout", headers=await csrf_header(client))
     assert response.status_code == 204
     cookie = set_cookie(response, AUTH_COOKIE)
     assert cookie is not None and cookie[AUTH_COOKIE].value == ""
@@ -135,14 +136,16 @@ async def test_revoke_other_sessions(app, db_backend) -> None:
     here = await second_client(app, "erin", "Here")
     others = [await second_client(app, "erin", f"Other {n}") for n in range(2)]
     someone_else, _ = await signed_in_client(app)
-    response = await here.post("/api/v1/me/sessions/revoke-others")
+    headers = await csrf_header(here)
+    response = await here.post("/api/v1/me/sessions/revoke-others", headers=headers)
     assert response.status_code == 200
     assert await response.get_json() == {"ended": 2}
     for other in others:
         assert (await other.get("/api/v1/me")).status_code == 401
     assert (await here.get("/api/v1/me")).status_code == 200
     assert (await someone_else.get("/api/v1/me")).status_code == 200
-    assert await (await here.post("/api/v1/me/sessions/revoke-others")).get_json() == {"ended": 0}
+    response = await here.post("/api/v1/me/sessions/revoke-others", headers=headers)
+    assert await response.get_json() == {"ended": 0}
 
 
 async def test_revoke_others_with_a_token_ends_every_session(app, db_backend) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from portal.accounts import service
 from portal.accounts.models import LoginThrottle
 from portal.db import get_db, utcnow
 from tests.accounts.helpers import api_login, error_of, peer, run_sql
@@ -102,18 +103,111 @@ async def test_success_resets_the_account_count(app, client, db_backend) -> None
 
 
 async def test_concurrent_failures_all_count(app, db_backend) -> None:
-    await make_user(app, username="ivy")
+    user = await make_user(app, username="ivy")
     assert (await api_login(app.test_client(), "ivy", "wrong password")).status_code == 401
     responses = await asyncio.gather(
         *(api_login(app.test_client(), "ivy", "wrong password") for _ in range(4))
     )
-    assert [r.status_code for r in responses] == [401] * 4
+    # Two more guesses fit under the limit of three; the other two are refused unchecked.
+    assert sorted(r.status_code for r in responses) == [401, 401, 429, 429]
     async with get_db(app).session_scope() as session:
         counts = dict(
             (await session.execute(select(LoginThrottle.key, LoginThrottle.failures))).all()
         )
-    assert counts == {"login:username:ivy": 5, "addr:<local>": 5}
+    assert counts == {f"user:{user.id}": 3, "addr:<local>": 3}
     await assert_rate_limited(await api_login(app.test_client(), "ivy"))
+
+
+@pytest.fixture
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every password the sign-in checks, each check slowed as a busy server's would be."""
+    checked: list[str] = []
+    real = service.verify_password
+
+    async def slow_verify(stored_hash: str | None, password: str) -> bool:
+        checked.append(password)
+        await asyncio.sleep(0.05)  # all racing requests are past their reservation by now
+        return await real(stored_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", slow_verify)
+    return checked
+
+
+@pytest.mark.parametrize(
+    "settings_update",
+    [
+        {
+            "login_failures_per_account": 5,
+            "login_failures_per_address": 100,
+            "login_failure_window_seconds": WINDOW,
+        }
+    ],
+)
+async def test_racing_guesses_get_no_more_checks_than_the_limit(
+    app, db_backend, password_checks
+) -> None:
+    await make_user(app, username="judy")
+    responses = await asyncio.gather(
+        *(api_login(app.test_client(), "judy", f"guess {n}") for n in range(30))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [401] * 5 + [429] * 25  # never a 500 from two first failures at once
+    assert len(password_checks) == 5
+    await assert_rate_limited(await api_login(app.test_client(), "judy"))
+
+
+@pytest.mark.parametrize(
+    "settings_update",
+    [
+        {
+            "login_failures_per_account": 5,
+            "login_failures_per_address": 100,
+            "login_failure_window_seconds": WINDOW,
+        }
+    ],
+)
+async def test_racing_first_failures_of_unknown_names_are_not_500(
+    app, db_backend, password_checks
+) -> None:
+    responses = await asyncio.gather(
+        *(api_login(app.test_client(), "nobody", f"guess {n}") for n in range(10))
+    )
+    assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 5
+    assert len(password_checks) == 5
+
+
+@pytest.mark.parametrize(
+    "settings_update",
+    [
+        {
+            "login_failures_per_account": 5,
+            "login_failures_per_address": 100,
+            "login_failure_window_seconds": WINDOW,
+        }
+    ],
+)
+async def test_the_limit_is_per_account_whichever_identifier_names_it(
+    app, db_backend, password_checks
+) -> None:
+    await make_user(app, username="kim", email="kim@example.com", phone="13800138001")
+    names = ["kim", "KIM@example.com", "+86 138 0013 8001"]
+    responses = await asyncio.gather(
+        *(
+            login_from(app.test_client(), f"198.51.100.{n}", names[n % 3], f"guess {n}")
+            for n in range(15)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 10
+    assert len(password_checks) == 5
+    for name in names:
+        await assert_rate_limited(await api_login(app.test_client(), name))
+
+
+async def test_unknown_names_are_limited_each_on_its_own(app, client, db_backend) -> None:
+    for _ in range(3):
+        assert (await api_login(client, "ghost1", "wrong password")).status_code == 401
+    await assert_rate_limited(await api_login(client, "ghost1"))
+    assert (await api_login(client, "ghost2", "wrong password")).status_code == 401
 
 
 async def test_limit_ends_with_the_window(app, client, db_backend) -> None:

@@ -265,6 +265,25 @@ async def test_profile_form_password_change(app) -> None:
     assert response.status_code == 200
 
 
+async def test_profile_form_password_change_revokes_tokens_and_other_sessions(app) -> None:
+    client, _user = await signed_in_client(app, username="lena")
+    other = app.test_client()
+    await other.post("/api/v1/auth/login", json={"login": "lena", "password": PASSWORD})
+    created = await (await client.post("/api/v1/me/tokens", json={"name": "cli"})).get_json()
+    headers = {"Authorization": f"Bearer {created['token']}"}
+    script = app.test_client()
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 200
+    response = await post_form(
+        client,
+        "/profile",
+        {"action": "password", "current_password": PASSWORD, "new_password": "a new passphrase"},
+    )
+    assert response.status_code == 302
+    assert (await script.get("/api/v1/me", headers=headers)).status_code == 401
+    assert (await other.get("/api/v1/me")).status_code == 401
+    assert (await client.get("/api/v1/me")).status_code == 200
+
+
 async def test_profile_tokens_form_shows_the_secret_once(app) -> None:
     client, _user = await signed_in_client(app)
     response = await post_form(
