@@ -7,9 +7,8 @@ import contextlib
 import contextvars
 import logging
 import time
-from urllib.parse import urlsplit
 
-from quart import Blueprint, abort, current_app, g, websocket
+from quart import Blueprint, abort, g, websocket
 
 from portal.accounts.auth import Principal, load_principal
 from portal.db import get_session
@@ -19,6 +18,7 @@ from portal.live import protocol
 from portal.live.hub import Hub, Subscriber
 from portal.live.service import replay_after
 from portal.live.wire import direct_socket
+from portal.web.csrf import origin_allowed, request_scheme
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("live", __name__)
@@ -28,15 +28,6 @@ CLOSE_POLICY = 1008
 CLOSE_TRY_AGAIN = 1013
 # A close frame stuck behind a peer's full buffers would wait forever: abort after this long.
 CLOSE_TIMEOUT = 2.0
-
-
-def origin_allowed(origin: str | None, host: str) -> bool:
-    """Browsers always send Origin on a websocket handshake; other clients need none."""
-    if origin is None:
-        return True
-    if origin in current_app.config["PORTAL_SETTINGS"].allowed_origins:
-        return True
-    return urlsplit(origin).netloc == host
 
 
 def internal_channel(channel: str, principal: Principal) -> str:
@@ -230,7 +221,13 @@ async def _receive_loop(hub: Hub, sub: Subscriber) -> None:
 
 @blueprint.websocket("/ws")
 async def ws() -> None:
-    if not origin_allowed(websocket.headers.get("Origin"), websocket.host):
+    # The same check as every unsafe HTTP request: scheme, host and port, and Sec-Fetch-Site.
+    if not origin_allowed(
+        websocket.headers.get("Origin"),
+        scheme=request_scheme(websocket),
+        host=websocket.host,
+        fetch_site=websocket.headers.get("Sec-Fetch-Site"),
+    ):
         abort(403)
     principal = await load_principal()
     # Hold neither a connection nor a session for the socket's lifetime.

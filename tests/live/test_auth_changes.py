@@ -25,7 +25,7 @@ async def test_signing_out_everywhere_closes_the_other_browsers_socket(app: Quar
         # A second browser of ann's signs out everywhere else.
         second = app.test_client()
         await login(second, "ann")
-        response = await second.post("/api/v1/me/sessions/revoke-others")
+        response = await second.post("/api/v1/me/sessions/revoke-others", json={})
         assert response.status_code == 200
         with pytest.raises(WebsocketDisconnectError) as closed:
             await asyncio.wait_for(ws.receive(), 5)

@@ -346,10 +346,20 @@ async def test_a_flood_of_bad_frames_closes_the_socket(client) -> None:
 
 @pytest.mark.parametrize(
     "origin",
-    ["http://evil.example", "http://localhost.evil.example", "http://localhost:8080", "null"],
+    [
+        {"Origin": "http://evil.example"},
+        {"Origin": "http://localhost.evil.example"},
+        {"Origin": "http://localhost:8080"},
+        {"Origin": "null"},
+        {"Origin": "https://localhost"},  # the host matches, the scheme does not
+        # A browser that says the page is another site's, whatever Origin claims.
+        {"Origin": SAME_ORIGIN, "Sec-Fetch-Site": "cross-site"},
+    ],
 )
-async def test_cross_origin_handshake_is_refused(app: Quart, client, origin: str) -> None:
-    async with client.websocket("/ws", headers={"Origin": origin}) as ws:
+async def test_cross_origin_handshake_is_refused(
+    app: Quart, client, origin: dict[str, str]
+) -> None:
+    async with client.websocket("/ws", headers=origin) as ws:
         with pytest.raises(WebsocketResponseError) as refused:
             await asyncio.wait_for(ws.receive(), TIMEOUT)
     assert refused.value.response.status_code == 403
@@ -701,7 +711,7 @@ async def test_signing_out_closes_the_users_sockets(app: Quart) -> None:
     client, user = await signed_in_client(app)
     async with client.websocket("/ws") as ws:
         await subscribe(ws, "me")
-        response = await client.post("/api/v1/auth/logout")
+        response = await client.post("/api/v1/auth/logout", json={})
         assert response.status_code in {200, 204}
         hub(app).route(live(1, CONTROL_CHANNEL, "auth.changed", user_id=user.id))
         assert await close_code(ws) == 1008
