@@ -189,14 +189,20 @@ async def events_of(s: Site, type_: str, video_id: int | None = None) -> list[Ev
     return [e for e in found if video_id is None or e.data.get("video_id") == video_id]
 
 
+async def media_work(s: Site) -> list[WorkItem]:
+    async with get_db(s.app).session_scope() as session:
+        rows = await session.execute(
+            select(WorkItem).where(WorkItem.queue == "media").order_by(WorkItem.id)
+        )
+        return list(rows.scalars())
+
+
 async def work_published(s: Site, timeout: float = TIMEOUT) -> None:
     """Wait until the outbox sent every media work row to the broker."""
     async with asyncio.timeout(timeout):
         while True:
-            async with get_db(s.app).session_scope() as session:
-                rows = await session.execute(select(WorkItem).where(WorkItem.queue == "media"))
-                if all(e.published_at is not None for e in rows.scalars()):
-                    return
+            if all(work.published_at is not None for work in await media_work(s)):
+                return
             await asyncio.sleep(0.05)
 
 
@@ -248,7 +254,7 @@ async def test_consumer_process_makes_the_video_ready_with_a_poster(
         assert files(s.storage.videos) == [s.storage.video_path(video.storage_name)]
         await work_published(s)
         await broker.wait_for(ready=1, consumers=0)
-        [work] = await events_of(s, "video.uploaded")
+        [work] = await media_work(s)
         assert work.data == {"video_id": video.id}
 
         consumer = consumers.spawn(broker_settings, how="cli")
@@ -330,7 +336,7 @@ async def test_consumer_killed_before_ack_redelivers_and_the_video_is_ready_once
         assert s.storage.video_path(ready.storage_name).read_bytes() == data
 
         # Another copy of the message (the outbox is at-least-once) changes nothing.
-        [work] = await events_of(s, "video.uploaded")
+        [work] = await media_work(s)
         channel = await broker.connection.channel(publisher_confirms=True)
         await channel.default_exchange.publish(
             aio_pika.Message(
