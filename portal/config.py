@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GIB = 1024**3
+# host[:port] of PORTAL_PUBLIC_URL: a name or an IPv4 or bracketed IPv6 address, no user info.
+PUBLIC_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
 
 
 class Settings(BaseSettings):
@@ -29,6 +35,9 @@ class Settings(BaseSettings):
     amqp_quorum_queues: bool = False
     media_root: Path | None = None
     secret_key: str | None = None
+    # The site's own address ("https://jobs.example.com"): every absolute link (canonical
+    # links, JSON-LD, the Atom feed) is built on it, never on the request's Host header.
+    public_url: str | None = None
     max_upload_bytes: int = Field(default=4 * GIB, gt=0)
     # An upload nobody has written to for this long is removed, bytes and all.
     upload_expiry_hours: int = Field(default=24, gt=0)
@@ -58,6 +67,44 @@ class Settings(BaseSettings):
         for item in value:
             ipaddress.ip_network(item, strict=False)
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - a port past 65535 raises ValueError
+        except ValueError:
+            raise ValueError("PORTAL_PUBLIC_URL has a port out of range") from None
+        if parts.scheme.lower() not in {"http", "https"} or not PUBLIC_HOST.fullmatch(parts.netloc):
+            raise ValueError(
+                "PORTAL_PUBLIC_URL must be http(s)://host[:port], the host in ASCII (punycode)"
+            )
+        if parts.path.rstrip("/") or parts.query or parts.fragment or value[-1] in "?#":
+            raise ValueError(
+                "PORTAL_PUBLIC_URL is the site's origin only, without a path, query or fragment"
+            )
+        return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+    @model_validator(mode="after")
+    def _public_url_in_production(self) -> Self:
+        if self.env == "production" and self.public_url is None:
+            raise ValueError(
+                "PORTAL_PUBLIC_URL must be set in production (e.g. https://jobs.example.com): "
+                "absolute links are never built from the request's Host header"
+            )
+        return self
+
+    def base_url(self, request_host_url: str) -> str:
+        """Where absolute links start, without a trailing slash: ``PORTAL_PUBLIC_URL``, or
+        in development and tests (where it may be unset) the request's own host."""
+        if self.public_url is not None:
+            return self.public_url
+        # Production cannot get here: the settings refuse to load without the address.
+        return request_host_url.rstrip("/")
 
     @property
     def resolved_database_url(self) -> str:

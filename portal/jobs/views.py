@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from markupsafe import Markup
-from quart import Blueprint, Response, flash, redirect, render_template, request, url_for
+from quart import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from quart import session as cookie_session
 from quart.typing import ResponseReturnValue
+from werkzeug.sansio.utils import get_current_url
 
 from portal.accounts.auth import Principal, load_principal, require_admin
 from portal.db import get_session, utcnow
@@ -144,9 +154,11 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     if principal.user is not None and job.is_public(now):
         # Opening a job's page is the click the recommender learns from.
         await get_click_recorder().record(principal.user.id, job.id)
-    ld = job_posting_ld(job, request.host_url.rstrip("/")) if job.is_public(now) else None
+    base = _base_url()
+    ld = job_posting_ld(job, base) if job.is_public(now) else None
     return await render_template(
         "jobs/job.html",
+        canonical_url=base + canonical,
         salary=JobSummary.of(job).salary,
         since=since,
         job=job,
@@ -161,14 +173,23 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
 async def atom_feed() -> ResponseReturnValue:
     filters = filters_from_args(request.args, per_page=50)
     page = await service.list_public_jobs(get_session(), filters)
+    base = _base_url()
     xml = await render_template(
         "jobs/feed.xml",
         jobs=page.items,
         updated=max((job.updated_at for job in page.items), default=utcnow()),
-        base=request.host_url.rstrip("/"),
-        self_url=request.url,
+        base=base,
+        # This URL with its query, quoted as werkzeug quotes request.url, on our own origin.
+        self_url=get_current_url(
+            *urlsplit(base)[:2], root_path="", path=request.path, query_string=request.query_string
+        ),
     )
     return Response(xml, content_type="application/atom+xml; charset=utf-8")
+
+
+def _base_url() -> str:
+    """The start of absolute links: ``PORTAL_PUBLIC_URL``, never a Host header in production."""
+    return current_app.config["PORTAL_SETTINGS"].base_url(request.host_url)
 
 
 # ---------------------------------------------------------------------------- admin
