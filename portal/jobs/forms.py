@@ -12,6 +12,7 @@ from portal.errors import APIError, fields_from_validation
 from portal.i18n import gettext as _
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData, JobFilter
+from portal.web.forms import parse_id
 
 OPTIONAL_TEXT = ("salary_currency", "salary_period", "apply_url", "apply_email")
 OPTIONAL_INT = ("salary_min", "salary_max")
@@ -34,6 +35,10 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
         if value and not (value.isascii() and value.isdigit()):
             errors[key] = _("Give a whole number.")
         raw[key] = value if value and key not in errors else None
+    company = form.get("company_id", "").strip()
+    raw["company_id"] = parse_id(company) if company else None
+    if company and raw["company_id"] is None:
+        errors["company_id"] = _("No such company.")
     expires = form.get("expires_at", "").strip()
     raw["expires_at"] = None
     if expires:
@@ -67,6 +72,7 @@ def form_values(job: Job) -> dict[str, Any]:
         )
     }
     values["remote"] = job.remote
+    values["company_id"] = job.company_id or ""
     values["expires_at"] = job.expires_at.date().isoformat() if job.expires_at else ""
     return values
 

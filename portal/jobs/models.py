@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.companies.models import Company
 from portal.db import Base, UTCDateTime, utcnow
 
 
@@ -73,6 +74,11 @@ class Job(Base):
     salary_max: Mapped[int | None] = mapped_column(Integer)
     salary_currency: Mapped[str | None] = mapped_column(String(3))
     salary_period: Mapped[str | None] = mapped_column(String(8))
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("companies.id", ondelete="SET NULL"), index=True
+    )
+    # Loaded with every job (one query per batch, by id): cards, pages and events show it.
+    company: Mapped[Company | None] = relationship(lazy="selectin")
     apply_url: Mapped[str | None] = mapped_column(String(500))
     apply_email: Mapped[str | None] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.DRAFT.value)

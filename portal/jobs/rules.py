@@ -25,7 +25,7 @@ def slugify(title: str, limit: int = 60) -> str:
     return slug[:limit].rstrip("-")
 
 
-def _web_address(url: str) -> bool:
+def web_address(url: str) -> bool:
     """An absolute http(s) address without spaces or control characters."""
     if _SPACE_OR_CONTROL.search(url):
         return False  # urlsplit would silently drop tabs and newlines
@@ -64,7 +64,7 @@ def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) ->
         out["salary_period"] = None
 
     url = out.get("apply_url")
-    if url and not _web_address(url):
+    if url and not web_address(url):
         errors["apply_url"] = _("Give a full web address starting with https://.")
     email = out.get("apply_email")
     if email:
@@ -73,10 +73,9 @@ def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) ->
         except ValueError as error:
             errors["apply_email"] = str(error)
 
+    # A published job needs only its title and content: without an external link or email,
+    # people apply on Portal itself.
     if out.get("status") == JobStatus.PUBLISHED.value:
-        if not out.get("apply_url") and not out.get("apply_email"):
-            message = _("A published job needs a way to apply: a web address or an email.")
-            errors.setdefault("apply_url", message)
         expires = out.get("expires_at")
         if expires is not None and expiry_changed and expires <= now:
             errors["expires_at"] = _("The expiry date must be in the future.")

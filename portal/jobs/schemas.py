@@ -7,11 +7,15 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from portal.companies.schemas import CompanyRef
 from portal.i18n import gettext as _
 from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
 from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA, multi_line, one_line
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+# A company id is looked up by the service, which says "No such company." in the reader's
+# language for any id that is not a company's; the schema states the range.
+COMPANY_ID_SCHEMA = {"minimum": 1, "maximum": MAX_ID, "description": "null: no company"}
 
 
 def _in_utc(value: datetime | None) -> datetime | None:
@@ -40,7 +44,8 @@ def _not_nullable_schema(schema: dict[str, Any]) -> None:
 
 
 class JobData(BaseModel):
-    """A new job. Cross-field rules (salary range, how to apply) are checked by the service."""
+    """A new job. Cross-field rules (salary range, how to apply) and the company are checked by
+    the service."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -58,6 +63,7 @@ class JobData(BaseModel):
         default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
     )
     salary_period: SalaryPeriod | None = None
+    company_id: int | None = Field(default=None, json_schema_extra=COMPANY_ID_SCHEMA)
     apply_url: str | None = Field(default=None, max_length=500, json_schema_extra=ONE_LINE_SCHEMA)
     apply_email: str | None = Field(default=None, max_length=254, json_schema_extra=ONE_LINE_SCHEMA)
     status: JobStatus = JobStatus.DRAFT
@@ -91,6 +97,7 @@ class JobPatch(BaseModel):
         default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
     )
     salary_period: SalaryPeriod | None = None
+    company_id: int | None = Field(default=None, json_schema_extra=COMPANY_ID_SCHEMA)
     apply_url: str | None = Field(default=None, max_length=500, json_schema_extra=ONE_LINE_SCHEMA)
     apply_email: str | None = Field(default=None, max_length=254, json_schema_extra=ONE_LINE_SCHEMA)
     status: JobStatus | None = None
@@ -117,6 +124,7 @@ class JobFilter(BaseModel):
     type: EmploymentType | None = None
     remote: bool | None = None
     location: str = Field(default="", max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
+    company_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     page: int = Field(default=1, ge=1, le=10_000)
     per_page: int = Field(default=20, ge=1, le=100)
 
@@ -147,6 +155,7 @@ class JobSummary(BaseModel):
     location: str
     remote: bool
     salary: Salary | None
+    company: CompanyRef | None
     status: JobStatus
     published_at: datetime | None
     expires_at: datetime | None
@@ -173,6 +182,7 @@ class JobSummary(BaseModel):
             location=job.location,
             remote=job.remote,
             salary=salary,
+            company=CompanyRef.of(job.company) if job.company is not None else None,
             status=JobStatus(job.status),
             published_at=job.published_at,
             expires_at=job.expires_at,
@@ -199,6 +209,7 @@ class VideoPublic(BaseModel):
 class JobPublic(JobSummary):
     content: str
     content_html: str
+    company_id: int | None
     apply_url: str | None
     apply_email: str | None
     created_at: datetime
@@ -210,6 +221,7 @@ class JobPublic(JobSummary):
             **JobSummary.of(job).model_dump(),
             content=job.content,
             content_html=job.content_html,
+            company_id=job.company_id,
             apply_url=job.apply_url,
             apply_email=job.apply_email,
             created_at=job.created_at,

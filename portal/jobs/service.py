@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.alerts.service import notify_matching_alerts
+from portal.companies.models import Company
 from portal.db import begin_write, utcnow
 from portal.errors import APIError, not_found
 from portal.events.log import append_event
@@ -47,12 +48,13 @@ EDITABLE = (
     "salary_max",
     "salary_currency",
     "salary_period",
+    "company_id",
     "apply_url",
     "apply_email",
     "status",
     "expires_at",
 )
-SEARCHED = frozenset({"title", "content", "location"})
+SEARCHED = frozenset({"title", "content", "location", "company_id"})
 AUDIT_TEXT_LIMIT = 2000
 
 
@@ -75,22 +77,56 @@ def _audit_value(value: Any) -> Any:
 
 
 async def _index(session: AsyncSession, job: Job) -> None:
-    # The location is searchable too ("上海", "Berlin"), with the body's weight.
-    await search.index_job(session, job.id, job.title, f"{job.location}\n{job.content}")
+    # The company's name and the location are searchable too ("云帆科技", "上海", "Berlin"),
+    # with the body's weight.
+    company = job.company.name if job.company is not None else ""
+    await search.index_job(session, job.id, job.title, f"{company}\n{job.location}\n{job.content}")
 
 
-def _validated(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) -> dict[str, Any]:
+async def _company(session: AsyncSession, company_id: int | None) -> Company | None:
+    """The company a job is to belong to, share-locked so it is not deleted or renamed
+    meanwhile (a job is locked before its company, the order company changes lock in)."""
+    if company_id is None:
+        return None
+    if not 0 < company_id <= MAX_ID:
+        raise JobFieldsError({"company_id": _("No such company.")})
+    company = await session.get(Company, company_id, with_for_update={"read": True})
+    if company is None:
+        raise JobFieldsError({"company_id": _("No such company.")})
+    return company
+
+
+async def _validated(
+    session: AsyncSession,
+    fields: dict[str, Any],
+    now: datetime,
+    *,
+    expiry_changed: bool,
+    company_changed: bool,
+) -> tuple[dict[str, Any], Company | None]:
+    """The checked fields and, when it changes, the job's company; every field's error at
+    once (422)."""
+    errors: dict[str, str] = {}
+    company = None
     try:
-        return check_job(fields, now, expiry_changed=expiry_changed)
+        if company_changed:
+            company = await _company(session, fields.get("company_id"))
     except JobFieldsError as error:
-        raise APIError(
-            422, "validation_failed", _("Some fields are not valid."), error.fields
-        ) from error
+        errors.update(error.fields)
+    try:
+        checked = check_job(fields, now, expiry_changed=expiry_changed)
+    except JobFieldsError as error:
+        errors = {**error.fields, **errors}
+    if errors:
+        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+    return checked, company
 
 
-def _apply(job: Job, fields: dict[str, Any], now: datetime) -> None:
+def _apply(job: Job, fields: dict[str, Any], now: datetime, company: Company | None) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
+    if "company_id" in fields:
+        job.company = company  # the relationship too, so summaries show the new company
     if "title" in fields:
         job.slug = slugify(job.title)
     if "content" in fields:
@@ -140,11 +176,15 @@ async def _public_event(
 async def create_job(session: AsyncSession, actor: User, data: JobData) -> Job:
     await begin_write(session)
     now = utcnow()
-    fields = _validated(
-        {k: _plain(v) for k, v in data.model_dump().items()}, now, expiry_changed=True
+    fields, company = await _validated(
+        session,
+        {k: _plain(v) for k, v in data.model_dump().items()},
+        now,
+        expiry_changed=True,
+        company_changed=True,
     )
     job = Job(created_by_id=actor.id, updated_by_id=actor.id, created_at=now)
-    _apply(job, fields, now)
+    _apply(job, fields, now, company)
     session.add(job)
     await session.flush()
     await _index(session, job)
@@ -187,11 +227,17 @@ async def update_job(
     before = _snapshot(job)
     was_public = job.is_public(now)
     merged = {**before, **{k: _plain(v) for k, v in changes.items()}}
-    fields = _validated(merged, now, expiry_changed="expires_at" in changes or "status" in changes)
+    fields, company = await _validated(
+        session,
+        merged,
+        now,
+        expiry_changed="expires_at" in changes or "status" in changes,
+        company_changed=merged["company_id"] != before["company_id"],
+    )
     diff = {k: v for k, v in fields.items() if v != before[k]}
     if not diff:
         return job
-    _apply(job, diff, now)
+    _apply(job, diff, now, company)
     job.updated_by_id = actor.id
     if diff.keys() & SEARCHED:
         await _index(session, job)
@@ -217,6 +263,49 @@ async def delete_job(session: AsyncSession, actor: User, job_id: int) -> None:
     await session.delete(job)
     await _public_event(session, job, was_public, now, deleted=True)
     await session.commit()
+
+
+# ------------------------------------------------------------------------------ companies
+
+
+async def lock_jobs_of_company(session: AsyncSession, company_id: int) -> list[Job]:
+    """Lock a company's jobs before the company itself (the order a job edit locks in): a
+    job edited meanwhile is re-indexed by whichever commits last, with the name it sees."""
+    query = select(Job).where(Job.company_id == company_id).order_by(Job.id).with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
+async def company_changed(
+    session: AsyncSession, company_id: int, *, renamed: bool, shown: bool
+) -> None:
+    """After a company changed (in this transaction, its row locked): re-index its jobs when
+    its name changed (it is searchable), and when what job summaries show of it changed
+    (name, logo) send its public jobs' ``job.updated``, which refreshes every process's list
+    cache and every open page."""
+    if not (renamed or shown):
+        return
+    await session.flush()
+    now = utcnow()
+    for job in await lock_jobs_of_company(session, company_id):
+        if renamed:
+            await _index(session, job)
+        if shown and job.is_public(now):
+            await _public_event(session, job, True, now)
+
+
+async def detach_company(session: AsyncSession, actor: User, company_id: int) -> None:
+    """Before a company is deleted (its row locked): its jobs go on without one, each change
+    audited, re-indexed without the name and told to the jobs channel."""
+    now = utcnow()
+    for job in await lock_jobs_of_company(session, company_id):
+        was_public = job.is_public(now)
+        job.company = None
+        job.company_id = None
+        job.updated_at = now
+        job.updated_by_id = actor.id
+        await _index(session, job)
+        await _audit(session, job, actor, "edit", {"company_id": [company_id, None]})
+        await _public_event(session, job, was_public, now)
 
 
 async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -> Job:
@@ -249,6 +338,8 @@ def _filtered(query: Select[Any], filters: JobFilter) -> Select[Any]:
         query = query.where(Job.employment_type == filters.type.value)
     if filters.remote is not None:
         query = query.where(Job.remote.is_(filters.remote))
+    if filters.company_id is not None:
+        query = query.where(Job.company_id == filters.company_id)
     if filters.location.strip():
         query = query.where(
             func.lower(Job.location).like(_like(filters.location.strip()), escape="\\")

@@ -22,6 +22,7 @@ from quart.typing import ResponseReturnValue
 from werkzeug.sansio.utils import get_current_url
 
 from portal.accounts.auth import Principal, load_principal, require_admin
+from portal.companies import service as companies
 from portal.db import get_session, utcnow
 from portal.errors import APIError
 from portal.i18n import current_language
@@ -32,7 +33,7 @@ from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
 from portal.jobs.labels import STATUS_LABELS, labels_for
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobFilter, JobPatch, JobSummary, job_path
-from portal.jobs.seo import job_posting_ld
+from portal.jobs.seo import SITE_NAME, job_posting_ld
 from portal.live.service import last_event_id
 from portal.media.service import public_videos_of_job
 from portal.recommend.extension import get_click_recorder
@@ -107,6 +108,7 @@ async def _render_home(
             "types": labels["TYPE_LABELS"],
             "periods": labels["PERIOD_LABELS"],
             "remote": _("Remote"),
+            "site_name": SITE_NAME,
             "empty": empty,
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),
         },
@@ -156,10 +158,12 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
         await get_click_recorder().record(principal.user.id, job.id)
     base = _base_url()
     ld = job_posting_ld(job, base) if job.is_public(now) else None
+    summary = JobSummary.of(job)
     return await render_template(
         "jobs/job.html",
         canonical_url=base + canonical,
-        salary=JobSummary.of(job).salary,
+        salary=summary.salary,
+        company=summary.company,
         since=since,
         job=job,
         videos=await public_videos_of_job(get_session(), job.id),
@@ -217,7 +221,14 @@ async def admin_jobs() -> ResponseReturnValue:
 async def _job_form(
     values: dict[str, Any], *, job: Job | None = None, error: APIError | None = None
 ) -> ResponseReturnValue:
-    return await render_form("admin/job_form.html", values=values, error=error, job=job)
+    return await render_form(
+        "admin/job_form.html",
+        values=values,
+        error=error,
+        job=job,
+        # The select compares strings: the form's values are strings.
+        companies=[(str(k), name) for k, name in await companies.company_choices(get_session())],
+    )
 
 
 @blueprint.route("/admin/jobs/new", methods=["GET", "POST"])
@@ -307,4 +318,4 @@ async def admin_audit() -> ResponseReturnValue:
 @blueprint.app_context_processor
 async def _labels() -> dict[str, Any]:
     # Async on purpose: Quart runs a plain function context processor in a thread pool.
-    return labels_for(current_language())
+    return {**labels_for(current_language()), "SITE_NAME": SITE_NAME}

@@ -20,7 +20,8 @@
       return false;
     }
     if (filters.q) {
-      const text = (job.title + " " + job.summary + " " + job.location).toLowerCase();
+      const company = job.company ? job.company.name : "";
+      const text = [job.title, job.summary, job.location, company].join(" ").toLowerCase();
       const words = filters.q.toLowerCase().split(/\s+/).filter(Boolean);
       if (!words.every((word) => text.includes(word))) return false;
     }

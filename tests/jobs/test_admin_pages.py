@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from tests.factories import csrf_token_for
-from tests.jobs.helpers import audit_of, events_of, load_job
+from tests.jobs.helpers import audit_of, events_of, load_job, set_job_columns
 
 FORM = {
     "title": "Forklift driver",
@@ -204,7 +204,6 @@ async def test_new_job_expiry_date_means_the_end_of_that_day(app, admin_client) 
         ({"salary_period": ""}, "salary_period"),
         ({"category": "astrology"}, "category"),
         ({"status": "archived"}, "status"),
-        ({"apply_email": "", "apply_url": ""}, "apply_url"),
         ({"apply_url": "javascript:alert(1)"}, "apply_url"),
         ({"apply_email": "nope"}, "apply_email"),
         ({"expires_at": "31/12/2030"}, "expires_at"),
@@ -309,10 +308,22 @@ async def test_status_unknown_value(app, admin_client, make_job) -> None:
     assert (await load_job(app, job.id)).status == "published"
 
 
-async def test_publishing_without_a_way_to_apply_goes_back_to_the_form(
+async def test_publishing_without_a_way_to_apply_works(app, admin_client, make_job) -> None:
+    # The rule changed (issue 12): without an external link or email, people apply on Portal.
+    job = await make_job(status="draft", apply_url=None)
+    response = await post_form(
+        admin_client, f"/admin/jobs/{job.id}/status", {"status": "published"}, "/admin/jobs"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/jobs")
+    assert (await load_job(app, job.id)).status == "published"
+
+
+async def test_publishing_with_a_bad_field_goes_back_to_the_form(
     app, admin_client, make_job
 ) -> None:
-    job = await make_job(status="draft", apply_url=None)
+    job = await make_job(status="draft", expires_at="2099-01-01T00:00:00Z")
+    await set_job_columns(app, job.id, expires_at=datetime(2001, 1, 1, tzinfo=UTC))
     response = await post_form(
         admin_client, f"/admin/jobs/{job.id}/status", {"status": "published"}, "/admin/jobs"
     )
@@ -320,7 +331,7 @@ async def test_publishing_without_a_way_to_apply_goes_back_to_the_form(
     assert response.headers["Location"].endswith(f"/admin/jobs/{job.id}/edit")
     assert (await load_job(app, job.id)).status == "draft"
     html = await html_of(await admin_client.get(f"/admin/jobs/{job.id}/edit"))
-    assert "way to apply" in html  # the flashed reason
+    assert "must be in the future" in html  # the flashed reason
 
 
 async def test_status_of_a_missing_job_is_404(app, admin_client) -> None:

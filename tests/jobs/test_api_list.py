@@ -52,6 +52,7 @@ async def test_only_published_unexpired_jobs_newest_first(app, db_backend, clien
         "location",
         "remote",
         "salary",
+        "company",
         "status",
         "published_at",
         "expires_at",

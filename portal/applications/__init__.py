@@ -1,0 +1,1 @@
+"""Applying on the site: applications, résumés and their pipeline."""

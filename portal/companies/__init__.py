@@ -1,0 +1,1 @@
+"""Employers: the companies jobs belong to."""

@@ -1,0 +1,1 @@
+"""Jobs a signed-in user keeps for later."""
