@@ -89,6 +89,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.accounts import views as accounts_views
     from portal.alerts import api as alerts_api
     from portal.alerts import views as alerts_views
+    from portal.companies import api as companies_api
+    from portal.companies import views as companies_views
     from portal.jobs import api as jobs_api
     from portal.jobs import views as jobs_views
     from portal.live import ws
@@ -109,6 +111,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         accounts_api.blueprint,
         jobs_views.blueprint,
         jobs_api.blueprint,
+        companies_views.blueprint,
+        companies_api.blueprint,
         alerts_views.blueprint,
         alerts_api.blueprint,
         recommend_api.blueprint,

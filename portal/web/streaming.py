@@ -4,12 +4,15 @@ Quart's receiver task appends every chunk the server hands it to the request bod
 whether or not the handler has read the previous ones: a client faster than the disk would
 grow memory without bound. For streamed routes the receiver here waits while more than
 :data:`HIGH_WATER` bytes are unread, so Hypercorn stops reading the socket and TCP slows the
-client down. Other routes keep Quart's buffered body and its ``MAX_CONTENT_LENGTH``.
+client down. Other routes keep Quart's buffered body and its ``MAX_CONTENT_LENGTH``, or the
+larger limit a route asked for with :func:`allow_larger_body`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from quart.asgi import ASGIHTTPConnection
@@ -21,6 +24,23 @@ HIGH_WATER = 1024 * 1024
 SOCKET_READ_BYTES = 1024 * 1024
 STREAMED_METHODS = frozenset({"POST", "PATCH"})
 STREAMED_PREFIXES = ("/api/v1/uploads",)
+# Routes whose (buffered) bodies may pass MAX_CONTENT_LENGTH, up to their own limit:
+# (methods, whole-path pattern, bytes). See allow_larger_body.
+_LARGER_BODIES: list[tuple[frozenset[str], re.Pattern[str], int]] = []
+
+
+def allow_larger_body(methods: Iterable[str], path: str, limit: int) -> None:
+    """Let requests to ``path`` (a regular expression the whole path must match) carry a
+    body, or a form, of up to ``limit`` bytes instead of ``MAX_CONTENT_LENGTH``: a logo, a
+    résumé. Registered at import, like the route; the route still checks its own sizes."""
+    _LARGER_BODIES.append((frozenset(methods), re.compile(path), limit))
+
+
+def larger_body_limit(method: str, path: str) -> int | None:
+    for methods, pattern, limit in _LARGER_BODIES:
+        if method in methods and pattern.fullmatch(path):
+            return limit
+    return None
 
 
 class StreamedBody(Body):
@@ -65,6 +85,11 @@ class PortalRequest(Request):
         ):
             # Anything else sent here (a form, JSON) keeps Quart's bounded, buffered body.
             self.body = StreamedBody()
+        elif (limit := larger_body_limit(method, path)) is not None:
+            # Still buffered and bounded (Content-Length refused early, bytes counted as they
+            # arrive), by the route's limit; the form parser follows the same limit.
+            self.body = self.body_class(self.content_length, limit)
+            self.max_content_length = limit
 
 
 class BackPressureHTTPConnection(ASGIHTTPConnection):
