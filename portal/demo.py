@@ -1,20 +1,27 @@
-"""Demo data for the embedded default: an admin and a user (the jobs issue adds jobs)."""
+"""Demo data for the embedded default: an admin and a user, companies (with logos drawn
+here), jobs and clicks."""
 
 from __future__ import annotations
 
+import io
+import os
 import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import service
 from portal.accounts.models import User
+from portal.companies import service as companies
+from portal.companies.logos import LogoStore, reencode
+from portal.companies.schemas import CompanyData
 from portal.db import utcnow
-from portal.demo_jobs import DEMO_JOBS
+from portal.demo_jobs import DEMO_COMPANIES, DEMO_JOBS
 from portal.jobs import service as jobs
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import JobData
@@ -43,8 +50,13 @@ def _admin_password(data_dir: Path) -> str:
     return password
 
 
-async def load_demo_data(session: AsyncSession, data_dir: Path, region: str) -> DemoLogins:
-    """Create the demo accounts once; later runs only report the logins."""
+async def load_demo_data(
+    session: AsyncSession, data_dir: Path, region: str, *, media_root: Path | None = None
+) -> DemoLogins:
+    """Create the demo accounts once; later runs only report the logins.
+
+    ``media_root`` is where the companies' logos go: by default ``PORTAL_MEDIA_ROOT``, else
+    the data dir's ``media``, as the app resolves it."""
     logins = DemoLogins("admin", _admin_password(data_dir), "demo@example.com", DEMO_USER_PASSWORD)
     users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
     if users == 0:
@@ -64,7 +76,11 @@ async def load_demo_data(session: AsyncSession, data_dir: Path, region: str) -> 
             phone="+86 138 0013 8000",
             region=region,
         )
-        await load_demo_jobs(session, admin)
+        if media_root is None:
+            configured = os.environ.get("PORTAL_MEDIA_ROOT")
+            media_root = Path(configured) if configured else data_dir / "media"
+        employers = await load_demo_companies(session, media_root)
+        await load_demo_jobs(session, admin, employers)
         await load_demo_clicks(session, region)
     return logins
 
@@ -111,11 +127,43 @@ async def load_demo_clicks(session: AsyncSession, region: str) -> None:
     await session.commit()
 
 
-async def load_demo_jobs(session: AsyncSession, admin: User) -> None:
+def demo_logo(initials: str, colour: str, side: int = 256) -> bytes:
+    """A PNG logo: the initials, white, on a coloured square."""
+    image = Image.new("RGB", (side, side), colour)
+    # Pillow's own font (no system fonts needed); Latin initials, as every demo logo has.
+    font = ImageFont.load_default(size=side * 0.45 if len(initials) > 1 else side * 0.55)
+    ImageDraw.Draw(image).text((side / 2, side / 2), initials, fill="white", font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+async def load_demo_companies(session: AsyncSession, media_root: Path) -> dict[str, int]:
+    """The demo employers, each with a drawn logo stored like an uploaded one; their ids by
+    key."""
+    store = LogoStore(media_root)
+    ids = {}
+    for key, entry in DEMO_COMPANIES.items():
+        data = CompanyData.model_validate(
+            {k: entry[k] for k in ("name", "website", "description") if k in entry}
+        )
+        company = await companies.create_company(session, data)
+        logo = reencode(demo_logo(entry["initials"], entry["colour"]))
+        stored = companies.StoredLogo(store.save(logo), logo.kind.content_type, logo.sha256)
+        await companies.set_logo(session, company.id, stored)
+        ids[key] = company.id
+    return ids
+
+
+async def load_demo_jobs(
+    session: AsyncSession, admin: User, employers: dict[str, int] | None = None
+) -> None:
     """Create the demo postings through the service, then date them as if posted over weeks."""
     now = utcnow()
+    employers = employers or {}
     for entry in sorted(DEMO_JOBS, key=lambda e: -int(e["age_days"])):  # type: ignore[call-overload]
-        fields = {k: v for k, v in entry.items() if k != "age_days"}
+        fields = {k: v for k, v in entry.items() if k not in ("age_days", "company")}
+        fields["company_id"] = employers.get(str(entry.get("company")))
         job = await jobs.create_job(session, admin, JobData.model_validate(fields))
         if job.published_at is not None:
             age = timedelta(days=int(entry["age_days"]), hours=len(job.title) % 12)  # type: ignore[call-overload]

@@ -2,7 +2,9 @@
 
 Each entry holds the fields of ``portal.jobs.schemas.JobData`` (title, Markdown content,
 category, employment type, location, salary, how to apply, status) plus ``age_days``: how many
-days ago the job was published, which the demo loader turns into timestamps. Companies, places
+days ago the job was published, which the demo loader turns into timestamps, and maybe
+``company``: the key of its employer in ``DEMO_COMPANIES`` (the others show the site's name).
+Two jobs have no external link or e-mail: people apply to them on Portal. Companies, places
 of work and contacts are invented; links and addresses use the example.com / example.cn domains.
 Several postings share a theme (Python backend, data analysis, design, nursing) so that search
 and recommendations have something to show.
@@ -10,9 +12,86 @@ and recommendations have something to show.
 
 from __future__ import annotations
 
+# Employers of some demo jobs: name, website, a Markdown description, and the initials and
+# colour of the logo the demo loader draws for each.
+DEMO_COMPANIES: dict[str, dict[str, str]] = {
+    "ledgerline": {
+        "name": "Ledgerline",
+        "website": "https://example.com/ledgerline",
+        "description": (
+            "Accounting automation for small businesses: millions of bank transactions "
+            "reconciled every day by a **remote-first** team of 60."
+        ),
+        "initials": "L",
+        "colour": "#4f46e5",
+    },
+    "yunfan": {
+        "name": "云帆科技",
+        "website": "https://example.cn/yunfan",
+        "description": "企业级 SaaS 协同办公平台，服务超过三千家中大型客户。总部位于**上海**。",
+        "initials": "YF",
+        "colour": "#0e7490",
+    },
+    "greenroute": {
+        "name": "GreenRoute Logistics",
+        "website": "https://example.com/greenroute",
+        "description": "Low-emission last-mile delivery in twelve European cities.",
+        "initials": "GR",
+        "colour": "#15803d",
+    },
+    "xingqiao": {
+        "name": "星桥数据",
+        "website": "https://example.cn/xingqiao",
+        "description": "数据平台与实时分析服务，帮助零售企业理解每一笔交易。",
+        "initials": "XQ",
+        "colour": "#7c3aed",
+    },
+    "harbourpay": {
+        "name": "HarbourPay",
+        "website": "https://example.com/harbourpay",
+        "description": "Payments for marketplaces: payouts in 40 currencies, one API.",
+        "initials": "HP",
+        "colour": "#b45309",
+    },
+    "lanjing": {
+        "name": "蓝鲸零售集团",
+        "description": "全国连锁零售企业，门店遍布华东与华南。",
+        "initials": "LJ",
+        "colour": "#1d4ed8",
+    },
+    "fernleaf": {
+        "name": "Fernleaf Studio",
+        "website": "https://example.com/fernleaf",
+        "description": "A product design studio for health and education apps.",
+        "initials": "F",
+        "colour": "#be185d",
+    },
+    "chenguang": {
+        "name": "晨光文化传媒",
+        "description": "新媒体内容与品牌传播。",
+        "initials": "CG",
+        "colour": "#c2410c",
+    },
+    "hemu": {
+        "name": "和木教育",
+        "website": "https://example.cn/hemu",
+        "description": "十二所双语小学与幼儿园。",
+        "initials": "HM",
+        "colour": "#047857",
+    },
+    "stbrennan": {
+        "name": "St Brennan's Hospital",
+        "website": "https://example.com/stbrennan",
+        "description": "A 600-bed teaching hospital with a 24-bed intensive care unit.",
+        "initials": "SB",
+        "colour": "#be123c",
+    },
+}
+
 DEMO_JOBS: list[dict[str, object]] = [
     {
         "title": "Senior Python Backend Engineer",
+        "company": "ledgerline",
         "content": (
             "Ledgerline builds accounting automation for small businesses, reconciling "
             "millions of bank transactions every day. We are a remote-first team of 60 "
@@ -54,6 +133,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "高级Python后端工程师",
+        "company": "yunfan",
         "content": (
             "云帆科技专注于企业级 SaaS 协同办公平台，服务超过三千家中大型客户。"
             "随着业务扩张，我们正在重构核心订单与权限服务，"
@@ -98,6 +178,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Backend Developer (Python/Django), 6-month Contract",
+        "company": "greenroute",
         "content": (
             "GreenRoute is a Berlin-based mobility start-up helping cities plan "
             "bike-sharing and e-scooter networks. We are migrating our planning platform "
@@ -138,6 +219,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Python数据平台开发工程师",
+        "company": "xingqiao",
         "content": (
             "星桥数据是一家为零售与消费品牌提供数据中台服务的技术公司。"
             "我们的数据平台每天处理数十亿条交易与行为数据，"
@@ -182,6 +264,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Data Analyst, Growth",
+        "company": "harbourpay",
         "content": (
             "HarbourPay is a digital wallet used by more than two million people across "
             "Southeast Asia. Our growth team runs dozens of experiments each quarter, and "
@@ -214,13 +297,14 @@ DEMO_JOBS: list[dict[str, object]] = [
         "salary_max": 8500,
         "salary_currency": "SGD",
         "salary_period": "month",
-        "apply_url": "https://careers.example.com/harbourpay/data-analyst-growth",
+        "apply_url": None,
         "apply_email": None,
         "status": "published",
         "age_days": 11,
     },
     {
         "title": "数据分析师",
+        "company": "lanjing",
         "content": (
             "蓝鲸出行是一家专注城市短途出行的互联网公司，业务覆盖全国四十余座城市。"
             "数据分析团队是公司决策的重要支撑，我们希望寻找一位对业务敏感、"
@@ -258,13 +342,14 @@ DEMO_JOBS: list[dict[str, object]] = [
         "salary_max": 28000,
         "salary_currency": "CNY",
         "salary_period": "month",
-        "apply_url": "https://careers.example.com/lanjing/data-analyst",
-        "apply_email": "hr@example.cn",
+        "apply_url": None,
+        "apply_email": None,
         "status": "published",
         "age_days": 2,
     },
     {
         "title": "Product Designer",
+        "company": "fernleaf",
         "content": (
             "Fernleaf builds software that helps independent pharmacies manage "
             "prescriptions, stock and patient communication. Our product is used daily by "
@@ -388,6 +473,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "新媒体运营专员",
+        "company": "chenguang",
         "content": (
             "晨光生活是一家新锐家居生活方式品牌，主营环保家纺与收纳产品，"
             "在多个电商平台与社交媒体拥有数十万粉丝。为进一步提升品牌影响力，"
@@ -432,6 +518,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Product Manager, Payments",
+        "company": "harbourpay",
         "content": (
             "HarbourPay's payments team moves money for millions of customers and "
             "thousands of merchants every day. We are looking for a product manager to own "
@@ -518,6 +605,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Registered Nurse – Intensive Care Unit",
+        "company": "stbrennan",
         "content": (
             "St Brennan's is an independent hospital in west London with a 12-bed "
             "intensive care unit treating complex surgical and medical patients. We are "
@@ -558,6 +646,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "小学英语教师",
+        "company": "hemu",
         "content": (
             "禾木实验学校是一所位于成都高新区的九年一贯制民办学校，秉承“全人教育”理念，"
             "注重学生的综合素养与国际视野。因学校规模扩大，现面向社会招聘小学英语教师，"
@@ -940,6 +1029,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "People Partner",
+        "company": "greenroute",
         "content": (
             "GreenRoute is growing from 80 to 130 people over the next year. We are "
             "looking for our second People Partner to work with engineering and operations "
@@ -1108,6 +1198,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Frontend Engineering Intern",
+        "company": "harbourpay",
         "content": (
             "Join HarbourPay's web team for a six-month internship and help build the "
             "merchant dashboard used by thousands of businesses across Southeast Asia. You "
@@ -1234,6 +1325,7 @@ DEMO_JOBS: list[dict[str, object]] = [
     },
     {
         "title": "Technical Writer (Contract)",
+        "company": "ledgerline",
         "content": (
             "Ledgerline is opening up its public API to accounting partners and needs "
             "clear, accurate documentation to go with it. We are looking for a technical "

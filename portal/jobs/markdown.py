@@ -55,13 +55,16 @@ def render_markdown(source: str) -> str:
 
 
 _TAGS = re.compile(r"<[^>]+>")
+# Inline elements sit inside words and sentences ("**carefully**."): they go without a space.
+_INLINE_TAGS = re.compile(r"</?(?:a|strong|em|del|s|code)(?:\s[^>]*)?>")
 _SPACE = re.compile(r"\s+")
 
 
 def summarize(rendered: str, limit: int = 280) -> str:
     """Plain text of the rendered content, cut at a word boundary."""
     # Entities are decoded once, after the tags are gone ("&amp;lt;" is the text "&lt;").
-    text = _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", rendered))).strip()
+    text = _TAGS.sub(" ", _INLINE_TAGS.sub("", rendered))
+    text = _SPACE.sub(" ", html.unescape(text)).strip()
     if len(text) <= limit:
         return text
     cut = text[:limit]

@@ -186,3 +186,20 @@ async def test_deleting_a_company_leaves_its_jobs_without_one(
     assert await search(client, "vanishing") == []
     assert await search(client, "stays") == ["Stays"]
     assert '<p class="employer">Portal</p>' in await page(client, f"/jobs/{job.id}-stays")
+
+
+async def test_json_ld_carries_the_logo(
+    app, db_backend, client, admin_client, make_job, make_company
+) -> None:
+    from tests.companies import images
+
+    company = await make_company(name="Ledgerline")
+    response = await admin_client.put(f"/api/v1/companies/{company.id}/logo", data=images.png())
+    logo_url = (await response.get_json())["logo_url"]
+    job = await make_job(title="Engineer", company_id=company.id)
+    (ld,) = json_ld(await page(client, f"/jobs/{job.id}-engineer"))
+    assert ld["hiringOrganization"] == {
+        "@type": "Organization",
+        "name": "Ledgerline",
+        "logo": "http://localhost" + logo_url,
+    }

@@ -100,6 +100,22 @@ async def test_metadata_is_stripped(app, db_backend, admin_client, client, make_
     assert len(logo_files(app)) == 1  # the replaced file is gone
 
 
+async def test_a_polyglot_is_served_only_as_the_image_it_also_was(
+    app, db_backend, admin_client, client, make_company
+) -> None:
+    # A real PNG with an HTML page after its end (browsers that sniff might run it).
+    upload = images.png() + b"<html><body><script>alert(document.cookie)</script></body></html>"
+    company = await make_company()
+    body = await (await put_logo(admin_client, company.id, upload, "text/html")).get_json()
+    served, data = await fetch(client, body["logo_url"])
+    assert served.mimetype == "image/png"
+    assert b"<script" not in data and b"<html" not in data
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert served.headers["Content-Security-Policy"] == "default-src 'none'"
+    (stored,) = logo_files(app)
+    assert stored.read_bytes() == data and b"<script" not in data
+
+
 @pytest.mark.parametrize(
     "upload",
     [

@@ -123,6 +123,11 @@ def test_summary_is_plain_text() -> None:
     assert summarize(html) == "Title Some bold text & <more>."
 
 
+def test_summary_keeps_inline_markup_inside_its_words() -> None:
+    html = render_markdown("Weld **carefully**. Read [the guide](https://example.com)'s end.")
+    assert summarize(html) == "Weld carefully. Read the guide's end."
+
+
 def test_short_text_is_not_cut() -> None:
     assert summarize("<p>Short.</p>") == "Short."
 
