@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,8 @@ MAX_PIXELS = 4096 * 4096
 # screens), and search engines want at least 112 px in JSON-LD.
 SIDE = 512
 HEAD_BYTES = 12
+# A logo file younger than this may be another process's, written before its commit.
+ORPHAN_MIN_AGE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -148,3 +151,21 @@ class LogoStore:
     def remove(self, name: str | None) -> None:
         if name:
             self.path(name).unlink(missing_ok=True)
+
+    def orphans(self, referenced: set[str], *, now: float | None = None) -> list[str]:
+        """Files no company refers to (a crash between writing a file and committing its
+        row, or before an old file was removed), older than ORPHAN_MIN_AGE_SECONDS."""
+        now = time.time() if now is None else now
+        try:
+            paths = list(self.root.iterdir())
+        except FileNotFoundError:
+            return []
+        found = []
+        for path in paths:
+            try:
+                young = now - path.stat().st_mtime < ORPHAN_MIN_AGE_SECONDS
+            except FileNotFoundError:
+                continue
+            if path.is_file() and not young and path.name not in referenced:
+                found.append(path.name)
+        return found

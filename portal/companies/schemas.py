@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from portal.companies.models import Company
 from portal.companies.rules import (
@@ -21,13 +22,17 @@ from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA
 
 # The limits are checked by portal.companies.rules, with messages in the reader's language;
 # the schema states them for API clients.
-NAME_SCHEMA = {**ONE_LINE_SCHEMA, "minLength": 1, "maxLength": NAME_MAX}
-WEBSITE_SCHEMA = {
+NAME_SCHEMA: JsonDict = {**ONE_LINE_SCHEMA, "minLength": 1, "maxLength": NAME_MAX}
+WEBSITE_SCHEMA: JsonDict = {
     **ONE_LINE_SCHEMA,
     "maxLength": WEBSITE_MAX,
     "description": "an http(s) address; empty or null for none",
 }
-DESCRIPTION_SCHEMA = {**MULTI_LINE_SCHEMA, "maxLength": DESCRIPTION_MAX, "description": "Markdown"}
+DESCRIPTION_SCHEMA: JsonDict = {
+    **MULTI_LINE_SCHEMA,
+    "maxLength": DESCRIPTION_MAX,
+    "description": "Markdown",
+}
 
 
 class CompanyData(BaseModel):

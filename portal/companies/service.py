@@ -149,4 +149,4 @@ async def job_counts(session: AsyncSession, company_ids: list[int]) -> dict[int,
         .where(Job.company_id.in_(company_ids))
         .group_by(Job.company_id)
     )
-    return {int(company_id): int(count) for company_id, count in rows.all()}
+    return {company_id: int(count) for company_id, count in rows.all() if company_id is not None}

@@ -4,8 +4,10 @@ after the database agrees, and the old file removed only after the commit."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from quart import current_app, request
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,10 +20,12 @@ from portal.companies.logos import (
     reencode,
 )
 from portal.companies.models import Company
+from portal.db import get_db
 from portal.errors import APIError
 from portal.i18n import gettext as _
 from portal.web.streaming import allow_larger_body
 
+log = logging.getLogger(__name__)
 # Multipart forms carry the logo and the text fields (a description of 5,000 characters is
 # at most 20 KB in UTF-8) and boundaries.
 FORM_ROOM = 64 * 1024
@@ -97,3 +101,25 @@ async def remove_logo(session: AsyncSession, company_id: int) -> Company:
     company, old = await service.set_logo(session, company_id, None)
     logo_store().remove(old)
     return company
+
+
+async def remove_orphan_logos() -> int:
+    """Delete logo files no company refers to; how many (run when a process starts).
+
+    Only a cleanup: if it fails (the database away), the process serves on regardless."""
+    store = logo_store()
+    try:
+        if not await asyncio.to_thread(store.root.is_dir):
+            return 0
+        async with get_db().session_scope() as session:
+            rows = await session.execute(select(Company.logo_name))
+            referenced = {name for name in rows.scalars() if name}
+        names = await asyncio.to_thread(store.orphans, referenced)
+        for name in names:
+            store.remove(name)
+    except Exception:
+        log.exception("removing orphaned logo files failed")
+        return 0
+    if names:
+        log.info("removed %d logo file(s) no company refers to", len(names))
+    return len(names)

@@ -41,6 +41,11 @@ COMPANY_JOBS_SHOWN = 100
 ADMIN_PAGE_SIZE = 50
 
 
+@blueprint.before_app_serving
+async def _remove_orphan_logos() -> None:
+    await uploads.remove_orphan_logos()
+
+
 @blueprint.get("/companies/<int:company_id>")
 @blueprint.get("/companies/<int:company_id>-<slug>")
 async def company_page(company_id: int, slug: str | None = None) -> ResponseReturnValue:

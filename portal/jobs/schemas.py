@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from portal.companies.schemas import CompanyRef
 from portal.i18n import gettext as _
@@ -15,7 +16,7 @@ from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA, multi_line, one_
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 # A company id is looked up by the service, which says "No such company." in the reader's
 # language for any id that is not a company's; the schema states the range.
-COMPANY_ID_SCHEMA = {"minimum": 1, "maximum": MAX_ID, "description": "null: no company"}
+COMPANY_ID_SCHEMA: JsonDict = {"minimum": 1, "maximum": MAX_ID, "description": "null: no company"}
 
 
 def _in_utc(value: datetime | None) -> datetime | None:

@@ -213,3 +213,26 @@ async def test_a_new_logo_refreshes_the_live_cards(
     events = (await events_of(app))[before:]
     assert [(e.type, e.data["id"]) for e in events] == [("job.updated", job.id)]
     assert events[0].data["company"]["logo_url"] == body["logo_url"]
+
+
+async def test_orphaned_logo_files_are_removed_when_old(
+    app, db_backend, admin_client, make_company
+) -> None:
+    import os
+    import time
+
+    from portal.companies.uploads import remove_orphan_logos
+
+    company = await make_company()
+    await put_logo(admin_client, company.id, images.png())
+    (kept,) = logo_files(app)
+    folder = kept.parent
+    old, young = folder / ("0" * 32 + ".png"), folder / ("1" * 32 + ".png")
+    for path in (old, young):
+        path.write_bytes(images.png())
+    hour_ago = time.time() - 3600
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(kept, (hour_ago, hour_ago))  # old, but a company's
+    async with app.app_context():
+        assert await remove_orphan_logos() == 1
+    assert logo_files(app) == sorted([kept, young])
