@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from quart import (
@@ -41,9 +42,11 @@ COMPANY_JOBS_SHOWN = 100
 ADMIN_PAGE_SIZE = 50
 
 
-@blueprint.before_app_serving
-async def _remove_orphan_logos() -> None:
+@blueprint.while_app_serving
+async def _remove_orphan_logos() -> AsyncIterator[None]:
+    # while_serving, not before_serving: those run first, before the database connects.
     await uploads.remove_orphan_logos()
+    yield
 
 
 @blueprint.get("/companies/<int:company_id>")

@@ -236,3 +236,24 @@ async def test_orphaned_logo_files_are_removed_when_old(
     async with app.app_context():
         assert await remove_orphan_logos() == 1
     assert logo_files(app) == sorted([kept, young])
+
+
+async def test_a_starting_app_removes_orphans_after_the_database_connects(settings, caplog) -> None:
+    import logging
+    import os
+    import time
+
+    from portal.app import create_app
+
+    folder = settings.resolved_media_root / "logos"
+    folder.mkdir(parents=True)
+    orphan = folder / ("2" * 32 + ".png")
+    orphan.write_bytes(images.png())
+    hour_ago = time.time() - 3600
+    os.utime(orphan, (hour_ago, hour_ago))
+    application = create_app(settings)
+    with caplog.at_level(logging.ERROR):
+        async with application.test_app():
+            pass
+    assert not orphan.exists()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
