@@ -403,3 +403,26 @@ def test_safe_next_keeps_ordinary_paths() -> None:
     assert safe_next("/?q=中") == "/?q=%E4%B8%AD"
     for bad in ("//evil.example", "https://evil.example/", "/\\evil", "/\t/evil", "x", ""):
         assert safe_next(bad, "/home") == "/home"
+
+
+async def test_a_multipart_part_without_a_readable_name_is_no_500(client) -> None:
+    # name="a\" escapes its closing quote: werkzeug reads the part with the name None, and
+    # form_data() looked for NUL in None (a TypeError, the 500 schemathesis found).
+    token = await csrf_token_for(client, "/register")
+    parts = [
+        ("csrf_token", token),
+        ("username", "nameless"),
+        ("nickname", "Nameless"),
+        ("password", PASSWORD),
+        ("a\\", "what"),
+    ]
+    body = b"".join(
+        f'--XX\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in parts
+    )
+    response = await client.post(
+        "/register",
+        data=body + b"--XX--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=XX"},
+    )
+    assert response.status_code == 302, await response.get_data(as_text=True)

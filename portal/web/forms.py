@@ -22,8 +22,11 @@ async def form_data() -> dict[str, str]:
     """The submitted fields, refused with a 422 when one holds a NUL: no text of ours may
     contain it, and PostgreSQL refuses it in a query (a 500 if it got that far)."""
     form = await request.form
-    values = {key: value for key, value in form.items() if key != "csrf_token"}
-    bad = [key for key, value in form.items() if "\x00" in key or "\x00" in value]
+    # A multipart part whose name werkzeug cannot read (name="a\\") has the key None: no
+    # field of ours, so it is dropped like any unknown one.
+    named = [(key, value) for key, value in form.items() if key is not None]
+    values = {key: value for key, value in named if key != "csrf_token"}
+    bad = [key for key, value in named if "\x00" in key or "\x00" in value]
     if bad:
         message = _("Remove the control characters.")
         fields = {key.replace("\x00", "")[:100]: message for key in bad}
