@@ -8,6 +8,7 @@ from quart import Blueprint, current_app
 from quart_rate_limiter import rate_limit
 from quart_schema import (
     document_response,
+    security_scheme,
     validate_querystring,
     validate_request,
     validate_response,
@@ -53,6 +54,7 @@ def throttle_policy() -> service.ThrottlePolicy:
 
 
 @blueprint.post("/auth/register")
+@security_scheme([])  # anyone: signs the new account in
 @rate_limit(20, timedelta(minutes=10))
 @validate_request(RegisterData)
 @validate_response(UserPublic, 201)
@@ -74,6 +76,7 @@ async def post_register(data: RegisterData) -> tuple[UserPublic, int]:
 
 
 @blueprint.post("/auth/login")
+@security_scheme([])  # anyone
 @validate_request(LoginData)
 @validate_response(UserPublic)
 @document_response(ErrorEnvelope, 401)

@@ -10,12 +10,12 @@ import asyncio
 import re
 from collections.abc import Callable
 from email.utils import format_datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 from quart import Blueprint, Response, current_app, request
 from quart.typing import ResponseReturnValue
-from quart_schema import document_headers, document_response
+from quart_schema import document_headers, document_response, security_scheme
 from werkzeug.exceptions import HTTPException
 
 from portal.accounts.auth import require_admin
@@ -25,6 +25,7 @@ from portal.media import service, tus
 from portal.media.extension import get_media
 from portal.media.models import Upload
 from portal.media.receiver import PatchResult, UploadReceiver, upload_complete, upload_gone
+from portal.web.docs import document_status
 
 F = TypeVar("F", bound=Callable[..., Any])
 blueprint = Blueprint("uploads", __name__, url_prefix="/api/v1/uploads")
@@ -36,10 +37,15 @@ DRAIN_BYTES = 256 * 1024
 DRAIN_SECONDS = 2.0
 
 
+# The one version spoken (tus.TUS_VERSION; a Literal needs it written out).
+TusVersion = Literal["1.0.0"]
+OffsetContentType = Literal["application/offset+octet-stream"]
+
+
 class CreationHeaders(BaseModel):
     """The headers of a tus creation request (documented; checked by portal.media.tus)."""
 
-    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+    tus_resumable: TusVersion = Field(alias="Tus-Resumable")
     upload_length: int = Field(alias="Upload-Length", ge=1)
     upload_metadata: str = Field(
         alias="Upload-Metadata",
@@ -48,16 +54,27 @@ class CreationHeaders(BaseModel):
 
 
 class PatchHeaders(BaseModel):
-    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+    tus_resumable: TusVersion = Field(alias="Tus-Resumable")
     upload_offset: int = Field(alias="Upload-Offset", ge=0)
-    content_type: str = Field(alias="Content-Type", examples=[tus.OFFSET_CONTENT_TYPE])
+    content_type: OffsetContentType = Field(alias="Content-Type")
     upload_checksum: str | None = Field(
         default=None, alias="Upload-Checksum", description="`sha1 <base64 digest>` of the body"
     )
 
 
 class TusHeaders(BaseModel):
-    tus_resumable: str = Field(alias="Tus-Resumable", examples=[tus.TUS_VERSION])
+    tus_resumable: TusVersion = Field(alias="Tus-Resumable")
+
+
+class OverrideHeaders(BaseModel):
+    """POST standing in for PATCH (with its headers), DELETE or HEAD."""
+
+    x_http_method_override: Literal["PATCH", "DELETE", "HEAD"] = Field(
+        alias="X-HTTP-Method-Override"
+    )
+    tus_resumable: TusVersion = Field(alias="Tus-Resumable")
+    upload_offset: int | None = Field(default=None, alias="Upload-Offset", ge=0)
+    content_type: OffsetContentType | None = Field(default=None, alias="Content-Type")
 
 
 def tus_errors(*statuses: int) -> Callable[[F], F]:
@@ -126,6 +143,7 @@ def _upload_headers(upload: Upload, offset: int) -> dict[str, str]:
 
 @blueprint.route("", methods=["OPTIONS"], provide_automatic_options=False)
 @blueprint.route("/<upload_id>", methods=["OPTIONS"], provide_automatic_options=False)
+@security_scheme([])  # no credentials: it reveals nothing
 async def options(upload_id: str | None = None) -> ResponseReturnValue:
     """What this server speaks (no authentication: it reveals nothing)."""
     return Response(status=204, headers=tus.options_headers(_max_size()))
@@ -133,6 +151,7 @@ async def options(upload_id: str | None = None) -> ResponseReturnValue:
 
 @blueprint.post("")
 @document_headers(CreationHeaders)
+@document_status(201, "Created: `Location` names the upload, `Upload-Offset` what it holds.")
 @tus_errors(400, 401, 403, 404, 412, 413, 415)
 async def create() -> ResponseReturnValue:
     """Create an upload; with a body, also its first bytes (creation-with-upload). Admins only."""
@@ -200,6 +219,9 @@ async def terminate(upload_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/<upload_id>")
+@document_headers(OverrideHeaders)
+@document_status(204, "PATCH or DELETE done, as those methods answer.")
+@document_status(200, "HEAD: `Upload-Offset`, `Upload-Length` and `Upload-Metadata`.")
 @tus_errors(400, 401, 403, 404, 405, 409, 412, 413, 415, 423, 460)
 async def overridden(upload_id: str) -> ResponseReturnValue:
     """``X-HTTP-Method-Override`` for clients that can only send POST."""
