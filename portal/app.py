@@ -89,6 +89,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.accounts import views as accounts_views
     from portal.alerts import api as alerts_api
     from portal.alerts import views as alerts_views
+    from portal.applications import api as applications_api
+    from portal.applications import views as applications_views
     from portal.companies import api as companies_api
     from portal.companies import views as companies_views
     from portal.jobs import api as jobs_api
@@ -98,6 +100,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.media.extension import Media
     from portal.recommend import api as recommend_api
     from portal.recommend import extension as recommend_extension
+    from portal.saved import api as saved_api
+    from portal.saved import views as saved_views
     from portal.web import health, pages
 
     auth.init_app(app)
@@ -113,6 +117,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         jobs_api.blueprint,
         companies_views.blueprint,
         companies_api.blueprint,
+        applications_views.blueprint,
+        applications_api.blueprint,
+        saved_views.blueprint,
+        saved_api.blueprint,
         alerts_views.blueprint,
         alerts_api.blueprint,
         recommend_api.blueprint,

@@ -17,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts import service
 from portal.accounts.models import User
+from portal.applications import service as applications
+from portal.applications.models import ApplicationStatus
+from portal.applications.resumes import ResumeStore
 from portal.companies import service as companies
 from portal.companies.logos import LogoStore, reencode
 from portal.companies.schemas import CompanyData
@@ -82,6 +85,7 @@ async def load_demo_data(
         employers = await load_demo_companies(session, media_root)
         await load_demo_jobs(session, admin, employers)
         await load_demo_clicks(session, region)
+        await load_demo_applications(session, admin, media_root)
     return logins
 
 
@@ -125,6 +129,76 @@ async def load_demo_clicks(session: AsyncSession, region: str) -> None:
                 )
             )
     await session.commit()
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF saying ``title`` (ASCII): a résumé that opens in any viewer."""
+    text = title.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 24 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+# Who applies where, and how far the admin has taken each: (username, status).
+DEMO_APPLICANTS = (
+    ("demo", ApplicationStatus.REVIEWING),
+    ("reader1", ApplicationStatus.SUBMITTED),
+    ("reader2", ApplicationStatus.INTERVIEW),
+    ("reader3", ApplicationStatus.REJECTED),
+)
+
+
+async def load_demo_applications(session: AsyncSession, admin: User, media_root: Path) -> None:
+    """A few applications to the jobs people apply to on Portal, at several stages."""
+    store = ResumeStore(media_root)
+    targets = [
+        job
+        for job in (await session.execute(select(Job).order_by(Job.id))).scalars()
+        if applications.takes_applications_here(job)
+    ]
+    if not targets:
+        return
+    for number, (username, status) in enumerate(DEMO_APPLICANTS):
+        person = await session.scalar(select(User).where(User.username == username))
+        if person is None:
+            continue
+        view = await applications.apply(
+            session,
+            store,
+            person,
+            targets[number % len(targets)].id,
+            cover_letter=f"Hello, I am {person.nickname} and I would like to join your team.",
+            resume=applications.NewResume(
+                io.BytesIO(demo_pdf(f"{person.nickname} - CV")), f"{username}-cv.pdf"
+            ),
+            use_saved_resume=False,
+            keep_resume=username == "demo",
+        )
+        path = [ApplicationStatus.REVIEWING, ApplicationStatus.INTERVIEW]
+        moves = path[: path.index(status) + 1] if status in path else [status]
+        for step in moves if status != ApplicationStatus.SUBMITTED else []:
+            await applications.update_application(
+                session, admin, view.application.id, status=step, note=None
+            )
 
 
 def demo_logo(initials: str, colour: str, side: int = 256) -> bytes:

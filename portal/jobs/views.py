@@ -22,6 +22,8 @@ from quart.typing import ResponseReturnValue
 from werkzeug.sansio.utils import get_current_url
 
 from portal.accounts.auth import Principal, load_principal, require_admin
+from portal.applications import service as applications
+from portal.applications.service import takes_applications_here
 from portal.companies import service as companies
 from portal.db import get_session, utcnow
 from portal.errors import APIError
@@ -159,8 +161,19 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     base = _base_url()
     ld = job_posting_ld(job, base) if job.is_public(now) else None
     summary = JobSummary.of(job)
+    apply_here = takes_applications_here(job, now)
     return await render_template(
         "jobs/job.html",
+        apply_here=apply_here,
+        applied=await applications.application_for(get_session(), principal.user, job.id)
+        if apply_here and principal.user
+        else None,
+        kept=await applications.kept_resume(get_session(), principal.user)
+        if apply_here and principal.user
+        else None,
+        values={"keep_resume": "on"},
+        errors={},
+        form_message=None,
         canonical_url=base + canonical,
         salary=summary.salary,
         company=summary.company,

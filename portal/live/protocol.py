@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_FRAME_BYTES = 4096
-CHANNELS = frozenset({"jobs", "uploads", "me"})
+CHANNELS = frozenset({"jobs", "uploads", "applications", "me"})
+# Channels only admins may follow (a demotion unsubscribes them at once).
+ADMIN_CHANNELS = frozenset({"uploads", "applications"})
 
 
 @dataclass(frozen=True)

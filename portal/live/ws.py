@@ -34,10 +34,10 @@ def internal_channel(channel: str, principal: Principal) -> str:
     """Map a public channel to the hub's, or raise ``ProtocolError`` when not allowed."""
     if channel == "jobs":
         return "jobs"
-    if channel == "uploads":
+    if channel in protocol.ADMIN_CHANNELS:
         if not principal.is_admin:
-            raise protocol.ProtocolError("forbidden", "the uploads channel is for admins")
-        return "uploads"
+            raise protocol.ProtocolError("forbidden", f"the {channel} channel is for admins")
+        return channel
     if principal.user is None:
         raise protocol.ProtocolError("forbidden", "sign in to subscribe to your own channel")
     return user_channel(principal.user.id)
@@ -78,8 +78,10 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
         g.pop("db_session", None)
     if principal.user is None:
         return False
-    if "uploads" in sub.channels and not principal.is_admin:
-        hub.unsubscribe(sub, "uploads")
+    lost = protocol.ADMIN_CHANNELS & set(sub.channels) if not principal.is_admin else set()
+    for channel in sorted(lost):
+        hub.unsubscribe(sub, channel)
+    if lost:
         sub.push(protocol.error_frame("forbidden", "you are no longer an admin"))
     return True
 

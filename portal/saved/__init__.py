@@ -1,1 +1,1 @@
-"""Jobs a signed-in user keeps for later."""
+"""Jobs a signed-in user keeps for later: ``/saved`` and ``/api/v1/me/saved-jobs``."""

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.auth import require_admin
 from portal.accounts.models import Role, User
+from portal.applications import service as applications
 from portal.db import get_session
 from portal.i18n import LANG_COOKIE
 from portal.jobs import service as jobs
@@ -16,6 +17,7 @@ from portal.media import service as media
 from portal.web.forms import safe_next
 
 blueprint = Blueprint("home", __name__)
+RECENT_APPLICATIONS = 8
 
 
 @blueprint.get("/lang/<code>")
@@ -45,4 +47,10 @@ async def admin_dashboard() -> ResponseReturnValue:
         uploads=await media.uploads_in_flight(session),
         recent_videos=await media.recent_videos(session),
         max_upload_bytes=current_app.config["PORTAL_SETTINGS"].max_upload_bytes,
+        since_applications=await last_event_id(session, applications.APPLICATIONS_CHANNEL),
+        recent_applications=(
+            await applications.list_for_admins(
+                session, job_id=None, status=None, page=1, per_page=RECENT_APPLICATIONS
+            )
+        )[0],
     )

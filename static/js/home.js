@@ -8,6 +8,14 @@
   const initial = JSON.parse(dataElement.textContent);
   const filters = initial.filters;
   const HIGHLIGHT_MS = 4000;
+  // Signed in: the saved jobs among these cards, and the toggles' labels (portal/saved).
+  const savedElement = document.getElementById("saved-data");
+  const savedData = savedElement && window.PortalSaved ? JSON.parse(savedElement.textContent) : null;
+  const saved = savedData && {
+    ids: Object.fromEntries(savedData.ids.map((id) => [id, true])),
+    busy: {},
+    labels: savedData.labels,
+  };
 
   // The same rules as the server's list query; `q` is approximated by "every word appears".
   function matches(job) {
@@ -31,7 +39,7 @@
   const app = Vue.createApp({
     template: "#job-list-template",
     data() {
-      return { jobs: initial.jobs, labels: initial.labels, newCount: 0 };
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved };
     },
     methods: {
       salary(s) {
@@ -64,6 +72,16 @@
           if (current) current.arrived = false;
         }, HIGHLIGHT_MS);
       },
+      async toggleSave(id) {
+        this.saved.busy[id] = true;
+        try {
+          await window.PortalSaved.set(id, !this.saved.ids[id]);
+        } catch (failure) {
+          // Taken down meanwhile: the live list drops the card; otherwise the state stays.
+        } finally {
+          this.saved.busy[id] = false;
+        }
+      },
       remove(id) {
         const index = this.jobs.findIndex((j) => j.id === id);
         if (index >= 0) this.jobs.splice(index, 1);
@@ -78,6 +96,9 @@
     },
   });
   const list = app.mount(mountPoint);
+  document.addEventListener("portal:saved", (event) => {
+    if (list.saved) list.saved.ids[event.detail.jobId] = event.detail.saved;
+  });
   window.PortalLive.connect().subscribe(
     "jobs",
     (event) => {
