@@ -28,6 +28,7 @@ from portal.applications.schemas import (
 from portal.db import get_session
 from portal.errors import ErrorEnvelope, not_found
 from portal.i18n import gettext as _
+from portal.jobs import service as jobs_service
 
 blueprint = Blueprint("applications_api", __name__, url_prefix="/api/v1")
 
@@ -62,8 +63,10 @@ async def post_application(job_id: int) -> tuple[ApplicationPublic, int]:
 @validate_querystring(ApplicationFilter)
 @validate_response(ApplicationList)
 async def get_job_applications(job_id: int, query_args: ApplicationFilter) -> ApplicationList:
-    """A job's applications (admins only), newest first, with the count in each status."""
+    """A job's applications (admins only), newest first, with the count in each status;
+    404 when there is no such job (a draft is found)."""
     await require_admin()
+    await jobs_service.get_job(get_session(), job_id, include_hidden=True)
     return await _admin_list(job_id, query_args)
 
 
@@ -101,6 +104,7 @@ async def get_my_applications() -> ApplicationList:
 
 @blueprint.get("/me/resume")
 @validate_response(SavedResume)
+@document_response(ErrorEnvelope, 404)
 async def get_my_resume() -> SavedResume:
     """The résumé kept on the signed-in user's profile (404 when there is none)."""
     user = await require_user()

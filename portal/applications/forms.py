@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.applications.resumes import MAX_RESUME_BYTES, ResumeStore
 from portal.applications.schemas import ApplyForm
-from portal.applications.service import NewResume, resume_too_large
+from portal.applications.service import NewResume, missing_resume, resume_too_large
 from portal.errors import APIError, fields_from_validation
 from portal.i18n import gettext as _
 from portal.web.forms import form_data
@@ -42,15 +42,29 @@ class Submission:
     values: dict[str, str]  # as typed, for a form page shown again
 
 
+class SubmissionError(APIError):
+    """A submission refused before the service saw it, with the fields as typed (empty when
+    the body was refused unread), so a form page shown again keeps them."""
+
+    def __init__(self, error: APIError, values: dict[str, str]) -> None:
+        super().__init__(error.status, error.code, error.message, error.fields, error.headers)
+        self.values = values
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "on", "yes"}
+
+
 async def read_submission() -> Submission:
-    """The fields and the résumé file; a 413 or a 422 with every field's message."""
+    """The fields and the résumé file; a 413 or a 422 with every field's message
+    (raised as a :class:`SubmissionError`)."""
     if (request.content_length or 0) > BODY_LIMIT:
-        raise resume_too_large()
+        raise SubmissionError(resume_too_large(), {})
     try:
         values = await form_data()
         files = await request.files
     except RequestEntityTooLarge:
-        raise resume_too_large() from None
+        raise SubmissionError(resume_too_large(), {}) from None
     upload = files.get("resume")
     resume = (
         NewResume(source=upload.stream, filename=upload.filename or "")
@@ -67,7 +81,13 @@ async def read_submission() -> Submission:
             }
         )
     except ValidationError as error:
-        raise APIError(
-            422, "validation_failed", _("Some fields are not valid."), fields_from_validation(error)
+        fields = fields_from_validation(error)
+        # Every field at once: a missing file is certain here; a saved résumé is the
+        # service's to look up, so "use the saved one" is left to it.
+        use_saved = _truthy(values.get("use_saved_resume", ""))
+        if resume is None and not use_saved and "use_saved_resume" not in fields:
+            fields.setdefault("resume", missing_resume(False))
+        raise SubmissionError(
+            APIError(422, "validation_failed", _("Some fields are not valid."), fields), values
         ) from None
     return Submission(form=form, resume=resume, values=values)

@@ -57,6 +57,13 @@ def not_a_pdf() -> APIError:
     )
 
 
+def missing_resume(use_saved_resume: bool) -> str:
+    """The résumé field's message when an application comes without one."""
+    if use_saved_resume:
+        return _("There is no résumé on your profile; attach one (PDF).")
+    return _("Attach your résumé (PDF).")
+
+
 def resume_too_large() -> APIError:
     return APIError(
         413,
@@ -322,13 +329,11 @@ async def apply(
         )
     saved = await kept_resume(session, user) if use_saved_resume and resume is None else None
     if resume is None and saved is None:
-        message = (
-            _("There is no résumé on your profile; attach one (PDF).")
-            if use_saved_resume
-            else _("Attach your résumé (PDF).")
-        )
         raise APIError(
-            422, "validation_failed", _("Some fields are not valid."), {"resume": message}
+            422,
+            "validation_failed",
+            _("Some fields are not valid."),
+            {"resume": missing_resume(use_saved_resume)},
         )
     # Up to 10 MiB copied and fsynced: off the event loop.
     stored = await asyncio.to_thread(_store_resume, store, resume) if resume is not None else None
@@ -476,7 +481,7 @@ async def withdraw(session: AsyncSession, user: User, application_id: int) -> Ap
             "invalid_transition",
             _(
                 "An application that is %(current)s can no longer be withdrawn.",
-                current=current.value,
+                current=STATUS_LABELS[current.value],
             ),
         )
     await _audit(

@@ -14,7 +14,7 @@ from portal.accounts.auth import require_admin, require_user
 from portal.accounts.models import User
 from portal.applications import pipeline, service
 from portal.applications.export import applications_csv
-from portal.applications.forms import read_submission, resume_store
+from portal.applications.forms import SubmissionError, read_submission, resume_store
 from portal.applications.labels import STATUS_LABELS
 from portal.applications.models import ApplicationStatus
 from portal.applications.schemas import ApplicationPatch, ApplicationPublic
@@ -78,8 +78,8 @@ async def apply_form(job_id: int) -> ResponseReturnValue:
     user = await require_user()
     try:
         submission = await read_submission()
-    except APIError as error:
-        return await _apply_page(user, job_id, error=error)
+    except SubmissionError as error:
+        return await _apply_page(user, job_id, values=error.values, error=error)
     try:
         view = await service.apply(
             get_session(),

@@ -92,12 +92,6 @@ async def test_a_long_cover_letter_is_shown_next_to_its_field(app, ann, job) -> 
     assert stored_files(app) == []
 
 
-@pytest.mark.xfail(
-    reason="portal/applications/views.py apply_form: when read_submission raises (a cover "
-    "letter over 5000 characters, 413), _apply_page is called without values, so the typed "
-    "cover letter is lost",
-    strict=True,
-)
 async def test_a_long_cover_letter_is_kept_in_the_form(app, ann, job) -> None:
     letter = "x" * 5001
     response = await post_apply_form(ann, job.id, pdf=pdfs.minimal_pdf(), cover_letter=letter)
