@@ -231,3 +231,14 @@ async def test_the_job_page_partial_shows_the_state(app, user_client, make_job) 
     forms = save_forms(html)
     assert forms[job.id]["aria-pressed"] == "true"
     assert "/static/js/saved.js" in html
+
+
+async def test_the_job_page_carries_the_toggle(app, user_client, client, make_job) -> None:
+    job = await make_job(title="Page role")
+    path = (await client.get(f"/jobs/{job.id}")).headers["Location"]  # the slugged URL
+    assert save_forms(await page(user_client, path))[job.id]["aria-pressed"] == "false"
+    await user_client.put(f"{API}/{job.id}")
+    forms = save_forms(await page(user_client, path))
+    assert forms[job.id]["aria-pressed"] == "true"
+    assert forms[job.id]["action"] == f"/saved/{job.id}/delete"
+    assert save_forms(await page(client, path)) == {}
