@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from quart import Quart
 
 from portal.app import create_app
+from portal.config import get_settings
 
 log = logging.getLogger("portal.consumer")
 
@@ -17,7 +18,7 @@ log = logging.getLogger("portal.consumer")
 def run(name: str, start: Callable[[Quart], Awaitable[object]]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app()
-    if not app.config["PORTAL_SETTINGS"].amqp_url:
+    if not get_settings(app).amqp_url:
         raise SystemExit(
             f"the {name} consumer needs PORTAL_AMQP_URL; without a broker it runs inside "
             "`portal demo` / `portal serve` already"

@@ -1,5 +1,5 @@
-"""Portal: a real-time job portal."""
+"""Portal: a real-time job portal.
 
-from portal.app import create_app
-
-__all__ = ["create_app"]
+Imports nothing, so that a pure part (the recommender engine, the websocket protocol) loads
+without the web stack: the app is made by ``portal.app.create_app``.
+"""

@@ -14,12 +14,10 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, Rule
 
 from portal import i18n
-from portal.config import Settings
-from portal.db import Database
+from portal.config import SETTINGS_KEY, Settings
+from portal.db import MAX_ID, Database
 from portal.errors import not_found, register_error_handlers
 from portal.events.extension import Events
-from portal.jobs import cache as job_list_cache
-from portal.jobs.schemas import MAX_ID
 from portal.web import csrf
 from portal.web.streaming import (
     BackPressureHTTPConnection,
@@ -45,7 +43,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         template_folder=str(asset_dir("templates")),
     )
     app.url_map.converters["int"] = BoundedIntConverter
-    app.config["PORTAL_SETTINGS"] = settings
+    app.config[SETTINGS_KEY] = settings
     app.secret_key = settings.resolve_secret_key()
     app.config.update(
         SESSION_COOKIE_NAME="portal_session",
@@ -62,8 +60,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     app.asgi_http_class = BackPressureHTTPConnection
     read_larger_socket_chunks()
     Database(app)
-    events = Events(app)
-    events.add_listener(job_list_cache.init_app(app).on_event)
+    Events(app)
     i18n.init_app(app)
     csrf.init_app(app)
     register_error_handlers(app)
@@ -84,51 +81,34 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     )
     bound_json_nesting(app)  # after QuartSchema, which installs its own JSON provider
 
-    from portal.accounts import api as accounts_api
-    from portal.accounts import auth
-    from portal.accounts import views as accounts_views
-    from portal.alerts import api as alerts_api
-    from portal.alerts import views as alerts_views
-    from portal.applications import api as applications_api
-    from portal.applications import views as applications_views
-    from portal.companies import api as companies_api
-    from portal.companies import views as companies_views
-    from portal.jobs import api as jobs_api
-    from portal.jobs import views as jobs_views
-    from portal.live import ws
-    from portal.media import tus_api, videos_api
-    from portal.media.extension import Media
-    from portal.recommend import api as recommend_api
-    from portal.recommend import extension as recommend_extension
-    from portal.saved import api as saved_api
-    from portal.saved import views as saved_views
-    from portal.web import health, pages
+    # Capabilities: each attaches itself (state, listeners, reactions, routes) with init_app;
+    # imported here, not at the top, so that importing portal.app stays cheap for tools.
+    from portal.accounts import extension as accounts
+    from portal.alerts import extension as alerts
+    from portal.applications import extension as applications
+    from portal.companies import extension as companies
+    from portal.home import extension as home
+    from portal.jobs import extension as jobs
+    from portal.live import extension as live
+    from portal.media import extension as media
+    from portal.recommend import extension as recommend
+    from portal.saved import extension as saved
+    from portal.web import health
 
-    auth.init_app(app)
-    alerts_views.init_app(app)
-    recommend_extension.init_app(app)
-    Media(app)
-    for blueprint in (
-        health.blueprint,
-        pages.blueprint,
-        accounts_views.blueprint,
-        accounts_api.blueprint,
-        jobs_views.blueprint,
-        jobs_api.blueprint,
-        companies_views.blueprint,
-        companies_api.blueprint,
-        applications_views.blueprint,
-        applications_api.blueprint,
-        saved_views.blueprint,
-        saved_api.blueprint,
-        alerts_views.blueprint,
-        alerts_api.blueprint,
-        recommend_api.blueprint,
-        tus_api.blueprint,
-        videos_api.blueprint,
-        ws.blueprint,
+    app.register_blueprint(health.blueprint)
+    for capability in (
+        live,
+        home,
+        accounts,
+        jobs,
+        companies,
+        applications,
+        saved,
+        alerts,
+        recommend,
+        media,
     ):
-        app.register_blueprint(blueprint)
+        capability.init_app(app)
     from portal.web import docs
 
     docs.init_app(app)

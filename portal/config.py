@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from quart import Quart, current_app
 
 GIB = 1024**3
 # host[:port] of PORTAL_PUBLIC_URL: a name or an IPv4 or bracketed IPv6 address, no user info.
@@ -148,3 +149,12 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+SETTINGS_KEY = "PORTAL_SETTINGS"
+
+
+def get_settings(app: Quart | None = None) -> Settings:
+    """The settings ``create_app`` was given (of the current app by default)."""
+    settings: Settings = (app or current_app).config[SETTINGS_KEY]
+    return settings

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from portal.config import get_settings
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -85,6 +87,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 WRITE_OPTION = "portal_write"
 
 
@@ -127,7 +130,7 @@ class Database:
 
     async def connect(self) -> None:
         if self.engine is None:
-            self.engine = make_engine(current_app.config["PORTAL_SETTINGS"].resolved_database_url)
+            self.engine = make_engine(get_settings().resolved_database_url)
             self.sessionmaker = async_sessionmaker(
                 self.engine, expire_on_commit=False, info=self.session_info
             )

@@ -14,7 +14,9 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
-from quart import Quart, current_app, g, has_request_context, has_websocket_context, request
+from quart import Quart, g, has_request_context, has_websocket_context, request
+
+from portal.config import get_settings
 
 CATALOGUE_DIR = Path(__file__).parent / "translations"
 DOMAIN = "messages"
@@ -37,7 +39,7 @@ def load_translations(language: str) -> stdlib_gettext.NullTranslations:
 
 
 def _languages() -> list[str]:
-    return list(current_app.config["PORTAL_SETTINGS"].languages)
+    return list(get_settings().languages)
 
 
 def select_language() -> str:
@@ -124,7 +126,7 @@ def lazy_gettext(message: str, **variables: object) -> LazyProxy:
 
 @cache
 def _language_names(codes: tuple[str, ...]) -> list[tuple[str, str]]:
-    return [(code, Locale.parse(code).display_name) for code in codes]
+    return [(code, Locale.parse(code).display_name or code) for code in codes]
 
 
 def html_lang() -> str:

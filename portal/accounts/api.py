@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_rate_limiter import rate_limit
 from quart_schema import (
     document_response,
@@ -33,6 +33,7 @@ from portal.accounts.schemas import (
     UserList,
     UserPublic,
 )
+from portal.config import get_settings
 from portal.db import get_session
 from portal.errors import APIError, ErrorEnvelope
 from portal.web.client import client_address
@@ -41,7 +42,7 @@ blueprint = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
 
 def _settings():
-    return current_app.config["PORTAL_SETTINGS"]
+    return get_settings()
 
 
 def throttle_policy() -> service.ThrottlePolicy:

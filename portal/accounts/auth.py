@@ -13,6 +13,7 @@ from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_use
 from portal.accounts import service
 from portal.accounts.models import User
 from portal.accounts.principals import PrincipalCache
+from portal.config import get_settings
 from portal.db import get_session
 from portal.errors import forbidden, unauthorized
 from portal.events.extension import get_events
@@ -131,7 +132,7 @@ async def require_admin(*, remembered: bool = False) -> User:
 
 
 async def sign_in(user: User, *, remember: bool) -> None:
-    settings = current_app.config["PORTAL_SETTINGS"]
+    settings = get_settings()
     lifetime = (
         timedelta(days=settings.session_days_remembered)
         if remember
@@ -163,7 +164,7 @@ async def sign_out() -> None:
 
 
 def init_app(app: Quart) -> None:
-    settings = app.config["PORTAL_SETTINGS"]
+    settings = get_settings(app)
     app.config.update(
         QUART_AUTH_COOKIE_NAME="portal_auth",
         QUART_AUTH_COOKIE_SECURE=settings.secure_cookies,

@@ -15,7 +15,9 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from portal.events.message import EventMessage
 
 if TYPE_CHECKING:
     from portal.accounts.auth import Principal
@@ -59,8 +61,8 @@ class PrincipalCache:
         ]:
             del self._entries[key]
 
-    def on_event(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "auth.changed":
-            user_id = (message.get("data") or {}).get("user_id")
+    def on_event(self, event: EventMessage) -> None:
+        if event.type == "auth.changed" and isinstance(event.data, dict):
+            user_id = event.data.get("user_id")
             if isinstance(user_id, int):
                 self.forget_user(user_id)

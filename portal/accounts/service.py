@@ -20,10 +20,10 @@ from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, U
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
 from portal.db import UTCDateTime, begin_write, utcnow
 from portal.errors import APIError, forbidden, not_found
+from portal.events import channels
 from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
-from portal.live.hub import CONTROL_CHANNEL
 
 # Reach _() only as _(field): named here so scripts/translations extracts them.
 FIELD_NAMES = (_l("username"), _l("email"), _l("phone"))
@@ -35,7 +35,7 @@ SEEN_RESOLUTION = timedelta(minutes=5)
 async def auth_changed(session: AsyncSession, user_id: int) -> None:
     """Tell every worker's websocket hub to re-check this user's live channels."""
     await append_event(
-        session, channel=CONTROL_CHANNEL, type="auth.changed", data={"user_id": user_id}
+        session, channel=channels.CONTROL, type="auth.changed", data={"user_id": user_id}
     )
 
 

@@ -9,6 +9,7 @@ from portal.accounts import service
 from portal.accounts.api import throttle_policy
 from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
 from portal.accounts.models import Role
+from portal.config import get_settings
 from portal.db import get_session
 from portal.errors import APIError, not_found
 from portal.i18n import gettext as _
@@ -19,9 +20,8 @@ blueprint = Blueprint("accounts", __name__)
 
 
 def _region() -> str:
-    from quart import current_app
 
-    return current_app.config["PORTAL_SETTINGS"].default_phone_region
+    return get_settings().default_phone_region
 
 
 @blueprint.route("/register", methods=["GET", "POST"])

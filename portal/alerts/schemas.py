@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from portal.alerts.models import AlertSubscription, Notification
+from portal.db import MAX_ID
 from portal.jobs.models import Category
-from portal.jobs.schemas import MAX_ID
 from portal.web.text import OneLine
 
 

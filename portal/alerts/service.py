@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,7 +12,8 @@ from portal.alerts.matching import alert_matches, job_facts
 from portal.alerts.models import AlertSubscription, Notification
 from portal.db import begin_write, utcnow
 from portal.errors import APIError, not_found
-from portal.events.log import append_event, user_channel
+from portal.events import channels
+from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.jobs.models import Category, Job
 from portal.jobs.search import query_terms
@@ -99,29 +102,62 @@ async def notify_matching_alerts(session: AsyncSession, job: Job, url: str) -> i
         }
     )
     for user_id in users:
-        note = Notification(
-            user_id=user_id,
+        await add_notification(
+            session,
+            user_id,
             kind="job_alert",
             title=job.title,
             url=url,
             data={"job_id": job.id, "location": job.location},
-            created_at=utcnow(),
-        )
-        session.add(note)
-        await session.flush()
-        await append_event(
-            session,
-            channel=user_channel(user_id),
-            type="notification",
-            data={
-                "id": note.id,
-                "kind": note.kind,
-                "title": note.title,
-                "url": url,
-                "unread": await unread_count(session, user_id),
-            },
         )
     return len(users)
+
+
+async def notify_application_moved(
+    session: AsyncSession, *, user_id: int, application_id: int, title: str, status: str
+) -> None:
+    """The applicant's inbox hears of their application's new status."""
+    await add_notification(
+        session,
+        user_id,
+        kind="application",
+        title=title,
+        url="/applications",
+        data={"application_id": application_id, "status": status},
+        shown={"status": status},
+    )
+
+
+async def add_notification(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    kind: str,
+    title: str,
+    url: str,
+    data: dict[str, Any],
+    shown: dict[str, Any] | None = None,
+) -> Notification:
+    """An inbox entry, told to the user's open pages (with ``shown`` in the live event)."""
+    note = Notification(
+        user_id=user_id, kind=kind, title=title, url=url, data=data, created_at=utcnow()
+    )
+    session.add(note)
+    await session.flush()
+    await append_event(
+        session,
+        channel=channels.user(user_id),
+        type="notification",
+        data={
+            "id": note.id,
+            "kind": note.kind,
+            "title": note.title,
+            "url": url,
+            **(shown or {}),
+            "unread": await unread_count(session, user_id),
+        },
+    )
+    return note
 
 
 async def unread_count(session: AsyncSession, user_id: int) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from quart import current_app, request
+from quart import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.applications.resumes import MAX_RESUME_BYTES, ResumeStore
 from portal.applications.schemas import ApplyForm
 from portal.applications.service import NewResume, missing_resume, resume_too_large
+from portal.config import get_settings
 from portal.errors import APIError, fields_from_validation
 from portal.i18n import gettext as _
 from portal.web.forms import form_data
@@ -32,7 +33,7 @@ allow_larger_body({"POST"}, PAGE_PATH, BODY_LIMIT)
 
 
 def resume_store() -> ResumeStore:
-    return ResumeStore(current_app.config["PORTAL_SETTINGS"].resolved_media_root)
+    return ResumeStore(get_settings().resolved_media_root)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from portal.accounts.models import User
 from portal.applications.models import Application, ApplicationStatus, Resume
 from portal.companies.models import Company
 from portal.companies.schemas import CompanyRef
+from portal.db import MAX_ID
 from portal.jobs.models import Job
-from portal.jobs.schemas import MAX_ID, job_path
+from portal.jobs.schemas import job_path
 from portal.web.text import MULTI_LINE_SCHEMA, multi_line
 
 MAX_COVER_LETTER = 5000

@@ -18,22 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
-from portal.alerts.models import Notification
-from portal.alerts.service import unread_count
 from portal.applications import pipeline
 from portal.applications.labels import STATUS_LABELS
 from portal.applications.models import Application, ApplicationStatus, Resume
 from portal.applications.resumes import NotAPdfError, ResumeStore, TooLargeError
 from portal.applications.schemas import MAX_COVER_LETTER, ApplicationView
 from portal.companies.models import Company
-from portal.db import begin_write, utcnow
+from portal.db import MAX_ID, begin_write, utcnow
 from portal.errors import APIError, not_found
-from portal.events.log import append_event, user_channel
+from portal.events import channels, hooks
+from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobAudit, JobStatus
-from portal.jobs.schemas import MAX_ID, job_path
-
-APPLICATIONS_CHANNEL = "applications"
+from portal.jobs.schemas import job_path
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,11 @@ def _clean_filename(name: str) -> str:
 # ------------------------------------------------------------------------------ reading
 
 
-def _views() -> Select[Any]:
+# An application with its job, company, résumé and applicant, as ApplicationView takes them.
+ViewsQuery = Select[Application, Job, Company, Resume, User]
+
+
+def _views() -> ViewsQuery:
     return (
         select(Application, Job, Company, Resume, User)
         .join(User, User.id == Application.user_id)
@@ -123,7 +124,7 @@ async def application_for(session: AsyncSession, user: User, job_id: int) -> App
     )
 
 
-def _admin_query(job_id: int | None, status: ApplicationStatus | None) -> Select[Any]:
+def _admin_query(job_id: int | None, status: ApplicationStatus | None) -> ViewsQuery:
     query = _views()
     if job_id is not None:
         query = query.where(Application.job_id == job_id)
@@ -222,40 +223,25 @@ async def _announce_update(session: AsyncSession, view: ApplicationView, *, noti
     application = view.application
     await append_event(
         session,
-        channel=APPLICATIONS_CHANNEL,
+        channel=channels.APPLICATIONS,
         type="application.updated",
         data=event_data(view, for_admins=True),
     )
     await append_event(
         session,
-        channel=user_channel(application.user_id),
+        channel=channels.user(application.user_id),
         type="application.updated",
         data=event_data(view, for_admins=False),
     )
     if not notify:
         return
-    note = Notification(
-        user_id=application.user_id,
-        kind="application",
-        title=application.job_title,
-        url="/applications",
-        data={"application_id": application.id, "status": application.status},
-        created_at=utcnow(),
-    )
-    session.add(note)
-    await session.flush()
-    await append_event(
+    await hooks.emit(
         session,
-        channel=user_channel(application.user_id),
-        type="notification",
-        data={
-            "id": note.id,
-            "kind": note.kind,
-            "title": note.title,
-            "url": note.url,
-            "status": application.status,
-            "unread": await unread_count(session, application.user_id),
-        },
+        hooks.APPLICATION_MOVED,
+        user_id=application.user_id,
+        application_id=application.id,
+        title=application.job_title,
+        status=application.status,
     )
 
 
@@ -408,7 +394,7 @@ async def _insert(
     await _audit(session, view, user, "apply", [None, application.status])
     await append_event(
         session,
-        channel=APPLICATIONS_CHANNEL,
+        channel=channels.APPLICATIONS,
         type="application.created",
         data=event_data(view, for_admins=True),
     )

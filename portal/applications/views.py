@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import ValidationError
-from quart import Blueprint, Response, current_app, flash, redirect, request, send_file, url_for
+from quart import Blueprint, Response, flash, redirect, request, send_file, url_for
 from quart.typing import ResponseReturnValue
 
 from portal.accounts.auth import require_admin, require_user
@@ -19,14 +19,15 @@ from portal.applications.labels import STATUS_LABELS
 from portal.applications.models import ApplicationStatus
 from portal.applications.schemas import ApplicationPatch, ApplicationPublic
 from portal.applications.service import takes_applications_here
+from portal.config import get_settings
 from portal.db import get_session
 from portal.errors import APIError, fields_from_validation, not_found
-from portal.events.log import user_channel
+from portal.events import channels
+from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
 from portal.jobs import service as jobs
 from portal.jobs.schemas import job_path
 from portal.jobs.seo import SITE_NAME
-from portal.live.service import last_event_id
 from portal.media.ranges import content_disposition
 from portal.web.forms import form_data, parse_id, parse_page, render_form
 
@@ -106,7 +107,7 @@ async def apply_form(job_id: int) -> ResponseReturnValue:
 async def my_applications() -> ResponseReturnValue:
     user = await require_user()
     session = get_session()
-    since = await last_event_id(session, user_channel(user.id))  # before the list is read
+    since = await last_event_id(session, channels.user(user.id))  # before the list is read
     return await render_form(
         "applications/mine.html",
         items=[
@@ -178,7 +179,7 @@ async def admin_applications(for_job: int | None = None) -> ResponseReturnValue:
     job_id, status, page = _admin_filters()
     job_id = for_job or job_id
     job = await jobs.get_job(session, job_id, include_hidden=True) if job_id else None
-    since = await last_event_id(session, service.APPLICATIONS_CHANNEL)
+    since = await last_event_id(session, channels.APPLICATIONS)
     views, total = await service.list_for_admins(
         session, job_id=job_id, status=status, page=page, per_page=ADMIN_PAGE_SIZE
     )
@@ -227,7 +228,7 @@ async def admin_export() -> ResponseReturnValue:
     await require_admin()
     job_id, status, _page = _admin_filters()
     views = await service.iter_for_export(get_session(), job_id=job_id, status=status)
-    base = current_app.config["PORTAL_SETTINGS"].base_url(request.host_url)
+    base = get_settings().base_url(request.host_url)
     name = f"applications-job-{job_id}.csv" if job_id else "applications.csv"
     return Response(
         applications_csv(views, base),

@@ -12,14 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import User
 from portal.companies.models import Company
 from portal.companies.schemas import CompanyData
-from portal.db import begin_write, utcnow
+from portal.db import MAX_ID, begin_write, utcnow
 from portal.errors import not_found
+from portal.events import hooks
 from portal.i18n import gettext as _
-from portal.jobs import service as jobs
 from portal.jobs.markdown import render_markdown
 from portal.jobs.models import Job
 from portal.jobs.rules import slugify
-from portal.jobs.schemas import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _apply(company: Company, fields: dict[str, Any]) -> None:
 
 async def _locked_company(session: AsyncSession, company_id: int) -> Company:
     # Its jobs first, then the company: the order a job edit locks them in.
-    await jobs.lock_jobs_of_company(session, company_id)
+    await hooks.emit(session, hooks.COMPANY_WILL_CHANGE, company_id=company_id)
     company = (
         await session.get(Company, company_id, with_for_update=True)
         if 0 < company_id <= MAX_ID
@@ -87,7 +86,9 @@ async def update_company(
         return company
     _apply(company, diff)
     renamed = "name" in diff
-    await jobs.company_changed(session, company.id, renamed=renamed, shown=renamed)
+    await hooks.emit(
+        session, hooks.COMPANY_CHANGED, company_id=company.id, renamed=renamed, shown=renamed
+    )
     await session.commit()
     return company
 
@@ -98,7 +99,7 @@ async def delete_company(session: AsyncSession, actor: User, company_id: int) ->
     await begin_write(session)
     company = await _locked_company(session, company_id)
     logo = company.logo_name
-    await jobs.detach_company(session, actor, company.id)
+    await hooks.emit(session, hooks.COMPANY_DELETING, actor=actor, company_id=company.id)
     await session.delete(company)
     await session.commit()
     return logo
@@ -116,7 +117,13 @@ async def set_logo(
     company.logo_type = logo.content_type if logo else None
     company.logo_sha256 = logo.sha256 if logo else None
     company.updated_at = utcnow()
-    await jobs.company_changed(session, company.id, renamed=False, shown=old != company.logo_name)
+    await hooks.emit(
+        session,
+        hooks.COMPANY_CHANGED,
+        company_id=company.id,
+        renamed=False,
+        shown=old != company.logo_name,
+    )
     await session.commit()
     return company, old
 

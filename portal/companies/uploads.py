@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from quart import current_app, request
+from quart import request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -20,6 +20,7 @@ from portal.companies.logos import (
     reencode,
 )
 from portal.companies.models import Company
+from portal.config import get_settings
 from portal.db import get_db
 from portal.errors import APIError
 from portal.i18n import gettext as _
@@ -46,7 +47,7 @@ def unsupported() -> APIError:
 
 
 def logo_store() -> LogoStore:
-    return LogoStore(current_app.config["PORTAL_SETTINGS"].resolved_media_root)
+    return LogoStore(get_settings().resolved_media_root)
 
 
 async def read_body() -> bytes:

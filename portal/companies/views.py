@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from quart import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,6 +22,7 @@ from portal.companies import service, uploads
 from portal.companies.forms import company_form, form_values
 from portal.companies.models import Company
 from portal.companies.schemas import CompanyRef, company_path
+from portal.config import get_settings
 from portal.db import get_session
 from portal.errors import APIError, not_found
 from portal.i18n import gettext as _
@@ -43,7 +43,7 @@ ADMIN_PAGE_SIZE = 50
 
 
 @blueprint.while_app_serving
-async def _remove_orphan_logos() -> AsyncIterator[None]:
+async def _remove_orphan_logos() -> AsyncGenerator[None, None]:
     # while_serving, not before_serving: those run first, before the database connects.
     await uploads.remove_orphan_logos()
     yield
@@ -62,7 +62,7 @@ async def company_page(company_id: int, slug: str | None = None) -> ResponseRetu
     )
     return await render_template(
         "companies/company.html",
-        canonical_url=current_app.config["PORTAL_SETTINGS"].base_url(request.host_url) + canonical,
+        canonical_url=get_settings().base_url(request.host_url) + canonical,
         company=company,
         ref=CompanyRef.of(company),
         jobs=[JobSummary.of(job) for job in page.items],

@@ -1,84 +1,109 @@
-"""Wires the bus, the outbox publisher and the websocket hub into an app's lifecycle."""
+"""Wires the bus and the outbox publisher into an app's lifecycle.
+
+What arrives from the bus goes to the process's receiver (the live capability's hub, which
+puts events in id order, fills gaps from the log and then hands them on) or, in a process
+without one, straight to the listeners. Either way each listener hears every event this
+process sees, its own commits at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, Callable, Iterable
+from typing import Any, Protocol
 
 from quart import Quart, current_app
 
+from portal.config import get_settings
 from portal.db import get_db
 from portal.events.bus import Bus, make_bus
+from portal.events.hooks import REACTIONS_KEY, Reactions
+from portal.events.message import EventMessage, OutboxMessage
 from portal.events.publisher import NOTIFY_KEY, Publisher
-from portal.live.follow import LogFollower
-from portal.live.hub import STALL_SECONDS, Hub, LiveEvent
 
 log = logging.getLogger(__name__)
+
+Listener = Callable[[EventMessage], None]
+
+
+class Receiver(Protocol):
+    """Takes the events the bus brings, and passes each to ``Events.notify_listeners``."""
+
+    async def start(self, events: Events) -> None:
+        """Before the bus connects: what arrives is held until the receiver is ready."""
+
+    def receive(self, event: EventMessage) -> None: ...
+
+    async def stop_listening(self) -> None:
+        """Stop taking events (a process that serves no websockets)."""
+
+    async def stop(self) -> None: ...
 
 
 class Events:
     def __init__(self, app: Quart | None = None) -> None:
         self.bus: Bus | None = None
-        self.hub = Hub()
         self.publisher: Publisher | None = None
-        self.follower: LogFollower | None = None
+        self.receiver: Receiver | None = None
+        self.reactions = Reactions()
         self._connecting: asyncio.Task[None] | None = None
-        self._sweeper: asyncio.Task[None] | None = None
-        self._local_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._listeners: list[Listener] = []
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Quart) -> None:
         app.extensions["portal.events"] = self
+        get_db(app).session_info[REACTIONS_KEY] = self.reactions
         app.while_serving(self._lifespan)
 
-    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> None:
+    def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` for every event this process sees: its own commits at once,
         everyone's (again) as they arrive from the bus."""
-        self._local_listeners.append(listener)
+        self._listeners.append(listener)
 
-    def _committed(self, messages: list[dict[str, Any]]) -> None:
+    def set_receiver(self, receiver: Receiver) -> None:
+        self.receiver = receiver
+
+    @property
+    def connected(self) -> bool:
+        return self.bus is not None and self.bus.connected
+
+    def _committed(self, messages: list[OutboxMessage]) -> None:
         # The writer's own next request must not see a list from before its change, even
         # before the broker echoes the event back.
-        for message in messages:
-            self._notify_local(message)
+        self.notify_listeners(m for m in messages if isinstance(m, EventMessage))
         assert self.publisher is not None
         self.publisher.notify_committed(messages)
 
-    def _notify_local(self, message: dict[str, Any]) -> None:
-        for listener in self._local_listeners:
-            try:
-                listener(message)
-            except Exception:
-                log.exception("event listener failed")
+    def notify_listeners(self, events: Iterable[EventMessage]) -> None:
+        for event in events:
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("event listener failed")
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         try:
-            event = LiveEvent.from_message(message)
+            event = EventMessage.from_wire(message)
         except (KeyError, TypeError, ValueError):
             log.warning("dropping a malformed event: %r", message)
             return
-        # Listeners hear it when the hub releases it: in id order, and also when it was
-        # recovered from the log rather than received.
-        self.hub.dispatch(event, time.monotonic())
+        if self.receiver is None:
+            self.notify_listeners((event,))
+        else:
+            self.receiver.receive(event)
 
-    def _released(self, event: LiveEvent) -> None:
-        self._notify_local(event.to_message())
-
-    async def _lifespan(self) -> AsyncIterator[None]:
+    async def _lifespan(self) -> AsyncGenerator[None, None]:
         await self.start()
         yield
         await self.stop()
 
     async def start(self) -> None:
-        settings = current_app.config["PORTAL_SETTINGS"]
+        settings = get_settings()
         db = get_db()
-        self.hub = Hub(position=None)
-        self.hub.on_release = self._released
         self.bus = make_bus(
             settings.amqp_url, settings.exchange_name(), quorum_queues=settings.amqp_quorum_queues
         )
@@ -86,10 +111,8 @@ class Events:
         assert db.sessionmaker is not None
         self.publisher = Publisher(self.bus, db.sessionmaker, queue_name=settings.queue_name)
         db.session_info[NOTIFY_KEY] = self._committed
-        bus = self.bus
-        self.follower = LogFollower(self.hub, db.sessionmaker, lambda: bus.connected)
-        # The position first: whatever the bus brings is held until the worker knows it.
-        await self.follower.start()
+        if self.receiver is not None:
+            await self.receiver.start(self)
         try:
             await self.bus.start()
         except Exception as error:
@@ -97,22 +120,14 @@ class Events:
             log.warning("message broker unreachable at start-up (%s); retrying", error)
             self._connecting = asyncio.create_task(self._connect_later(self.bus))
         self.publisher.start()
-        self._sweeper = asyncio.create_task(self._sweep_stalled())
 
     async def stop_listening(self) -> None:
         """For a process that serves no websockets: neither the bus's copy of every event nor
         reads of the log on their behalf."""
-        if self.follower is not None:
-            await self.follower.stop()
+        if self.receiver is not None:
+            await self.receiver.stop_listening()
         assert self.bus is not None
         await self.bus.stop_listening()
-
-    async def _sweep_stalled(self) -> None:
-        while True:
-            await asyncio.sleep(5)
-            cut = self.hub.sweep_stalled(time.monotonic(), STALL_SECONDS)
-            if cut:
-                log.info("cut off %d stalled websocket(s)", cut)
 
     async def _connect_later(self, bus: Bus) -> None:
         delay = 1.0
@@ -126,16 +141,12 @@ class Events:
                 delay = min(delay * 2, 30.0)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
         if self._connecting is not None:
             self._connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connecting
-        if self.follower is not None:
-            await self.follower.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
         if self.publisher is not None:
             await self.publisher.stop()
         db = get_db()

@@ -8,8 +8,8 @@ that the next writer of events waits for. SQLite has a single writer: the write 
 from the first write to the commit, already orders them. The lock is held only for the insert
 and the commit, never while a service does other work, so it cannot take part in a deadlock.
 
-Work-queue messages (``work:`` channels) are not part of that order and go to their own
-outbox table, at once and without the lock.
+Work-queue items (``append_work``) are not part of that order and go to their own outbox
+table, at once and without the lock.
 """
 
 from __future__ import annotations
@@ -23,23 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
+from portal.events.message import EventMessage, OutboxMessage, WorkMessage
 from portal.events.models import Event, WorkItem
 
 PENDING_KEY = "portal.pending_events"
 # Live events of the open transaction, inserted just before it commits.
 UNWRITTEN_KEY = "portal.unwritten_events"
-WORK_PREFIX = "work:"
 # pg_advisory_xact_lock's key for "inserting events": any constant unique to Portal.
 EVENT_ORDER_LOCK = 0x706F7274616C  # "portal"
-
-
-def work_channel(purpose: str) -> str:
-    """The outbox channel of a work queue (``work:clicks`` goes to queue ``<prefix>.clicks``)."""
-    return WORK_PREFIX + purpose
-
-
-def user_channel(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 async def append_event(
@@ -54,37 +45,40 @@ async def append_events(
     events: Sequence[tuple[str, str, dict[str, Any]]],
     now: datetime | None = None,
 ) -> None:
-    """``append_event`` for many ``(channel, type, data)`` rows.
+    """``append_event`` for many ``(channel, type, data)`` rows, inserted together at the
+    commit in the order given (see the module's docstring)."""
+    if events:
+        now = now or utcnow()
+        session.info.setdefault(UNWRITTEN_KEY, []).extend((*row, now) for row in events)
 
-    Work rows are inserted now, in one statement; live events wait for the commit (see the
-    module's docstring), where they are inserted together, in the order given.
-    """
-    if not events:
+
+async def append_work(
+    session: AsyncSession,
+    queue: str,
+    items: Sequence[dict[str, Any]],
+    now: datetime | None = None,
+) -> None:
+    """Items for the work queue ``queue`` (its purpose; the bus adds the configured prefix),
+    inserted now in one statement and sent once the transaction commits."""
+    if not items:
         return
-    now = now or utcnow()
-    work = [(channel, data) for channel, _type, data in events if channel.startswith(WORK_PREFIX)]
-    live = [row for row in events if not row[0].startswith(WORK_PREFIX)]
-    if live:
-        session.info.setdefault(UNWRITTEN_KEY, []).extend((*row, now) for row in live)
-    if work:
-        table = cast(Table, WorkItem.__table__)
-        result = await session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [
-                {"queue": channel.removeprefix(WORK_PREFIX), "data": data, "created_at": now}
-                for channel, data in work
-            ],
-        )
-        _remember_sent_later(
-            session,
-            [
-                {"id": id, "channel": channel, "type": "work", "data": data, "at": now.isoformat()}
-                for id, (channel, data) in zip(result.scalars(), work, strict=True)
-            ],
-        )
+    table = cast(Table, WorkItem.__table__)
+    result = await session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [{"queue": queue, "data": data, "created_at": now or utcnow()} for data in items],
+    )
+    _remember_sent_later(
+        session,
+        [
+            WorkMessage(id=id, queue=queue, data=data)
+            for id, data in zip(result.scalars(), items, strict=True)
+        ],
+    )
 
 
-def _remember_sent_later(session: Session | AsyncSession, messages: list[dict[str, Any]]) -> None:
+def _remember_sent_later(
+    session: Session | AsyncSession, messages: Sequence[OutboxMessage]
+) -> None:
     # Plain snapshots: the after-commit publisher must not touch ORM objects.
     session.info.setdefault(PENDING_KEY, []).extend(messages)
 
@@ -110,7 +104,7 @@ def _write_events(session: Session) -> None:
     _remember_sent_later(
         session,
         [
-            {"id": id, "channel": channel, "type": type, "data": data, "at": at.isoformat()}
+            EventMessage(id=id, channel=channel, type=type, data=data, at=at.isoformat())
             for id, (channel, type, data, at) in zip(result.scalars(), unwritten, strict=True)
         ],
     )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.events.bus import Bus, BusUnavailableError
-from portal.events.log import PENDING_KEY, WORK_PREFIX, work_channel
+from portal.events.log import PENDING_KEY
+from portal.events.message import EventMessage, OutboxMessage, WorkMessage
 from portal.events.models import Event, WorkItem
 
 log = logging.getLogger(__name__)
@@ -55,25 +56,8 @@ def _after_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(PENDING_KEY, None)
 
 
-__all__ = ["Publisher", "to_message", "work_channel"]
-
-
-def to_message(row: Event | WorkItem) -> dict[str, Any]:
-    if isinstance(row, WorkItem):
-        channel, type = work_channel(row.queue), "work"
-    else:
-        channel, type = row.channel, row.type
-    return {
-        "id": row.id,
-        "channel": channel,
-        "type": type,
-        "data": row.data,
-        "at": row.created_at.isoformat(),
-    }
-
-
-def is_work(message: dict[str, Any]) -> bool:
-    return bool(message["channel"].startswith(WORK_PREFIX))
+def to_message(row: Event | WorkItem) -> OutboxMessage:
+    return WorkMessage.from_row(row) if isinstance(row, WorkItem) else EventMessage.from_row(row)
 
 
 class Publisher:
@@ -93,7 +77,7 @@ class Publisher:
         self._tasks: set[asyncio.Task[None]] = set()
         # Committed but not yet sent, and sent but not yet marked. Under load both go in
         # batches: one publish round trip per loop turn, one UPDATE for all sent meanwhile.
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[OutboxMessage] = []
         self._collecting = False
         self._unmarked: list[tuple[bool, int]] = []
         self._marker: asyncio.Task[None] | None = None
@@ -101,7 +85,7 @@ class Publisher:
         self._kick = asyncio.Event()
         self._stopping = False
 
-    def notify_committed(self, messages: list[dict[str, Any]]) -> None:
+    def notify_committed(self, messages: list[OutboxMessage]) -> None:
         """Called from the after-commit hook, inside the event loop's thread."""
         self._pending.extend(messages)
         if not self._collecting:
@@ -114,17 +98,16 @@ class Publisher:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _send(self, messages: list[dict[str, Any]]) -> None:
-        """Events to the fan-out exchange; ``work:`` rows to their durable work queue."""
-        events = [m for m in messages if not is_work(m)]
+    async def _send(self, messages: Sequence[OutboxMessage]) -> None:
+        """Events to the fan-out exchange; work items to their durable work queue."""
+        events = [m.to_wire() for m in messages if isinstance(m, EventMessage)]
         if events:
             await self.bus.publish_events(events)
         work: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for message in messages:
-            if is_work(message):
-                queue = self.queue_name(message["channel"].removeprefix(WORK_PREFIX))
-                body = {**message["data"], "event_id": message["id"]}
-                work.setdefault(queue, []).append((body, str(message["id"])))
+            if isinstance(message, WorkMessage):
+                queue = self.queue_name(message.queue)
+                work.setdefault(queue, []).append((message.body, str(message.id)))
         for queue, batch in work.items():
             await self.bus.send_work_many(queue, batch)
 
@@ -153,7 +136,7 @@ class Publisher:
                     log.exception("publishing failed, %d events wait for the relay", waiting)
                 self._kick.set()
                 return
-            self._unmarked.extend((is_work(m), m["id"]) for m in batch)
+            self._unmarked.extend((isinstance(m, WorkMessage), m.id) for m in batch)
             if self._marker is None:
                 # Not one of ``_tasks`` (which tell that what was committed has been sent).
                 self._marker = asyncio.get_running_loop().create_task(self._mark_unmarked())
@@ -192,7 +175,9 @@ class Publisher:
         sent = 0
         for table in (Event, WorkItem):
             async with self.sessionmaker() as session:
-                rows = (
+                # select(table) of either table: mypy sees only their common base.
+                rows = cast(
+                    Sequence[Event | WorkItem],
                     (
                         await session.execute(
                             select(table)
@@ -205,13 +190,13 @@ class Publisher:
                         )
                     )
                     .scalars()
-                    .all()
+                    .all(),
                 )
                 messages = [to_message(row) for row in rows]
                 await session.rollback()
             if messages:
                 await self._send(messages)
-                await self._mark([(table is WorkItem, m["id"]) for m in messages])
+                await self._mark([(table is WorkItem, m.id) for m in messages])
                 sent = max(sent, len(messages))
         return sent
 

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 from quart import Quart, current_app
 
+from portal.events import channels
+from portal.events.message import EventMessage
 from portal.jobs.schemas import JobSummary
 
 TTL_SECONDS = 15.0
@@ -108,8 +110,8 @@ class JobListCache:
                 del self._flights[key]
             flight.set_result(result)
 
-    def on_event(self, message: dict[str, Any]) -> None:
-        if message.get("channel") == "jobs":
+    def on_event(self, event: EventMessage) -> None:
+        if event.channel == channels.JOBS:
             self.clear()
 
 

@@ -94,6 +94,10 @@ class Job(Base):
             self.expires_at is None or self.expires_at > now
         )
 
+    def is_readable(self, *, include_hidden: bool) -> bool:
+        """Whether the job may be read at all: drafts only by admins (``include_hidden``)."""
+        return include_hidden or self.status != JobStatus.DRAFT.value
+
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
 

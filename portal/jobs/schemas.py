@@ -9,11 +9,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from pydantic.config import JsonDict
 
 from portal.companies.schemas import CompanyRef
+from portal.db import MAX_ID
 from portal.i18n import gettext as _
 from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
 from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA, multi_line, one_line
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 # A company id is looked up by the service, which says "No such company." in the reader's
 # language for any id that is not a company's; the schema states the range.
 COMPANY_ID_SCHEMA: JsonDict = {"minimum": 1, "maximum": MAX_ID, "description": "null: no company"}

@@ -22,21 +22,20 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
-from portal.alerts.service import notify_matching_alerts
 from portal.companies.models import Company
-from portal.db import begin_write, utcnow
+from portal.db import MAX_ID, begin_write, utcnow
 from portal.errors import APIError, not_found
+from portal.events import channels, hooks
 from portal.events.log import append_event
+from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
 from portal.jobs import search
 from portal.jobs.cache import CachedList, JobListCache
 from portal.jobs.markdown import render_markdown, summarize
 from portal.jobs.models import Job, JobAudit, JobStatus
 from portal.jobs.rules import JobFieldsError, check_job, slugify
-from portal.jobs.schemas import MAX_ID, AdminJobFilter, JobData, JobFilter, JobSummary
-from portal.live.service import last_event_id
+from portal.jobs.schemas import AdminJobFilter, JobData, JobFilter, JobSummary
 
-JOBS_CHANNEL = "jobs"
 EDITABLE = (
     "title",
     "content",
@@ -160,17 +159,17 @@ async def _public_event(
     if deleted or (was_public and job.status == JobStatus.DRAFT.value):
         if was_public:
             await append_event(
-                session, channel=JOBS_CHANNEL, type="job.deleted", data={"id": job.id}
+                session, channel=channels.JOBS, type="job.deleted", data={"id": job.id}
             )
         return
     summary = JobSummary.of(job).model_dump(mode="json")
     if is_public and not was_public:
-        await append_event(session, channel=JOBS_CHANNEL, type="job.created", data=summary)
-        # Alerts are matched here, once per newly visible job, in the same transaction:
-        # a user offline now finds the notification in the inbox later.
-        await notify_matching_alerts(session, job, summary["url"])
+        await append_event(session, channel=channels.JOBS, type="job.created", data=summary)
+        # Once per newly visible job, in the same transaction: alerts are matched then, and a
+        # user offline now finds the notification in the inbox later.
+        await hooks.emit(session, hooks.JOB_PUBLISHED, job=job, url=summary["url"])
     elif was_public:
-        await append_event(session, channel=JOBS_CHANNEL, type="job.updated", data=summary)
+        await append_event(session, channel=channels.JOBS, type="job.updated", data=summary)
 
 
 async def create_job(session: AsyncSession, actor: User, data: JobData) -> Job:
@@ -311,7 +310,7 @@ async def detach_company(session: AsyncSession, actor: User, company_id: int) ->
 async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -> Job:
     """A job by id; drafts are only found for admins (``include_hidden``)."""
     job = await session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
-    if job is None or (not include_hidden and job.status == JobStatus.DRAFT.value):
+    if job is None or not job.is_readable(include_hidden=include_hidden):
         raise not_found(_("No such job."))
     return job
 
@@ -474,7 +473,7 @@ async def list_public_summaries(
 
 
 async def _read_summaries(session: AsyncSession, filters: JobFilter) -> CachedList:
-    since = await last_event_id(session, JOBS_CHANNEL)  # read first: nothing after is missed
+    since = await last_event_id(session, channels.JOBS)  # read first: nothing after is missed
     page = await list_public_jobs(session, filters)
     return CachedList([JobSummary.of(job) for job in page.items], page.total, since)
 

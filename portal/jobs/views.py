@@ -10,7 +10,6 @@ from markupsafe import Markup
 from quart import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,8 +24,11 @@ from portal.accounts.auth import Principal, load_principal, require_admin
 from portal.applications import service as applications
 from portal.applications.service import takes_applications_here
 from portal.companies import service as companies
+from portal.config import get_settings
 from portal.db import get_session, utcnow
 from portal.errors import APIError
+from portal.events import channels
+from portal.events.replay import last_event_id
 from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.jobs import service
@@ -36,7 +38,6 @@ from portal.jobs.labels import STATUS_LABELS, labels_for
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import SITE_NAME, job_posting_ld
-from portal.live.service import last_event_id
 from portal.media.service import public_videos_of_job
 from portal.recommend.extension import get_click_recorder
 from portal.recommend.service import recommendations_for
@@ -149,7 +150,7 @@ def _script_json(data: dict[str, Any]) -> str:
 @blueprint.get("/jobs/<int:job_id>-<slug>")
 async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     principal = await load_principal()
-    since = await last_event_id(get_session(), service.JOBS_CHANNEL)  # before the job is read
+    since = await last_event_id(get_session(), channels.JOBS)  # before the job is read
     job = await service.get_job(get_session(), job_id, include_hidden=principal.is_admin)
     canonical = job_path(job)
     if request.path != canonical:
@@ -206,7 +207,7 @@ async def atom_feed() -> ResponseReturnValue:
 
 def _base_url() -> str:
     """The start of absolute links: ``PORTAL_PUBLIC_URL``, never a Host header in production."""
-    return current_app.config["PORTAL_SETTINGS"].base_url(request.host_url)
+    return get_settings().base_url(request.host_url)
 
 
 # ---------------------------------------------------------------------------- admin

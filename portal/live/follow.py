@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.live.hub import Hub
-from portal.live.service import events_after, last_event_id
+from portal.events.replay import events_after, last_event_id
+from portal.live.hub import Hub, LiveEvent
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class LogFollower:
             position = self.hub.sequence.position
             assert position is not None
             async with self.sessionmaker() as session:
-                events = await events_after(session, position, READ_LIMIT)
+                events = await events_after(session, position, READ_LIMIT, LiveEvent)
                 await session.rollback()
             if not events:
                 return read

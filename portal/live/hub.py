@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from portal.live.protocol import PING_FRAME, event_frame, text_frame
+from portal.events import channels
+from portal.events.message import EventMessage
+from portal.live.protocol import PING_FRAME, EventFrame, event_frame, text_frame
 from portal.live.sequence import Sequencer
 
-CONTROL_CHANNEL = "control"  # internal: never forwarded to browsers
 DEFAULT_MAX_PENDING = 1000
 # ...and about this many characters of them: a thousand large events would be megabytes.
 DEFAULT_MAX_PENDING_BYTES = 1 << 20
@@ -36,27 +37,18 @@ class FrameWriter(Protocol):
     def abort(self) -> None: ...
 
 
-def public_channel(channel: str) -> str:
-    """``user:<id>`` is what a browser knows as ``me``."""
-    return "me" if channel.startswith("user:") else channel
+@dataclass(slots=True)
+class LiveEvent(EventMessage):
+    """An event with its frames, encoded once however many sockets receive it."""
 
-
-@dataclass
-class LiveEvent:
-    id: int
-    channel: str
-    type: str
-    data: Any
-    at: str
-    _frame: str | None = field(default=None, repr=False)
-    _wire: bytes | None = field(default=None, repr=False)
+    _frame: EventFrame | None = field(default=None, repr=False, compare=False)
+    _wire: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
-    def frame(self) -> str:
-        # Encoded once per event, however many sockets receive it.
+    def frame(self) -> EventFrame:
         if self._frame is None:
             self._frame = event_frame(
-                public_channel(self.channel), self.id, self.type, self.data, self.at
+                channels.browser_name(self.channel), self.id, self.type, self.data, self.at
             )
         return self._frame
 
@@ -66,25 +58,6 @@ class LiveEvent:
         if self._wire is None:
             self._wire = text_frame(self.frame)
         return self._wire
-
-    def to_message(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "channel": self.channel,
-            "type": self.type,
-            "data": self.data,
-            "at": self.at,
-        }
-
-    @classmethod
-    def from_message(cls, message: dict[str, Any]) -> LiveEvent:
-        return cls(
-            id=int(message["id"]),
-            channel=str(message["channel"]),
-            type=str(message["type"]),
-            data=message.get("data"),
-            at=str(message.get("at", "")),
-        )
 
 
 class Subscriber:
@@ -367,7 +340,7 @@ class Hub:
 
     def route(self, event: LiveEvent) -> None:
         """Hand one event to its channel's subscribers now."""
-        if event.channel == CONTROL_CHANNEL:
+        if event.channel == channels.CONTROL:
             self._control(event)
             return
         for subscriber in tuple(self._channels.get(event.channel, ())):

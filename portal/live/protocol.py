@@ -10,10 +10,12 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from portal.events import channels
+
 MAX_FRAME_BYTES = 4096
-CHANNELS = frozenset({"jobs", "uploads", "applications", "me"})
+CHANNELS = channels.BROWSER_CHANNELS
 # Channels only admins may follow (a demotion unsubscribes them at once).
-ADMIN_CHANNELS = frozenset({"uploads", "applications"})
+ADMIN_CHANNELS = channels.ADMIN_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,29 @@ PONG = json.dumps({"type": "pong"})
 PING_FRAME = bytes((0x89, 0x00))
 
 
-def event_frame(public_channel: str, event_id: int, event_type: str, data: Any, at: str) -> str:
-    return json.dumps(
-        {
-            "type": "event",
-            "channel": public_channel,
-            "id": event_id,
-            "event": event_type,
-            "data": data,
-            "at": at,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
+class EventFrame(str):
+    """An event's frame: queued ones are sent together as one batch frame, where every other
+    frame goes alone."""
+
+    __slots__ = ()
+
+
+def event_frame(
+    public_channel: str, event_id: int, event_type: str, data: Any, at: str
+) -> EventFrame:
+    return EventFrame(
+        json.dumps(
+            {
+                "type": "event",
+                "channel": public_channel,
+                "id": event_id,
+                "event": event_type,
+                "data": data,
+                "at": at,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
     )
 
 

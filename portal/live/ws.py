@@ -12,11 +12,11 @@ from quart import Blueprint, abort, g, websocket
 
 from portal.accounts.auth import Principal, load_principal
 from portal.db import get_session
-from portal.events.extension import get_events
-from portal.events.log import user_channel
+from portal.events import channels
+from portal.events.replay import replay_after
 from portal.live import protocol
-from portal.live.hub import Hub, Subscriber
-from portal.live.service import replay_after
+from portal.live.extension import get_live
+from portal.live.hub import Hub, LiveEvent, Subscriber
 from portal.live.wire import direct_socket
 from portal.web.csrf import origin_allowed, request_scheme
 
@@ -32,15 +32,15 @@ CLOSE_TIMEOUT = 2.0
 
 def internal_channel(channel: str, principal: Principal) -> str:
     """Map a public channel to the hub's, or raise ``ProtocolError`` when not allowed."""
-    if channel == "jobs":
-        return "jobs"
-    if channel in protocol.ADMIN_CHANNELS:
+    if channel == channels.JOBS:
+        return channels.JOBS
+    if channel in channels.ADMIN_CHANNELS:
         if not principal.is_admin:
             raise protocol.ProtocolError("forbidden", f"the {channel} channel is for admins")
         return channel
     if principal.user is None:
         raise protocol.ProtocolError("forbidden", "sign in to subscribe to your own channel")
-    return user_channel(principal.user.id)
+    return channels.user(principal.user.id)
 
 
 async def _subscribe(
@@ -52,7 +52,7 @@ async def _subscribe(
     async with _db_lock():
         session = get_session()
         try:
-            replay = await replay_after(session, channel, message.since)
+            replay = await replay_after(session, channel, message.since, LiveEvent)
         finally:
             await session.close()
             g.pop("db_session", None)
@@ -78,7 +78,7 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
         g.pop("db_session", None)
     if principal.user is None:
         return False
-    lost = protocol.ADMIN_CHANNELS & set(sub.channels) if not principal.is_admin else set()
+    lost = channels.ADMIN_CHANNELS & set(sub.channels) if not principal.is_admin else set()
     for channel in sorted(lost):
         hub.unsubscribe(sub, channel)
     if lost:
@@ -98,7 +98,7 @@ async def _send_queued(hub: Hub, sub: Subscriber) -> bool:
         frames = sub.drain()
         events: list[str] = []
         for frame in frames:
-            if frame.startswith('{"type":"event"'):
+            if isinstance(frame, protocol.EventFrame):
                 events.append(frame)
                 continue
             if events:
@@ -235,7 +235,7 @@ async def ws() -> None:
     # Hold neither a connection nor a session for the socket's lifetime.
     await get_session().close()
     g.pop("db_session", None)
-    hub = get_events().hub
+    hub = get_live().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()
     # The proxy's target (werkzeug LocalProxy API, which the stubs do not declare).

@@ -7,16 +7,17 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.config import get_settings
 from portal.db import get_db, utcnow
 from portal.events.extension import get_events
+from portal.events.message import EventMessage
 from portal.media import formatting, service
 from portal.media.cleanup import remove_orphans
 from portal.media.models import Video
@@ -41,7 +42,7 @@ class PublicVideo:
 
 class Media:
     def __init__(self, app: Quart) -> None:
-        settings = app.config["PORTAL_SETTINGS"]
+        settings = get_settings(app)
         self.storage = MediaStorage(settings.resolved_media_root)
         self.expires_in = timedelta(hours=settings.upload_expiry_hours)
         self.receiver: UploadReceiver | None = None
@@ -62,13 +63,13 @@ class Media:
         app.add_template_filter(formatting.duration, "duration")
         app.add_template_filter(formatting.filesize, "filesize")
 
-    async def _lifespan(self) -> AsyncIterator[None]:
+    async def _lifespan(self) -> AsyncGenerator[None, None]:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         db = get_db()
         assert db.sessionmaker is not None
         self.storage.ensure()
         self.receiver = UploadReceiver(self.storage, db.sessionmaker, expires_in=self.expires_in)
-        if app.config["PORTAL_SETTINGS"].amqp_url is None:
+        if get_settings(app).amqp_url is None:
             # With a broker, `portal consumer media` runs the worker as its own process.
             self.worker = await start_worker(app)
         self._sweeper = asyncio.create_task(self._sweep())
@@ -78,16 +79,16 @@ class Media:
             await self._sweeper
         await self.receiver.close()
 
-    def _on_event(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind in ("job.updated", "job.deleted"):
+    def _on_event(self, event: EventMessage) -> None:
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.type in ("job.updated", "job.deleted"):
             # job.deleted: deleted or back to draft; job.updated: closed, or its expiry moved.
             self._job_events += 1
-            self._forget_job((message.get("data") or {}).get("id"))
-            if kind == "job.deleted":
+            self._forget_job(data.get("id"))
+            if event.type == "job.deleted":
                 self._kick.set()  # if deleted, its videos' rows are gone: their files go now
-        elif kind == "video.deleted":
-            self.forget_video((message.get("data") or {}).get("video_id"))
+        elif event.type == "video.deleted":
+            self.forget_video(data.get("video_id"))
 
     async def readable_video(self, session: AsyncSession, video_id: int, *, admin: bool) -> Video:
         """A ready video whose job the caller may read (404 otherwise), from memory when its
@@ -145,7 +146,7 @@ async def start_worker(app: Quart) -> MediaWorker:
     check_prerequisites()
     db = get_db(app)
     assert db.sessionmaker is not None
-    settings = app.config["PORTAL_SETTINGS"]
+    settings = get_settings(app)
     worker = MediaWorker(get_media(app).storage, db.sessionmaker)
     events = get_events(app)
     assert events.bus is not None
@@ -161,6 +162,16 @@ async def start_worker(app: Quart) -> MediaWorker:
             )
     await events.bus.consume_work(queue, worker.handle, prefetch=2)
     return worker
+
+
+def init_app(app: Quart) -> Media:
+    # The routes reach the capability through get_media: imported once this module is loaded.
+    from portal.media import tus_api, videos_api
+
+    media = Media(app)
+    app.register_blueprint(tus_api.blueprint)
+    app.register_blueprint(videos_api.blueprint)
+    return media
 
 
 def get_media(app: Quart | None = None) -> Media:

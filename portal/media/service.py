@@ -14,20 +14,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
-from portal.db import begin_write, utcnow
-from portal.errors import APIError, not_found
-from portal.events.log import append_event
-from portal.events.publisher import work_channel
+from portal.db import MAX_ID, begin_write, utcnow
+from portal.errors import not_found
+from portal.events import channels
+from portal.events.log import append_event, append_work
 from portal.i18n import gettext as _
-from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
-from portal.jobs.schemas import MAX_ID, JobSummary, VideoPublic
-from portal.jobs.service import JOBS_CHANNEL
+from portal.jobs.schemas import JobSummary, VideoPublic
 from portal.media.models import Upload, Video, VideoStatus
 from portal.media.signature import Container
 from portal.media.tus import OPTIONAL_WHITESPACE, TusError
 
-UPLOADS_CHANNEL = "uploads"
 MAX_FILENAME = 255
 MAX_FILETYPE = 100
 # ASCII digits only: str.isdigit takes "²" and "٣" too.
@@ -89,7 +86,7 @@ async def _upload_event(
 ) -> None:
     await append_event(
         session,
-        channel=UPLOADS_CHANNEL,
+        channel=channels.UPLOADS,
         type=type,
         data=upload_data(upload, status=status, **extra),
     )
@@ -179,12 +176,7 @@ async def complete_upload(
     session.add(video)
     await session.flush()
     await _upload_event(session, "upload.progress", upload, status="processing", video_id=video.id)
-    await append_event(
-        session,
-        channel=work_channel("media"),
-        type="video.uploaded",
-        data={"video_id": video.id},
-    )
+    await append_work(session, "media", [{"video_id": video.id}])
     await session.commit()
     return video
 
@@ -266,16 +258,13 @@ async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = 
 async def readable_video(
     session: AsyncSession, video_id: int, *, include_hidden: bool
 ) -> tuple[Video, Job]:
-    """A ready video and its job, when the caller may read that job (the job service's rule:
-    drafts for admins only, ``include_hidden``); otherwise the 404 of a missing video, so
-    sequential ids reveal nothing."""
+    """A ready video and its job, when the caller may read that job (the jobs' rule: drafts
+    for admins only, ``include_hidden``); otherwise the 404 of a missing video, so sequential
+    ids reveal nothing."""
     video = await get_video(session, video_id)
-    try:
-        job = await jobs_service.get_job(session, video.job_id, include_hidden=include_hidden)
-    except APIError as error:
-        if error.status != 404:
-            raise
-        raise not_found(_("No such video.")) from None
+    job = await session.get(Job, video.job_id)
+    if job is None or not job.is_readable(include_hidden=include_hidden):
+        raise not_found(_("No such video."))
     return video, job
 
 
@@ -338,7 +327,7 @@ async def _job_changed(session: AsyncSession, job_id: int) -> Job | None:
     job = await session.get(Job, job_id)
     if job is not None and job.is_public(utcnow()):
         summary = JobSummary.of(job).model_dump(mode="json")
-        await append_event(session, channel=JOBS_CHANNEL, type="job.updated", data=summary)
+        await append_event(session, channel=channels.JOBS, type="job.updated", data=summary)
     return job
 
 
@@ -368,7 +357,7 @@ async def mark_ready(
     job = await _job_changed(session, video.job_id)
     await append_event(
         session,
-        channel=UPLOADS_CHANNEL,
+        channel=channels.UPLOADS,
         type="upload.finished",
         data=video_data(video, job.title if job else None),
     )
@@ -388,7 +377,7 @@ async def mark_failed(session: AsyncSession, video_id: int, reason: str) -> Vide
     job = await session.get(Job, video.job_id)
     await append_event(
         session,
-        channel=UPLOADS_CHANNEL,
+        channel=channels.UPLOADS,
         type="upload.failed",
         data=video_data(video, job.title if job else None) | {"code": "not_playable"},
     )
@@ -405,7 +394,7 @@ async def delete_video(session: AsyncSession, actor: User, video_id: int) -> Vid
     await session.delete(video)
     await append_event(
         session,
-        channel=UPLOADS_CHANNEL,
+        channel=channels.UPLOADS,
         type="video.deleted",
         data={"video_id": video.id, "job_id": video.job_id, "deleted_by": actor.id},
     )

@@ -13,12 +13,13 @@ from email.utils import format_datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, Response, current_app, request
+from quart import Blueprint, Response, request
 from quart.typing import ResponseReturnValue
 from quart_schema import document_headers, document_response, security_scheme
 from werkzeug.exceptions import HTTPException
 
 from portal.accounts.auth import require_admin
+from portal.config import get_settings
 from portal.db import get_session, utcnow
 from portal.errors import APIError, ErrorEnvelope, render_error
 from portal.media import service, tus
@@ -130,7 +131,7 @@ async def _drain_body() -> bool:
 
 
 def _max_size() -> int:
-    return current_app.config["PORTAL_SETTINGS"].max_upload_bytes
+    return get_settings().max_upload_bytes
 
 
 def _upload_headers(upload: Upload, offset: int) -> dict[str, str]:

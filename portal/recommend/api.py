@@ -16,10 +16,10 @@ from quart_schema import (
 )
 
 from portal.accounts.auth import remembers_caller, require_user
-from portal.db import get_session
+from portal.db import MAX_ID, get_session
 from portal.errors import ErrorEnvelope, not_found
 from portal.i18n import gettext as _
-from portal.jobs.schemas import MAX_ID, JobSummary
+from portal.jobs.schemas import JobSummary
 from portal.recommend import service
 from portal.recommend.extension import get_click_recorder
 

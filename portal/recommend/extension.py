@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
 
+from portal.config import get_settings
 from portal.db import get_db
 from portal.events.extension import get_events
 from portal.recommend.clicks import ClickRecorder
@@ -22,7 +23,7 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     await worker.rebuild()
     events = get_events(app)
     assert events.bus is not None
-    settings = app.config["PORTAL_SETTINGS"]
+    settings = get_settings(app)
     if settings.amqp_url is not None:
         # A consumer of its own (not the embedded default's web process): it has no websockets
         # to feed, so it need not receive every event, its own ~one per click included.
@@ -40,8 +41,13 @@ def get_click_recorder() -> ClickRecorder:
 
 
 def init_app(app: Quart) -> None:
+    # The routes reach the click recorder through this module: imported once it is loaded.
+    from portal.recommend import api
+
+    app.register_blueprint(api.blueprint)
+
     @app.while_serving
-    async def _click_recorder() -> AsyncIterator[None]:
+    async def _click_recorder() -> AsyncGenerator[None, None]:
         sessionmaker = get_db().sessionmaker
         assert sessionmaker is not None
         recorder = app.extensions["portal.clicks"] = ClickRecorder(sessionmaker)
@@ -49,8 +55,8 @@ def init_app(app: Quart) -> None:
         await recorder.stop()
 
     @app.while_serving
-    async def _in_process_worker() -> AsyncIterator[None]:
+    async def _in_process_worker() -> AsyncGenerator[None, None]:
         # With a broker, `portal consumer recommender` runs it as its own process.
-        if current_app.config["PORTAL_SETTINGS"].amqp_url is None:
+        if get_settings().amqp_url is None:
             app.extensions["portal.recommender"] = await start_worker(current_app)  # type: ignore[arg-type]
         yield

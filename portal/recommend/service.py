@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
-from portal.events.log import append_events, user_channel
-from portal.events.publisher import work_channel
+from portal.events import channels
+from portal.events.log import append_events, append_work
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
 from portal.recommend.engine import Recommendation, Recommender, RecommenderConfig
@@ -68,19 +68,16 @@ async def record_clicks(
         )
         ids = dict(zip(kept, result.scalars(), strict=True))
         at = now.timestamp()
-        await append_events(
+        await append_work(
             session,
+            "clicks",
             [
-                (
-                    work_channel("clicks"),
-                    "click",
-                    {
-                        "click_id": ids[n],
-                        "user_id": clicks[n][0],
-                        "job_id": clicks[n][1],
-                        "at": at,
-                    },
-                )
+                {
+                    "click_id": ids[n],
+                    "user_id": clicks[n][0],
+                    "job_id": clicks[n][1],
+                    "at": at,
+                }
                 for n in kept
             ],
             now,
@@ -304,7 +301,7 @@ class RecommenderWorker:
             session,
             [
                 (
-                    user_channel(user_id),
+                    channels.user(user_id),
                     "recommendations.updated",
                     # The newest click the list reflects: a client (or bench/recs.py) can tell
                     # which of its clicks are in.

@@ -13,11 +13,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
-from portal.db import begin_write, utcnow
+from portal.db import MAX_ID, begin_write, utcnow
 from portal.errors import not_found
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
-from portal.jobs.schemas import MAX_ID
 from portal.saved.models import SavedJob
 
 

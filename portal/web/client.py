@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 
-from quart import current_app, request
+from quart import request
+
+from portal.config import get_settings
 
 
 def client_address() -> str:
     peer = request.remote_addr or "unknown"
-    networks = current_app.config["PORTAL_SETTINGS"].trusted_proxy_networks
+    networks = get_settings().trusted_proxy_networks
     if not networks or not _in(peer, networks):
         return peer
     # Walk the chain from the nearest hop; the first address we do not trust is the client.

@@ -26,6 +26,7 @@ from quart import Quart, after_this_request, current_app, request, session
 from quart.typing import ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 
+from portal.config import get_settings
 from portal.errors import APIError
 from portal.i18n import gettext as _
 
@@ -103,7 +104,7 @@ def origin_allowed(
     """
     claimed = _parse_origin(origin) if origin is not None else None
     if claimed is not None:
-        allowed = current_app.config["PORTAL_SETTINGS"].allowed_origins
+        allowed = get_settings().allowed_origins
         if claimed in {_parse_origin(item) for item in allowed}:
             return True
     if fetch_site is not None:
@@ -119,7 +120,7 @@ def request_scheme(incoming: BaseRequestWebsocket) -> str:
     Only peers in ``PORTAL_TRUSTED_PROXIES`` are believed, as for ``X-Forwarded-For``: a
     proxy that ends TLS speaks plain HTTP to us, while the browser's Origin says https.
     """
-    networks = current_app.config["PORTAL_SETTINGS"].trusted_proxy_networks
+    networks = get_settings().trusted_proxy_networks
     forwarded = incoming.headers.get("X-Forwarded-Proto", "")
     if networks and forwarded:
         try:

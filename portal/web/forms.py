@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from quart import render_template, request
 from werkzeug.urls import iri_to_uri
 
+from portal.db import MAX_ID
 from portal.errors import APIError
 from portal.i18n import gettext as _
-from portal.jobs.schemas import MAX_ID
 from portal.web.text import has_controls
 
 # More digits than any id or count of ours has; int() of thousands of digits is refused

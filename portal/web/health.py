@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart.typing import ResponseReturnValue
 from sqlalchemy import text
 
+from portal.config import get_settings
 from portal.db import get_db
 from portal.events.extension import get_events
 
@@ -34,7 +35,7 @@ async def get_readiness() -> ResponseReturnValue:
     except Exception as error:  # any failure means "not ready"; the reason is reported
         checks["database"] = type(error).__name__
     bus = get_events().bus
-    if current_app.config["PORTAL_SETTINGS"].amqp_url is None:
+    if get_settings().amqp_url is None:
         checks["broker"] = "in-process"
     elif bus is None or not bus.connected:
         checks["broker"] = "disconnected"

@@ -11,7 +11,8 @@ from quart.testing.connections import WebsocketDisconnectError
 
 from portal.config import Settings
 from portal.db import get_db
-from portal.events.log import append_event, user_channel
+from portal.events.channels import user as user_channel
+from portal.events.log import append_event
 from tests.events.conftest import AMQP_URL
 from tests.events.test_rabbit_events import running
 from tests.factories import login, make_user

@@ -133,7 +133,7 @@ async def test_worker_crashes_lose_and_repeat_nothing(served: Site, database: st
 
 
 async def test_recommender_crashes_lose_and_repeat_nothing(served: Site, database: str) -> None:
-    from portal.events.log import user_channel
+    from portal.events.channels import user as user_channel
 
     admin = await asyncio.to_thread(served.sign_in, "boss")
     with Writers(served, admin, count=1):

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from portal.events.channels import CONTROL as CONTROL_CHANNEL
+from portal.events.channels import browser_name as public_channel
 from portal.live.hub import (
-    CONTROL_CHANNEL,
     DEFAULT_MAX_PENDING,
     DEFAULT_MAX_PENDING_BYTES,
     Hub,
     LiveEvent,
     Subscriber,
-    public_channel,
 )
 from portal.live.sequence import MAX_WAITING
 
@@ -64,13 +64,13 @@ def test_user_channel_is_me_to_browsers() -> None:
 
 def test_message_round_trip() -> None:
     event = ev(9, "user:3", "notification", text="hi")
-    again = LiveEvent.from_message(json.loads(json.dumps(event.to_message())))
-    assert again.to_message() == event.to_message()
+    again = LiveEvent.from_wire(json.loads(json.dumps(event.to_wire())))
+    assert again.to_wire() == event.to_wire()
     assert again.frame == event.frame
 
 
 def test_from_message_coerces_and_defaults() -> None:
-    event = LiveEvent.from_message({"id": "12", "channel": "jobs", "type": "job.deleted"})
+    event = LiveEvent.from_wire({"id": "12", "channel": "jobs", "type": "job.deleted"})
     assert (event.id, event.channel, event.type, event.data, event.at) == (
         12,
         "jobs",
@@ -83,7 +83,7 @@ def test_from_message_coerces_and_defaults() -> None:
 @pytest.mark.parametrize("message", [{}, {"id": 1}, {"id": "x", "channel": "a", "type": "b"}])
 def test_from_message_rejects_malformed(message: dict[str, Any]) -> None:
     with pytest.raises((KeyError, TypeError, ValueError)):
-        LiveEvent.from_message(message)
+        LiveEvent.from_wire(message)
 
 
 # --- routing -----------------------------------------------------------------------------

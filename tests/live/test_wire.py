@@ -20,7 +20,7 @@ from websockets.streams import StreamReader
 from portal.app import create_app
 from portal.cli import _hypercorn_config
 from portal.config import Settings
-from portal.events.extension import get_events
+from portal.live.extension import get_live
 from portal.live.hub import STALL_SECONDS, Hub, LiveEvent, Subscriber
 from portal.live.protocol import PING_FRAME, text_frame
 
@@ -114,7 +114,7 @@ def event(event_id: int, **data: Any) -> LiveEvent:
 async def test_events_take_the_fast_path_and_arrive_intact(served: tuple[Quart, str]) -> None:
     app, url = served
     ws = await subscribed(url)
-    hub = get_events(app).hub
+    hub = get_live(app).hub
     [sub] = members(hub)
     assert sub.direct is not None, "the fast path should be found under Hypercorn"
     hub.route(event(10**9, title="Entwickler:in — 开发者", pad="x" * 70_000))
@@ -136,7 +136,7 @@ async def test_events_take_the_fast_path_and_arrive_intact(served: tuple[Quart, 
 async def test_the_sweep_drops_a_stalled_socket(served: tuple[Quart, str]) -> None:
     app, url = served
     ws = await subscribed(url)
-    hub = get_events(app).hub
+    hub = get_live(app).hub
     [sub] = members(hub)
     sub.sending_since = 0.0  # as if a send had been blocked since long ago
     assert hub.sweep_stalled(now=STALL_SECONDS + 1, limit=STALL_SECONDS) == 1

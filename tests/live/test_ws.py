@@ -18,13 +18,16 @@ from sqlalchemy import select, update
 
 from portal.accounts.models import Role, User
 from portal.db import get_db, utcnow
+from portal.events.channels import CONTROL as CONTROL_CHANNEL
+from portal.events.channels import user as user_channel
 from portal.events.extension import get_events
-from portal.events.log import append_event, user_channel
+from portal.events.log import append_event
 from portal.events.models import Event
+from portal.events.replay import RESUME_WINDOW
 from portal.live import ws as ws_module
-from portal.live.hub import CONTROL_CHANNEL, Hub, LiveEvent, Subscriber
+from portal.live.extension import get_live
+from portal.live.hub import Hub, LiveEvent, Subscriber
 from portal.live.protocol import MAX_FRAME_BYTES
-from portal.live.service import RESUME_WINDOW
 from tests.factories import signed_in_client
 
 TIMEOUT = 2.0
@@ -118,7 +121,7 @@ async def error_for(ws: Socket, raw: str | bytes) -> dict[str, Any]:
 
 
 def hub(app: Quart) -> Hub:
-    return get_events(app).hub
+    return get_live(app).hub
 
 
 def live(event_id: int, channel: str = "jobs", kind: str = "job.updated", **data: Any) -> LiveEvent:
@@ -450,7 +453,7 @@ async def test_duplicate_deliveries_reach_the_socket_once(app: Quart, client) ->
         await subscribe(ws, "jobs")
         for event_id in (1, 2, 1, 3, 2, 3):
             # As from an at-least-once bus: the same message again.
-            get_events(app)._dispatch(live(event_id).to_message())
+            get_events(app)._dispatch(live(event_id).to_wire())
         assert [e["id"] for e in await events(ws, 3)] == [1, 2, 3]
         await nothing_more(ws)
 

@@ -30,6 +30,7 @@ from werkzeug.datastructures import Headers
 
 from portal.accounts.models import Role, User
 from portal.db import get_db, utcnow
+from portal.events.message import EventMessage
 from portal.events.models import WorkItem
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
@@ -1343,7 +1344,7 @@ async def test_unpublishing_forgets_remembered_videos(
     else:
         # Another worker unpublished it: only its event reaches this process.
         await set_job_columns(app, job.id, status="draft")
-        get_media(app)._on_event({"channel": "jobs", "type": "job.deleted", "data": {"id": job.id}})
+        get_media(app)._on_event(EventMessage(0, "jobs", "job.deleted", {"id": job.id}, ""))
     await assert_readable(user_client, stored_video, False)
 
 
@@ -1402,7 +1403,7 @@ async def test_an_answer_read_across_a_job_event_is_not_remembered(
 
     async def read_then_event(*args: Any, **kwargs: Any) -> Any:
         found = await real(*args, **kwargs)
-        media._on_event({"channel": "jobs", "type": "job.updated", "data": {"id": job.id}})
+        media._on_event(EventMessage(0, "jobs", "job.updated", {"id": job.id}, ""))
         return found
 
     monkeypatch.setattr(media_service, "readable_video", read_then_event)

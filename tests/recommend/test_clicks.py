@@ -13,12 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import Role, User
 from portal.accounts.service import create_token
 from portal.db import get_db
-from portal.events.publisher import work_channel
 from portal.recommend import clicks as clicks_module
 from portal.recommend.clicks import ClickRecorder
 from portal.recommend.service import record_clicks
 from tests.factories import make_user
-from tests.recommend.test_service import clicks_of, events_on, make_job, set_job
+from tests.recommend.test_service import clicks_of, events_on, make_job, set_job, work_channel
 
 pytestmark = pytest.mark.both_databases
 

@@ -31,8 +31,7 @@ from portal.app import create_app
 from portal.config import Settings
 from portal.db import get_db, utcnow
 from portal.events.bus import RabbitBus
-from portal.events.log import user_channel
-from portal.events.publisher import work_channel
+from portal.events.channels import user as user_channel
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData
@@ -43,7 +42,7 @@ from portal.recommend.service import RecommenderWorker
 from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import make_user, signed_in_client
-from tests.recommend.test_service import events_on
+from tests.recommend.test_service import events_on, work_channel
 from tests.utils.broker import QueueWatcher
 from tests.utils.consumers import (
     ConsumerProcess,

@@ -15,9 +15,8 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, User
 from portal.db import get_db, utcnow
-from portal.events.log import WORK_PREFIX, user_channel
+from portal.events.channels import user as user_channel
 from portal.events.models import Event, WorkItem
-from portal.events.publisher import work_channel
 from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData, job_path
@@ -105,6 +104,14 @@ async def clicks_of(app: Quart, user_id: int | None = None) -> list[Click]:
         if user_id is not None:
             query = query.where(Click.user_id == user_id)
         return list((await session.execute(query)).scalars())
+
+
+# How these tests name a work queue's outbox rows for events_on (the outbox keeps them apart).
+WORK_PREFIX = "work:"
+
+
+def work_channel(queue: str) -> str:
+    return WORK_PREFIX + queue
 
 
 async def events_on(app: Quart, channel: str) -> list[Any]:
@@ -280,7 +287,7 @@ async def test_no_click_without_its_outbox_row(
         raise RuntimeError("outbox unavailable")
 
     _client, user = member
-    monkeypatch.setattr(service, "append_events", broken)
+    monkeypatch.setattr(service, "append_work", broken)
     async with get_db(app).session_scope() as session:
         with pytest.raises(RuntimeError, match="outbox unavailable"):
             await service.record_clicks(session, [(user.id, job.id)])

@@ -1,24 +1,28 @@
-"""Reading the event log for websocket resume."""
+"""Reading the event log: where it stands, and what came after a position (resume, catch-up)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db import utcnow
+from portal.events.message import EventMessage
 from portal.events.models import Event
-from portal.live.hub import LiveEvent
 
 RESUME_WINDOW = timedelta(hours=24)
 RESUME_LIMIT = 10_000
 
+# The reader's own kind of message (the live hub's carries its encoded frames).
+M = TypeVar("M", bound=EventMessage)
+
 
 @dataclass(frozen=True)
-class Replay:
-    events: list[LiveEvent]
+class Replay(Generic[M]):
+    events: list[M]
     last_id: int
     reload: bool  # the gap is larger than the log keeps: the client should reload
 
@@ -31,21 +35,25 @@ async def last_event_id(session: AsyncSession, channel: str | None = None) -> in
     return int(await session.scalar(query) or 0)
 
 
-def _live(row: Event) -> LiveEvent:
-    return LiveEvent(
-        id=row.id, channel=row.channel, type=row.type, data=row.data, at=row.created_at.isoformat()
-    )
-
-
-async def events_after(session: AsyncSession, position: int, limit: int) -> list[LiveEvent]:
+async def events_after(
+    session: AsyncSession,
+    position: int,
+    limit: int,
+    kind: type[M] = EventMessage,  # type: ignore[assignment]
+) -> list[M]:
     """Every channel's events after ``position``, oldest first, at most ``limit``."""
     rows = await session.execute(
         select(Event).where(Event.id > position).order_by(Event.id).limit(limit)
     )
-    return [_live(row) for row in rows.scalars()]
+    return [kind.from_row(row) for row in rows.scalars()]
 
 
-async def replay_after(session: AsyncSession, channel: str, since: int | None) -> Replay:
+async def replay_after(
+    session: AsyncSession,
+    channel: str,
+    since: int | None,
+    kind: type[M] = EventMessage,  # type: ignore[assignment]
+) -> Replay[M]:
     """The channel's events after ``since``, within the resume window and limit."""
     last_id = await last_event_id(session, channel)
     if since is None or since >= last_id:
@@ -65,4 +73,4 @@ async def replay_after(session: AsyncSession, channel: str, since: int | None) -
     cutoff = utcnow() - RESUME_WINDOW
     if len(rows) > RESUME_LIMIT or (rows and rows[0].created_at < cutoff):
         return Replay([], last_id, reload=True)
-    return Replay([_live(row) for row in rows], last_id, reload=False)
+    return Replay([kind.from_row(row) for row in rows], last_id, reload=False)

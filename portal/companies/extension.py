@@ -1,0 +1,12 @@
+"""The companies capability in an app: employers' pages and API."""
+
+from __future__ import annotations
+
+from quart import Quart
+
+from portal.companies import api, views
+
+
+def init_app(app: Quart) -> None:
+    app.register_blueprint(views.blueprint)
+    app.register_blueprint(api.blueprint)

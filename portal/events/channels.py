@@ -1,0 +1,29 @@
+"""The channels events travel on: every name in one place, and what a browser calls each.
+
+Inside Portal a user's own channel is ``user:<id>``; a browser asks for it as ``me``, so a
+socket can never name someone else's. ``control`` carries what workers tell each other (an
+account changed) and is never forwarded to a browser.
+"""
+
+from __future__ import annotations
+
+JOBS = "jobs"
+UPLOADS = "uploads"
+APPLICATIONS = "applications"
+CONTROL = "control"
+ME = "me"
+USER_PREFIX = "user:"
+
+# What a browser may subscribe to, and which of those only admins may follow.
+BROWSER_CHANNELS = frozenset({JOBS, UPLOADS, APPLICATIONS, ME})
+ADMIN_CHANNELS = frozenset({UPLOADS, APPLICATIONS})
+
+
+def user(user_id: int) -> str:
+    """The channel of one user's own events (their ``me``)."""
+    return f"{USER_PREFIX}{user_id}"
+
+
+def browser_name(channel: str) -> str:
+    """The name a browser knows ``channel`` by."""
+    return ME if channel.startswith(USER_PREFIX) else channel
