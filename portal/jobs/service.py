@@ -25,7 +25,7 @@ from portal.accounts.models import User
 from portal.alerts.service import notify_matching_alerts
 from portal.companies.models import Company
 from portal.db import begin_write, utcnow
-from portal.errors import APIError, not_found
+from portal.domain_errors import Invalid, NotFound
 from portal.events.log import append_event
 from portal.i18n import gettext as _
 from portal.jobs import search
@@ -118,7 +118,7 @@ async def _validated(
     except JobFieldsError as error:
         errors = {**error.fields, **errors}
     if errors:
-        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+        raise Invalid(errors)
     return checked, company
 
 
@@ -214,7 +214,7 @@ async def _locked_job(session: AsyncSession, job_id: int) -> Job:
     # Larger ids than the column holds would make the driver fail (a 500), not find nothing.
     job = await session.get(Job, job_id, with_for_update=True) if 0 < job_id <= MAX_ID else None
     if job is None:
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     return job
 
 
@@ -312,7 +312,7 @@ async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -
     """A job by id; drafts are only found for admins (``include_hidden``)."""
     job = await session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
     if job is None or (not include_hidden and job.status == JobStatus.DRAFT.value):
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     return job
 
 

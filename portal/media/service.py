@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
-from portal.errors import APIError, not_found
+from portal.domain_errors import NotFound
 from portal.events.log import append_event
 from portal.events.publisher import work_channel
 from portal.i18n import gettext as _
@@ -100,7 +100,7 @@ async def create_upload(
 ) -> Upload:
     await begin_write(session)
     if await session.get(Job, new.job_id) is None:
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     now = utcnow()
     upload = Upload(
         id=secrets.token_urlsafe(16),
@@ -123,7 +123,7 @@ async def create_upload(
 async def get_upload(session: AsyncSession, upload_id: str) -> Upload:
     upload = await session.get(Upload, upload_id) if len(upload_id) <= 32 else None
     if upload is None or upload.expires_at <= utcnow():
-        raise not_found(_("No such upload."))
+        raise NotFound(_("No such upload."))
     return upload
 
 
@@ -154,7 +154,7 @@ async def complete_upload(
     await begin_write(session)
     upload = await session.get(Upload, upload_id, with_for_update=True)
     if upload is None:
-        raise not_found(_("No such upload."))
+        raise NotFound(_("No such upload."))
     existing = await session.scalar(select(Video).where(Video.upload_id == upload_id))
     if existing is not None:
         await session.rollback()
@@ -259,7 +259,7 @@ def poster_url(video: Video) -> str | None:
 async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = True) -> Video:
     video = await session.get(Video, video_id)
     if video is None or (ready_only and video.status != VideoStatus.READY.value):
-        raise not_found(_("No such video."))
+        raise NotFound(_("No such video."))
     return video
 
 
@@ -272,10 +272,8 @@ async def readable_video(
     video = await get_video(session, video_id)
     try:
         job = await jobs_service.get_job(session, video.job_id, include_hidden=include_hidden)
-    except APIError as error:
-        if error.status != 404:
-            raise
-        raise not_found(_("No such video.")) from None
+    except NotFound:
+        raise NotFound(_("No such video.")) from None
     return video, job
 
 
@@ -400,7 +398,7 @@ async def delete_video(session: AsyncSession, actor: User, video_id: int) -> Vid
     await begin_write(session)
     video = await session.get(Video, video_id, with_for_update=True)
     if video is None:
-        raise not_found(_("No such video."))
+        raise NotFound(_("No such video."))
     was_ready = video.status == VideoStatus.READY.value
     await session.delete(video)
     await append_event(
