@@ -46,7 +46,7 @@ def create_admin(username: str, password: str, email: str | None) -> None:
     """Make (or promote) an admin."""
     from portal.accounts import service
     from portal.db import make_engine
-    from portal.errors import APIError
+    from portal.domain_errors import DomainError
 
     settings = _settings()
 
@@ -69,7 +69,7 @@ def create_admin(username: str, password: str, email: str | None) -> None:
 
     try:
         name, created = asyncio.run(run())
-    except (APIError, ValueError) as error:
+    except (DomainError, ValueError) as error:
         details = getattr(error, "fields", None) or {}
         raise click.ClickException(
             "; ".join(f"{k}: {v}" for k, v in details.items()) or str(error)

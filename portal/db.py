@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -99,9 +99,15 @@ async def begin_write(session: AsyncSession) -> None:
     read-then-write service takes the write lock up front with ``BEGIN IMMEDIATE``, which does
     wait (busy_timeout). PostgreSQL needs nothing here: services lock rows ``FOR UPDATE``.
     """
-    if session.in_transaction():
-        await session.commit()  # end the read snapshot (expire_on_commit is off: objects stay)
+    await end_read(session)
     await session.connection(execution_options={WRITE_OPTION: True})
+
+
+async def end_read(session: AsyncSession) -> None:
+    """End ``session``'s read snapshot, if one is open; what it read stays loaded (commit with
+    expire_on_commit off). What it reads next comes from a fresh snapshot."""
+    if session.in_transaction():
+        await session.commit()
 
 
 class Database:
@@ -121,7 +127,7 @@ class Database:
         app.teardown_request(self._close_session)
         app.teardown_websocket(self._close_session)
 
-    async def _lifespan(self) -> AsyncIterator[None]:
+    async def _lifespan(self) -> AsyncGenerator[None, None]:
         # while_serving unwinds in reverse order: extensions set up after this one (the event
         # publisher) stop before the engine is disposed.
         await self.connect()
@@ -153,9 +159,7 @@ class Database:
             yield session
 
     async def _close_session(self, _exc: BaseException | None) -> None:
-        session: AsyncSession | None = g.pop("db_session", None)
-        if session is not None:
-            await session.close()
+        await release_session()
 
 
 def get_db(app: Quart | None = None) -> Database:
@@ -167,3 +171,14 @@ def get_session() -> AsyncSession:
     if "db_session" not in g:
         g.db_session = get_db().new_session()
     return g.db_session
+
+
+async def release_session() -> None:
+    """Close the current request's or websocket's session now rather than at its teardown.
+
+    A websocket lives for hours: it holds neither a connection nor a session between its
+    reads. The next :func:`get_session` opens a new one. Closing does not expire what the
+    session loaded (a rollback would), so objects read stay readable."""
+    session: AsyncSession | None = g.pop("db_session", None)
+    if session is not None:
+        await session.close()

@@ -1,15 +1,17 @@
-"""One domain error type and the handlers that render it as JSON (API) or HTML (pages)."""
+"""The HTTP side of errors: the JSON envelope, the statuses of domain errors, and the handlers
+that render every error as JSON (API) or HTML (pages)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
 from quart import (
     Quart,
     Response,
-    g,
+    current_app,
     has_request_context,
     jsonify,
     redirect,
@@ -19,10 +21,19 @@ from quart import (
 )
 from quart_schema import RequestSchemaValidationError
 from sqlalchemy import exc as sqlalchemy_errors
-from sqlalchemy import inspect
 from werkzeug.exceptions import HTTPException
 
-from portal.db import get_session
+from portal.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    InvalidCredentials,
+    NotFound,
+    Throttled,
+    TooLarge,
+    Unsupported,
+)
 from portal.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -60,6 +71,32 @@ class APIError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+# The one place a domain error gets its status (subclasses inherit their parent's).
+DOMAIN_STATUSES: dict[type[DomainError], int] = {
+    DomainError: 400,
+    InvalidCredentials: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    Unsupported: 415,
+    Invalid: 422,
+    Throttled: 429,
+}
+
+# What a form page may be shown again with: a refusal of the route or of a service.
+Refusal = APIError | DomainError
+
+
+def http_error(error: Refusal) -> APIError:
+    """The HTTP answer to ``error``: its status, code, message, fields and headers."""
+    if isinstance(error, APIError):
+        return error
+    status = next(DOMAIN_STATUSES[kind] for kind in type(error).__mro__ if kind in DOMAIN_STATUSES)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+    return APIError(status, error.code, error.message, error.fields, headers)
 
 
 def unauthorized() -> APIError:
@@ -142,35 +179,36 @@ async def render_error(error: APIError) -> Response:
     if wants_json():
         return json_error(error)
     if error.status == 401 and request.method == "GET":
-        # A page that needs a signed-in user sends the visitor to sign in and back.
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    await _reload_signed_in_user()
+        # A page that needs a signed-in user sends the visitor to sign in and back. Quart's
+        # redirect builds the app's response class; it is typed as werkzeug's.
+        target = url_for("accounts.login", next=request.full_path.rstrip("?"))
+        return cast(Response, redirect(target))
+    for hook in current_app.extensions.get(ERROR_PAGE_HOOKS, ()):
+        await hook()
     html = await render_template("errors/error.html", error=error)
     return _with_status(Response(html, mimetype="text/html"), error)
 
 
-async def _reload_signed_in_user() -> None:
-    """Reload the signed-in user if a rollback expired it, as services do before raising.
+ERROR_PAGE_HOOKS = "portal.error_page_hooks"
+ErrorPageHook = Callable[[], Awaitable[None]]
 
-    The page's navigation reads the user, and a lazy load while rendering cannot run under
-    asyncio (MissingGreenlet): the error page itself would fail."""
-    user = getattr(g.get("principal"), "user", None)
-    if user is None or not inspect(user).expired_attributes:
-        return
-    try:
-        await get_session().refresh(user)
-    except (sqlalchemy_errors.SQLAlchemyError, OSError) as failure:
-        # The database is what failed: show the page as to a visitor rather than not at all.
-        from portal.accounts.auth import ANONYMOUS
 
-        log.warning("error page without the signed-in user: %s", failure)
-        g.principal = ANONYMOUS
+def before_error_page(app: Quart, hook: ErrorPageHook) -> None:
+    """Run ``hook`` before an HTML error page renders.
+
+    How a capability readies what the page's navigation reads (the signed-in user, which a
+    rollback may have expired) without this module importing it."""
+    app.extensions.setdefault(ERROR_PAGE_HOOKS, []).append(hook)
 
 
 def register_error_handlers(app: Quart) -> None:
     @app.errorhandler(APIError)
     async def _api_error(error: APIError) -> Response:
         return await render_error(error)
+
+    @app.errorhandler(DomainError)
+    async def _domain_error(error: DomainError) -> Response:
+        return await render_error(http_error(error))
 
     @app.errorhandler(RequestSchemaValidationError)
     async def _schema_error(error: RequestSchemaValidationError) -> Response:

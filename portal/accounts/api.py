@@ -35,7 +35,8 @@ from portal.accounts.schemas import (
 )
 from portal.config import get_settings
 from portal.db import get_session
-from portal.errors import APIError, ErrorEnvelope
+from portal.domain_errors import DomainError
+from portal.errors import ErrorEnvelope
 from portal.web.client import client_address
 
 blueprint = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -139,7 +140,7 @@ async def patch_me(data: ProfileUpdate) -> UserPublic:
             region=_settings().default_phone_region,
             current_session_id=principal.session_id,
         )
-    except APIError as error:
+    except DomainError as error:
         # The service names the profile form's field; in this API the new password is "password".
         if "new_password" in error.fields:
             error.fields["password"] = error.fields.pop("new_password")

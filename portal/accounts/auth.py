@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,16 +10,20 @@ from typing import Any, TypeVar
 
 from quart import Quart, current_app, g, has_request_context, request, websocket
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
+from sqlalchemy import exc as sqlalchemy_errors
+from sqlalchemy import inspect
 
 from portal.accounts import service
 from portal.accounts.models import User
 from portal.accounts.principals import PrincipalCache
 from portal.config import get_settings
-from portal.db import get_session
-from portal.errors import forbidden, unauthorized
+from portal.db import end_read, get_session
+from portal.errors import before_error_page, forbidden, unauthorized
 from portal.events.extension import get_events
 from portal.web.client import client_address
 from portal.web.csrf import rotate_csrf_token
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,9 @@ async def load_principal(*, remembered: bool = False) -> Principal:
             valid_until = found_session[0].expires_at
         elif has_request_context():
             logout_user()  # revoked or expired: drop the dead cookie
-    if session.in_transaction():
-        # End the read snapshot now: a service that writes next then starts its own
-        # transaction (SQLite cannot upgrade a stale read transaction to a write).
-        await session.commit()
+    # End the read snapshot now: a service that writes next then starts its own
+    # transaction (SQLite cannot upgrade a stale read transaction to a write).
+    await end_read(session)
     if key is not None and principal.user is not None:
         cache.put(key, principal, valid_until)
     g.principal = principal
@@ -163,6 +167,22 @@ async def sign_out() -> None:
     g.principal = ANONYMOUS
 
 
+async def _reload_signed_in_user() -> None:
+    """Reload the signed-in user if a rollback expired it, as services do before raising.
+
+    The error page's navigation reads the user, and a lazy load while rendering cannot run
+    under asyncio (MissingGreenlet): the error page itself would fail."""
+    user = getattr(g.get("principal"), "user", None)
+    if user is None or not inspect(user).expired_attributes:
+        return
+    try:
+        await get_session().refresh(user)
+    except (sqlalchemy_errors.SQLAlchemyError, OSError) as failure:
+        # The database is what failed: show the page as to a visitor rather than not at all.
+        log.warning("error page without the signed-in user: %s", failure)
+        g.principal = ANONYMOUS
+
+
 def init_app(app: Quart) -> None:
     settings = get_settings(app)
     app.config.update(
@@ -173,6 +193,7 @@ def init_app(app: Quart) -> None:
         QUART_AUTH_DURATION=int(timedelta(days=settings.session_days_remembered).total_seconds()),
     )
     QuartAuth(app)
+    before_error_page(app, _reload_signed_in_user)
     cache = app.extensions["portal.principals"] = PrincipalCache()
     get_events(app).add_listener(cache.on_event)
 

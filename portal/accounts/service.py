@@ -1,4 +1,4 @@
-"""Account services: each function owns its transaction and raises ``APIError``."""
+"""Account services: each function owns its transaction and raises domain errors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,14 @@ from portal.accounts import validation
 from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
 from portal.db import UTCDateTime, begin_write, utcnow
-from portal.errors import APIError, forbidden, not_found
+from portal.domain_errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    InvalidCredentials,
+    NotFound,
+    Throttled,
+)
 from portal.events import channels
 from portal.events.log import append_event
 from portal.i18n import gettext as _
@@ -41,10 +48,6 @@ async def auth_changed(session: AsyncSession, user_id: int) -> None:
 
 def hash_secret(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def validation_failed(fields: dict[str, str]) -> APIError:
-    return APIError(422, "validation_failed", _("Some fields are not valid."), fields)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ async def _check_unique(
         if (await session.execute(query.limit(1))).first() is not None:
             taken[field] = _("This %(field)s is already registered.", field=_(field))
     if taken:
-        raise APIError(409, "conflict", _("An account already uses these details."), taken)
+        raise Conflict(_("An account already uses these details."), taken)
 
 
 async def _commit_unique(session: AsyncSession) -> None:
@@ -112,9 +115,7 @@ async def _commit_unique(session: AsyncSession) -> None:
         await session.rollback()
         text = str(error.orig).lower()
         field = next((f for f in ("username", "email", "phone") if f in text), "username")
-        raise APIError(
-            409,
-            "conflict",
+        raise Conflict(
             _("An account already uses these details."),
             {field: _("This %(field)s is already registered.", field=_(field))},
         ) from error
@@ -147,7 +148,7 @@ async def register_user(
     except ValueError as error:
         errors["password"] = str(error)
     if errors:
-        raise validation_failed(errors)
+        raise Invalid(errors)
     password_hash = await hash_password(password)
     await begin_write(session)
     await _check_unique(session, ids)
@@ -203,12 +204,9 @@ class ThrottlePolicy:
     window: timedelta
 
 
-def _rate_limited(retry: int) -> APIError:
-    return APIError(
-        429,
-        "rate_limited",
-        _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry),
-        headers={"Retry-After": str(retry)},
+def _rate_limited(retry: int) -> Throttled:
+    return Throttled(
+        _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry), retry
     )
 
 
@@ -303,7 +301,7 @@ async def authenticate(
     await session.commit()
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
-        raise APIError(401, "invalid_credentials", _("Wrong sign-in name or password."))
+        raise InvalidCredentials(_("Wrong sign-in name or password."))
     new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
     await begin_write(session)
     if new_hash is not None:
@@ -409,7 +407,7 @@ async def revoke_session(session: AsyncSession, user: User, session_id: int) -> 
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         await session.rollback()
-        raise not_found(_("No such session."))
+        raise NotFound(_("No such session."))
     await auth_changed(session, user.id)
     await session.commit()
 
@@ -438,7 +436,7 @@ async def create_token(
     try:
         name = validation.clean_token_name(name)
     except ValueError as error:
-        raise validation_failed({"name": str(error)}) from None
+        raise Invalid({"name": str(error)}) from None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken(
@@ -475,7 +473,7 @@ async def revoke_token(session: AsyncSession, user: User, token_id: int) -> None
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         await session.rollback()
-        raise not_found(_("No such token."))
+        raise NotFound(_("No such token."))
     await auth_changed(session, user.id)  # sockets opened with this token must close
     await session.commit()
 
@@ -569,11 +567,11 @@ async def update_profile(
             {k: message for k in ("username", "email", "phone") if getattr(changes, k) == ""}
         )
     if errors:
-        raise validation_failed(errors)
+        raise Invalid(errors)
     if changes.new_password is not None and not await verify_password(
         user.password_hash, changes.current_password or ""
     ):
-        raise validation_failed({"current_password": _("The current password is wrong.")})
+        raise Invalid({"current_password": _("The current password is wrong.")})
     new_hash = (
         await hash_password(changes.new_password) if changes.new_password is not None else None
     )
@@ -617,7 +615,7 @@ async def get_user_by_username(session: AsyncSession, username: str) -> User:
         await session.execute(select(User).where(User.username_key == username.lower()))
     ).scalar_one_or_none()
     if user is None:
-        raise not_found(_("No such user."))
+        raise NotFound(_("No such user."))
     return user
 
 
@@ -660,7 +658,7 @@ async def list_users(
 
 async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role) -> User:
     if not actor.is_admin:
-        raise forbidden()
+        raise Forbidden()
     await begin_write(session)
     # Lock every admin row (in one order, so two changes cannot deadlock) before reading the
     # target: two admins demoting each other at once then run one after the other, and the
@@ -676,16 +674,15 @@ async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role)
         ).scalars()
     )
     if actor.id not in admin_ids:
-        raise forbidden()  # demoted by someone else since this request began
+        raise Forbidden()  # demoted by someone else since this request began
     user = await session.get(User, user_id, with_for_update=True, populate_existing=True)
     if user is None:
-        raise not_found(_("No such user."))
+        raise NotFound(_("No such user."))
     if user.role == Role.ADMIN.value and role != Role.ADMIN and len(admin_ids) <= 1:
-        raise APIError(
-            409,
-            "last_admin",
+        raise Conflict(
             _("The last admin cannot be demoted."),
             {"role": _("The last admin cannot be demoted.")},
+            code="last_admin",
         )
     user.role = role.value
     await auth_changed(session, user.id)

@@ -11,6 +11,7 @@ from portal.accounts.auth import load_principal, require_admin, require_user, si
 from portal.accounts.models import Role
 from portal.config import get_settings
 from portal.db import get_session
+from portal.domain_errors import Conflict, DomainError
 from portal.errors import APIError, not_found
 from portal.i18n import gettext as _
 from portal.web.client import client_address
@@ -39,7 +40,7 @@ async def register() -> ResponseReturnValue:
             phone=values.get("phone") or None,
             region=_region(),
         )
-    except APIError as error:
+    except DomainError as error:
         values.pop("password", None)
         return await render_form(
             "accounts/register.html", values=values, error=error, next=values.get("next", "")
@@ -63,12 +64,12 @@ async def login() -> ResponseReturnValue:
             region=_region(),
             policy=throttle_policy(),
         )
-    except APIError as error:
+    except DomainError as error:
         values.pop("password", None)
-        page, status = await render_form(
+        # With its headers: a refused sign-in says when to try again (Retry-After).
+        return await render_form(
             "accounts/login.html", values=values, error=error, next=values.get("next", "")
         )
-        return page, status, error.headers
     await sign_in(user, remember=values.get("remember") == "on")
     await flash(_("Signed in. Welcome back, %(name)s.", name=user.nickname), "success")
     return redirect(safe_next(values.get("next")))
@@ -83,7 +84,7 @@ async def logout() -> ResponseReturnValue:
 
 async def _profile_page(
     values: dict[str, str] | None = None,
-    error: APIError | None = None,
+    error: DomainError | None = None,
     new_token: str | None = None,
 ) -> ResponseReturnValue:
     user = await require_user()
@@ -139,7 +140,7 @@ async def post_profile() -> ResponseReturnValue:
         await service.update_profile(
             session, user, changes, region=_region(), current_session_id=principal.session_id
         )
-    except APIError as error:
+    except DomainError as error:
         for secret in ("new_password", "current_password"):
             values.pop(secret, None)
         return await _profile_page(values, error)
@@ -185,7 +186,7 @@ async def post_tokens() -> ResponseReturnValue:
             name=values.get("name", ""),
             expires_in_days=parse_int(values.get("expires_in_days"), low=1, high=3650),
         )
-    except APIError as error:
+    except DomainError as error:
         return await _profile_page(error=error)
     # Rendered, not redirected: the secret must never sit in a URL or a flash cookie.
     return await _profile_page(new_token=raw)
@@ -220,9 +221,7 @@ async def admin_set_role(user_id: int) -> ResponseReturnValue:
         ) from None
     try:
         user = await service.set_role(get_session(), actor, user_id, role)
-    except APIError as error:
-        if error.status != 409:
-            raise
+    except Conflict as error:
         await flash(error.message, "error")
     else:
         await flash(

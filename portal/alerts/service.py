@@ -11,7 +11,7 @@ from portal.accounts.models import User
 from portal.alerts.matching import alert_matches, job_facts
 from portal.alerts.models import AlertSubscription, Notification
 from portal.db import begin_write, utcnow
-from portal.errors import APIError, not_found
+from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import channels
 from portal.events.log import append_event
 from portal.i18n import gettext as _
@@ -37,14 +37,13 @@ async def create_alert(
     if category and category not in {c.value for c in Category}:
         errors["category"] = _("Unknown category.")
     if errors:
-        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+        raise Invalid(errors)
     await begin_write(session)
     count = await session.scalar(select(func.count()).where(AlertSubscription.user_id == user.id))
     if (count or 0) >= MAX_ALERTS_PER_USER:
-        raise APIError(
-            409,
-            "too_many_alerts",
+        raise Conflict(
             _("You have %(max)s alerts already; delete one first.", max=MAX_ALERTS_PER_USER),
+            code="too_many_alerts",
         )
     alert = AlertSubscription(
         user_id=user.id,
@@ -71,7 +70,7 @@ async def delete_alert(session: AsyncSession, user: User, alert_id: int) -> None
     await begin_write(session)
     alert = await session.get(AlertSubscription, alert_id)
     if alert is None or alert.user_id != user.id:
-        raise not_found(_("No such alert."))
+        raise NotFound(_("No such alert."))
     await session.delete(alert)
     await session.commit()
 

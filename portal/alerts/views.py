@@ -8,7 +8,7 @@ from quart.typing import ResponseReturnValue
 from portal.accounts.auth import load_principal, require_user
 from portal.alerts import service
 from portal.db import get_session
-from portal.errors import APIError
+from portal.domain_errors import DomainError
 from portal.i18n import gettext as _
 from portal.web.forms import form_data, render_form
 
@@ -16,7 +16,7 @@ blueprint = Blueprint("alerts", __name__)
 
 
 async def _page(
-    values: dict[str, str] | None = None, error: APIError | None = None
+    values: dict[str, str] | None = None, error: DomainError | None = None
 ) -> ResponseReturnValue:
     user = await require_user()
     session = get_session()
@@ -47,7 +47,7 @@ async def post_alert() -> ResponseReturnValue:
             location=values.get("location", "")[:120],
             remote=True if values.get("remote") == "on" else None,
         )
-    except APIError as error:
+    except DomainError as error:
         return await _page(values, error)
     await flash(_("Alert saved. We will tell you when a matching job is published."), "success")
     return redirect(url_for("alerts.alerts_page"))

@@ -17,8 +17,8 @@ from portal.applications.resumes import MAX_RESUME_BYTES, ResumeStore
 from portal.applications.schemas import ApplyForm
 from portal.applications.service import NewResume, missing_resume, resume_too_large
 from portal.config import get_settings
-from portal.errors import APIError, fields_from_validation
-from portal.i18n import gettext as _
+from portal.domain_errors import Invalid
+from portal.errors import APIError, Refusal, fields_from_validation, http_error
 from portal.web.forms import form_data
 from portal.web.streaming import allow_larger_body
 
@@ -47,8 +47,9 @@ class SubmissionError(APIError):
     """A submission refused before the service saw it, with the fields as typed (empty when
     the body was refused unread), so a form page shown again keeps them."""
 
-    def __init__(self, error: APIError, values: dict[str, str]) -> None:
-        super().__init__(error.status, error.code, error.message, error.fields, error.headers)
+    def __init__(self, error: Refusal, values: dict[str, str]) -> None:
+        answer = http_error(error)
+        super().__init__(answer.status, answer.code, answer.message, answer.fields, answer.headers)
         self.values = values
 
 
@@ -88,7 +89,5 @@ async def read_submission() -> Submission:
         use_saved = _truthy(values.get("use_saved_resume", ""))
         if resume is None and not use_saved and "use_saved_resume" not in fields:
             fields.setdefault("resume", missing_resume(False))
-        raise SubmissionError(
-            APIError(422, "validation_failed", _("Some fields are not valid."), fields), values
-        ) from None
+        raise SubmissionError(Invalid(fields), values) from None
     return Submission(form=form, resume=resume, values=values)

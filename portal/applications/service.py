@@ -25,7 +25,7 @@ from portal.applications.resumes import NotAPdfError, ResumeStore, TooLargeError
 from portal.applications.schemas import MAX_COVER_LETTER, ApplicationView
 from portal.companies.models import Company
 from portal.db import MAX_ID, begin_write, utcnow
-from portal.errors import APIError, not_found
+from portal.domain_errors import Conflict, Invalid, NotFound, TooLarge, Unsupported
 from portal.events import channels, hooks
 from portal.events.log import append_event
 from portal.i18n import gettext as _
@@ -41,16 +41,15 @@ class NewResume:
     filename: str
 
 
-def _conflict(code: str, message: str) -> APIError:
-    return APIError(409, code, message)
+def _conflict(code: str, message: str) -> Conflict:
+    return Conflict(message, code=code)
 
 
-def not_a_pdf() -> APIError:
-    return APIError(
-        415,
-        "not_a_pdf",
+def not_a_pdf() -> Unsupported:
+    return Unsupported(
         _("The résumé must be a PDF file."),
         {"resume": _("The résumé must be a PDF file.")},
+        code="not_a_pdf",
     )
 
 
@@ -61,10 +60,8 @@ def missing_resume(use_saved_resume: bool) -> str:
     return _("Attach your résumé (PDF).")
 
 
-def resume_too_large() -> APIError:
-    return APIError(
-        413,
-        "too_large",
+def resume_too_large() -> TooLarge:
+    return TooLarge(
         _("The résumé is larger than 10 MiB."),
         {"resume": _("The résumé is larger than 10 MiB.")},
     )
@@ -106,7 +103,7 @@ async def get_application(
     """The applicant's own application, or any for an admin; 404 otherwise (ids leak nothing)."""
     view = await _one(session, application_id)
     if view is None or (not viewer.is_admin and view.application.user_id != viewer.id):
-        raise not_found(_("No such application."))
+        raise NotFound(_("No such application."))
     return view
 
 
@@ -260,9 +257,9 @@ async def _open_job(session: AsyncSession, job_id: int, now: datetime) -> Job:
         )
         if removed is not None:
             raise _conflict("job_closed", _("This job was removed; it takes no applications."))
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     if job.status == JobStatus.DRAFT.value:
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     if job.status == JobStatus.CLOSED.value or job.is_expired(now):
         raise _conflict("job_closed", _("This job is closed; it takes no more applications."))
     if job.apply_url or job.apply_email:
@@ -303,24 +300,12 @@ async def apply(
     if await application_for(session, user, job_id) is not None:
         raise _already_applied()
     if len(cover_letter) > MAX_COVER_LETTER:
-        raise APIError(
-            422,
-            "validation_failed",
-            _("Some fields are not valid."),
-            {
-                "cover_letter": _(
-                    "Keep the cover letter under %(n)s characters.", n=MAX_COVER_LETTER
-                )
-            },
+        raise Invalid(
+            {"cover_letter": _("Keep the cover letter under %(n)s characters.", n=MAX_COVER_LETTER)}
         )
     saved = await kept_resume(session, user) if use_saved_resume and resume is None else None
     if resume is None and saved is None:
-        raise APIError(
-            422,
-            "validation_failed",
-            _("Some fields are not valid."),
-            {"resume": missing_resume(use_saved_resume)},
-        )
+        raise Invalid({"resume": missing_resume(use_saved_resume)})
     # Up to 10 MiB copied and fsynced: off the event loop.
     stored = await asyncio.to_thread(_store_resume, store, resume) if resume is not None else None
     try:
@@ -333,7 +318,7 @@ async def apply(
         raise
 
 
-def _already_applied() -> APIError:
+def _already_applied() -> Conflict:
     return _conflict("already_applied", _("You have already applied to this job."))
 
 
@@ -420,7 +405,7 @@ async def update_application(
     await begin_write(session)
     application = await _locked(session, application_id)
     if application is None:
-        raise not_found(_("No such application."))
+        raise NotFound(_("No such application."))
     view = await _one(session, application_id)
     assert view is not None
     current = ApplicationStatus(application.status)
@@ -456,7 +441,7 @@ async def withdraw(session: AsyncSession, user: User, application_id: int) -> Ap
     await begin_write(session)
     application = await _locked(session, application_id)
     if application is None or application.user_id != user.id:
-        raise not_found(_("No such application."))
+        raise NotFound(_("No such application."))
     view = await _one(session, application_id)
     assert view is not None
     current = ApplicationStatus(application.status)

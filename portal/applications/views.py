@@ -21,7 +21,8 @@ from portal.applications.schemas import ApplicationPatch, ApplicationPublic
 from portal.applications.service import takes_applications_here
 from portal.config import get_settings
 from portal.db import get_session
-from portal.errors import APIError, fields_from_validation, not_found
+from portal.domain_errors import DomainError, Invalid, NotFound
+from portal.errors import Refusal, fields_from_validation, not_found
 from portal.events import channels
 from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
@@ -52,7 +53,7 @@ def _labels() -> dict[str, Any]:
 
 
 async def _apply_page(
-    user: User, job_id: int, *, values: dict[str, str] | None = None, error: APIError | None = None
+    user: User, job_id: int, *, values: dict[str, str] | None = None, error: Refusal | None = None
 ) -> ResponseReturnValue:
     session = get_session()
     job = await jobs.get_job(session, job_id, include_hidden=False)
@@ -92,9 +93,9 @@ async def apply_form(job_id: int) -> ResponseReturnValue:
             use_saved_resume=submission.form.use_saved_resume,
             keep_resume=submission.form.keep_resume,
         )
-    except APIError as error:
-        if error.status == 404:
-            raise
+    except NotFound:
+        raise
+    except DomainError as error:
         return await _apply_page(user, job_id, values=submission.values, error=error)
     await flash(
         _("Your application to “%(title)s” was sent.", title=view.application.job_title),
@@ -124,9 +125,9 @@ async def withdraw(application_id: int) -> ResponseReturnValue:
     user = await require_user()
     try:
         view = await service.withdraw(get_session(), user, application_id)
-    except APIError as error:
-        if error.status == 404:
-            raise
+    except NotFound:
+        raise
+    except DomainError as error:
         await flash(error.message, "error")
     else:
         await flash(
@@ -245,7 +246,7 @@ async def _admin_detail(
     application_id: int,
     *,
     values: dict[str, str] | None = None,
-    error: APIError | None = None,
+    error: DomainError | None = None,
 ) -> ResponseReturnValue:
     view = await service.get_application(get_session(), viewer, application_id)
     current = ApplicationStatus(view.application.status)
@@ -274,18 +275,13 @@ async def admin_update_application(application_id: int) -> ResponseReturnValue:
                 {"status": values.get("status") or None, "note": values.get("note")}
             )
         except ValidationError as invalid:
-            raise APIError(
-                422,
-                "validation_failed",
-                _("Some fields are not valid."),
-                fields_from_validation(invalid),
-            ) from None
+            raise Invalid(fields_from_validation(invalid)) from None
         await service.update_application(
             get_session(), admin, application_id, status=patch.status, note=patch.note
         )
-    except APIError as error:
-        if error.status == 404:
-            raise
+    except NotFound:
+        raise
+    except DomainError as error:
         return await _admin_detail(admin, application_id, values=values, error=error)
     await flash(_("Application saved."), "success")
     return redirect(url_for("applications.admin_application", application_id=application_id))

@@ -13,7 +13,7 @@ from portal.accounts.models import User
 from portal.companies.models import Company
 from portal.companies.schemas import CompanyData
 from portal.db import MAX_ID, begin_write, utcnow
-from portal.errors import not_found
+from portal.domain_errors import NotFound
 from portal.events import hooks
 from portal.i18n import gettext as _
 from portal.jobs.markdown import render_markdown
@@ -55,14 +55,14 @@ async def _locked_company(session: AsyncSession, company_id: int) -> Company:
         else None
     )
     if company is None:
-        raise not_found(_("No such company."))
+        raise NotFound(_("No such company."))
     return company
 
 
 async def get_company(session: AsyncSession, company_id: int) -> Company:
     company = await session.get(Company, company_id) if 0 < company_id <= MAX_ID else None
     if company is None:
-        raise not_found(_("No such company."))
+        raise NotFound(_("No such company."))
     return company
 
 

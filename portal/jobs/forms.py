@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from portal.errors import APIError, fields_from_validation
+from portal.domain_errors import Invalid
+from portal.errors import fields_from_validation
 from portal.i18n import gettext as _
 from portal.jobs.models import Job
 from portal.jobs.schemas import JobData, JobFilter
@@ -51,9 +52,9 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
         data = JobData.model_validate(raw)
     except ValidationError as error:
         errors = {**fields_from_validation(error), **errors}
-        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors) from None
+        raise Invalid(errors) from None
     if errors:
-        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+        raise Invalid(errors)
     return data
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.accounts.models import User
 from portal.companies.models import Company
 from portal.db import MAX_ID, begin_write, utcnow
-from portal.errors import APIError, not_found
+from portal.domain_errors import Invalid, NotFound
 from portal.events import channels, hooks
 from portal.events.log import append_event
 from portal.events.replay import last_event_id
@@ -117,7 +117,7 @@ async def _validated(
     except JobFieldsError as error:
         errors = {**error.fields, **errors}
     if errors:
-        raise APIError(422, "validation_failed", _("Some fields are not valid."), errors)
+        raise Invalid(errors)
     return checked, company
 
 
@@ -213,7 +213,7 @@ async def _locked_job(session: AsyncSession, job_id: int) -> Job:
     # Larger ids than the column holds would make the driver fail (a 500), not find nothing.
     job = await session.get(Job, job_id, with_for_update=True) if 0 < job_id <= MAX_ID else None
     if job is None:
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     return job
 
 
@@ -311,7 +311,7 @@ async def get_job(session: AsyncSession, job_id: int, *, include_hidden: bool) -
     """A job by id; drafts are only found for admins (``include_hidden``)."""
     job = await session.get(Job, job_id) if 0 < job_id <= MAX_ID else None
     if job is None or not job.is_readable(include_hidden=include_hidden):
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     return job
 
 

@@ -26,6 +26,7 @@ from portal.applications.service import takes_applications_here
 from portal.companies import service as companies
 from portal.config import get_settings
 from portal.db import get_session, utcnow
+from portal.domain_errors import Invalid
 from portal.errors import APIError
 from portal.events import channels
 from portal.events.replay import last_event_id
@@ -233,7 +234,7 @@ async def admin_jobs() -> ResponseReturnValue:
 
 
 async def _job_form(
-    values: dict[str, Any], *, job: Job | None = None, error: APIError | None = None
+    values: dict[str, Any], *, job: Job | None = None, error: Invalid | None = None
 ) -> ResponseReturnValue:
     return await render_form(
         "admin/job_form.html",
@@ -255,9 +256,7 @@ async def admin_new_job() -> ResponseReturnValue:
     values = await form_data()
     try:
         job = await service.create_job(get_session(), actor, job_data_from_form(values))
-    except APIError as error:
-        if error.status != 422:
-            raise
+    except Invalid as error:
         return await _job_form(values, error=error)
     await flash(_("Job “%(title)s” created.", title=job.title), "success")
     return redirect(url_for("jobs.admin_jobs"))
@@ -274,9 +273,7 @@ async def admin_edit_job(job_id: int) -> ResponseReturnValue:
     try:
         data = job_data_from_form(values)
         job = await service.update_job(session, actor, job_id, data.model_dump())
-    except APIError as error:
-        if error.status != 422:
-            raise
+    except Invalid as error:
         return await _job_form(values, job=job, error=error)
     await flash(_("Job “%(title)s” saved.", title=job.title), "success")
     return redirect(url_for("jobs.admin_jobs"))
@@ -295,9 +292,7 @@ async def admin_job_status(job_id: int) -> ResponseReturnValue:
         job = await service.update_job(
             get_session(), actor, job_id, JobPatch(status=JobStatus(status)).changes()
         )
-    except APIError as error:
-        if error.status != 422:
-            raise
+    except Invalid as error:
         await flash(" ".join(error.fields.values()) or error.message, "error")
         return redirect(url_for("jobs.admin_edit_job", job_id=job_id))
     await flash(

@@ -11,7 +11,7 @@ import time
 from quart import Blueprint, abort, g, websocket
 
 from portal.accounts.auth import Principal, load_principal
-from portal.db import get_session
+from portal.db import get_session, release_session
 from portal.events import channels
 from portal.events.replay import replay_after
 from portal.live import protocol
@@ -50,12 +50,10 @@ async def _subscribe(
     sub.hold(channel)
     hub.subscribe(sub, channel)
     async with _db_lock():
-        session = get_session()
         try:
-            replay = await replay_after(session, channel, message.since, LiveEvent)
+            replay = await replay_after(get_session(), channel, message.since, LiveEvent)
         finally:
-            await session.close()
-            g.pop("db_session", None)
+            await release_session()
     events, reload = replay.events, replay.reload
     if not sub.room_for([event.frame for event in events]):
         # The replay would overflow the queue at once (1013), and the client would resume
@@ -74,8 +72,7 @@ async def _recheck(hub: Hub, sub: Subscriber) -> bool:
         principal = await load_principal()
         # close, not rollback: a rollback would expire the user just loaded (and cached on
         # g), and reading its role later would be lazy I/O outside the session's greenlet.
-        await get_session().close()
-        g.pop("db_session", None)
+        await release_session()
     if principal.user is None:
         return False
     lost = channels.ADMIN_CHANNELS & set(sub.channels) if not principal.is_admin else set()
@@ -233,8 +230,7 @@ async def ws() -> None:
         abort(403)
     principal = await load_principal()
     # Hold neither a connection nor a session for the socket's lifetime.
-    await get_session().close()
-    g.pop("db_session", None)
+    await release_session()
     hub = get_live().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()

@@ -15,7 +15,7 @@ from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.config import get_settings
-from portal.db import get_db, utcnow
+from portal.db import end_read, get_db, utcnow
 from portal.events.extension import get_events
 from portal.events.message import EventMessage
 from portal.media import formatting, service
@@ -100,8 +100,7 @@ class Media:
             del self._public[video_id]  # expired: still readable, but no longer evented
         seen = self._job_events
         # A fresh snapshot, begun after `seen`: a change whose event came before is in it.
-        if session.in_transaction():
-            await session.commit()
+        await end_read(session)
         video, job = await service.readable_video(session, video_id, include_hidden=admin)
         if job.is_public(utcnow()) and seen == self._job_events:
             self._public[video_id] = PublicVideo(video, job.expires_at)

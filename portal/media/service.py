@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.db import MAX_ID, begin_write, utcnow
-from portal.errors import not_found
+from portal.domain_errors import NotFound
 from portal.events import channels
 from portal.events.log import append_event, append_work
 from portal.i18n import gettext as _
@@ -97,7 +97,7 @@ async def create_upload(
 ) -> Upload:
     await begin_write(session)
     if await session.get(Job, new.job_id) is None:
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     now = utcnow()
     upload = Upload(
         id=secrets.token_urlsafe(16),
@@ -120,7 +120,7 @@ async def create_upload(
 async def get_upload(session: AsyncSession, upload_id: str) -> Upload:
     upload = await session.get(Upload, upload_id) if len(upload_id) <= 32 else None
     if upload is None or upload.expires_at <= utcnow():
-        raise not_found(_("No such upload."))
+        raise NotFound(_("No such upload."))
     return upload
 
 
@@ -151,7 +151,7 @@ async def complete_upload(
     await begin_write(session)
     upload = await session.get(Upload, upload_id, with_for_update=True)
     if upload is None:
-        raise not_found(_("No such upload."))
+        raise NotFound(_("No such upload."))
     existing = await session.scalar(select(Video).where(Video.upload_id == upload_id))
     if existing is not None:
         await session.rollback()
@@ -251,7 +251,7 @@ def poster_url(video: Video) -> str | None:
 async def get_video(session: AsyncSession, video_id: int, *, ready_only: bool = True) -> Video:
     video = await session.get(Video, video_id)
     if video is None or (ready_only and video.status != VideoStatus.READY.value):
-        raise not_found(_("No such video."))
+        raise NotFound(_("No such video."))
     return video
 
 
@@ -264,7 +264,7 @@ async def readable_video(
     video = await get_video(session, video_id)
     job = await session.get(Job, video.job_id)
     if job is None or not job.is_readable(include_hidden=include_hidden):
-        raise not_found(_("No such video."))
+        raise NotFound(_("No such video."))
     return video, job
 
 
@@ -389,7 +389,7 @@ async def delete_video(session: AsyncSession, actor: User, video_id: int) -> Vid
     await begin_write(session)
     video = await session.get(Video, video_id, with_for_update=True)
     if video is None:
-        raise not_found(_("No such video."))
+        raise NotFound(_("No such video."))
     was_ready = video.status == VideoStatus.READY.value
     await session.delete(video)
     await append_event(

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from portal.accounts.auth import require_admin
 from portal.config import get_settings
-from portal.db import get_session, utcnow
+from portal.db import end_read, get_session, utcnow
 from portal.errors import APIError, ErrorEnvelope, render_error
 from portal.media import service, tus
 from portal.media.extension import get_media
@@ -260,9 +260,7 @@ async def _patch(upload_id: str) -> ResponseReturnValue:
 async def _end_read_transaction() -> None:
     """The request's read snapshot must not stay open while bytes stream in (the receiver
     writes through sessions of its own; on SQLite an open read would hold up the log)."""
-    session = get_session()
-    if session.in_transaction():
-        await session.commit()
+    await end_read(get_session())
 
 
 async def _receive(upload: Upload, offset: int) -> PatchResult:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.db import MAX_ID, begin_write, utcnow
-from portal.errors import not_found
+from portal.domain_errors import NotFound
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
 from portal.saved.models import SavedJob
@@ -57,7 +57,7 @@ async def save_job(session: AsyncSession, user: User, job_id: int) -> Job:
     )
     if job is None or job.status == JobStatus.DRAFT.value:
         await session.rollback()
-        raise not_found(_("No such job."))
+        raise NotFound(_("No such job."))
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # Two saves at once (a double click, two tabs) both succeed: the second does nothing.

@@ -9,7 +9,7 @@ from quart import render_template, request
 from werkzeug.urls import iri_to_uri
 
 from portal.db import MAX_ID
-from portal.errors import APIError
+from portal.errors import APIError, Refusal, http_error
 from portal.i18n import gettext as _
 from portal.web.text import has_controls
 
@@ -58,19 +58,19 @@ async def render_form(
     template: str,
     *,
     values: dict[str, Any] | None = None,
-    error: APIError | None = None,
+    error: Refusal | None = None,
     **context: Any,
-) -> tuple[str, int]:
-    """Render a form page; with an error, its status and messages go to the page."""
-    status = error.status if error else 200
+) -> tuple[str, int, dict[str, str]]:
+    """Render a form page; with an error, its status, headers and messages go to the page."""
+    answer = http_error(error) if error else None
     html = await render_template(
         template,
         values=values or {},
-        errors=error.fields if error else {},
-        form_message=error.message if error and not error.fields else None,
+        errors=answer.fields if answer else {},
+        form_message=answer.message if answer and not answer.fields else None,
         **context,
     )
-    return html, status
+    return html, answer.status if answer else 200, answer.headers if answer else {}
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
