@@ -1,9 +1,10 @@
 """Storage of the recommender's model: growable arrays, ragged rows and the job-pair hash table.
 
-Plain numpy containers with no knowledge of clicks or scoring (that is :mod:`portal.recommend.engine`): each
-unordered job pair gets a dense pair id through an open-addressing hash table held in numpy
-arrays (about 35 bytes a pair, no Python object per pair), and each job keeps a growable array
-of the pair ids it takes part in, so a job's neighbours are one slice.
+Plain numpy containers with no knowledge of clicks or scoring (that is
+:mod:`portal.recommend.engine`): each unordered job pair gets a dense pair id through an
+open-addressing hash table held in numpy arrays (about 35 bytes a pair, no Python object per
+pair), and each job keeps a growable array of the pair ids it takes part in, so a job's
+neighbours are one slice.
 """
 
 from __future__ import annotations
