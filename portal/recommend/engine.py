@@ -7,10 +7,9 @@ clicked both jobs and ``n_i`` the users who clicked ``i``. A new click by ``u`` 
 to ``c_ij`` for each job ``j`` in ``u``'s history, so its cost follows that history and never the
 data set. Cosine similarity ``c_ij / sqrt(n_i n_j)`` is computed when read.
 
-Storage: each unordered pair gets a dense pair id through an open-addressing hash table held in
-numpy arrays (about 35 bytes a pair, no Python object per pair), and each job keeps a growable
-array of the pair ids it takes part in, so a job's neighbours are one slice. Scoring a user reads
-only the rows of the jobs in their history.
+Storage (:mod:`portal.recommend.pairs`): each unordered pair gets a dense pair id through a
+hash table held in numpy arrays, and each job keeps the pair ids it takes part in, so a job's
+neighbours are one slice. Scoring a user reads only the rows of the jobs in their history.
 
 The state depends only on the set of (user, job, first time) clicks, never on the order they were
 applied in: heavy-user sampling keeps the ``max_history`` jobs with the smallest hash of
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import math
 import sys
-from array import array
 from collections import deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -31,30 +29,29 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
+from portal.recommend.pairs import (
+    LOW32,
+    M64,
+    AnyArray,
+    FloatArray,
+    IntArray,
+    PairStore,
+    Rows,
+    Vec,
+    pair_key,
+)
+
 Mode = Literal["item", "user", "blend", "popular"]
 Source = Literal["item", "user", "popular"]
 MODES: tuple[Mode, ...] = ("item", "user", "blend", "popular")
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-AnyArray = npt.NDArray[Any]
-
-_LOW32 = np.int64(0xFFFFFFFF)
-_M64 = (1 << 64) - 1
-_GOLDEN_INT = 0x9E3779B97F4A7C15
-_GOLDEN = np.uint64(_GOLDEN_INT)
 # Largest decay exponent allowed before the clock origin moves: 2**256 stays far from float64's
 # 2**1023 even after squaring weights and summing millions of them.
 _MAX_EXPONENT = 256.0
 # Relative size under which a decayed sum left after a subtraction is taken as zero.
 _RESIDUE = 2.0**-40
-# Slots probed per round of a batched hash-table probe.
-_WINDOW = np.arange(8, dtype=np.int64)
 # Pairs generated at once by the batch rebuild (bounds its temporary memory to a few hundred MB).
 _REBUILD_CHUNK = 1 << 20
-# Up to this many keys, probing the hash table one key at a time in Python beats the batched
-# numpy probe, whose dozen or so calls cost microseconds each even on tiny arrays.
-_SCALAR_KEYS = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,260 +119,22 @@ class ModelSnapshot:
     histories: dict[int, dict[int, float]]
 
 
-class _Vec:
-    """A growable one-dimensional numpy array."""
-
-    __slots__ = ("data", "size")
-
-    def __init__(self, dtype: Any, capacity: int = 16) -> None:
-        self.data: AnyArray = np.zeros(max(capacity, 1), dtype=dtype)
-        self.size = 0
-
-    def reserve(self, total: int) -> None:
-        if total > self.data.shape[0]:
-            grown = np.zeros(max(total, self.data.shape[0] * 2), dtype=self.data.dtype)
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-
-    def append(self, value: Any) -> None:
-        self.reserve(self.size + 1)
-        self.data[self.size] = value
-        self.size += 1
-
-    def extend(self, values: AnyArray) -> None:
-        self.reserve(self.size + values.shape[0])
-        self.data[self.size : self.size + values.shape[0]] = values
-        self.size += values.shape[0]
-
-    @property
-    def view(self) -> AnyArray:
-        return self.data[: self.size]
-
-
-class _Rows:
-    """A ragged matrix: one growable ``array.array`` per dense index (4 or 8 bytes an element,
-    and a C-level append, which is what a click's per-neighbour bookkeeping needs)."""
-
-    __slots__ = ("arrays", "dtype", "typecode")
-
-    def __init__(self, dtype: Any) -> None:
-        self.dtype = np.dtype(dtype)
-        self.typecode = {np.dtype(np.int32): "i", np.dtype(np.float64): "d"}[self.dtype]
-        self.arrays: list[array[Any]] = []
-
-    def add_row(self) -> None:
-        self.arrays.append(array(self.typecode))
-
-    def row(self, r: int) -> AnyArray:
-        """A copy of the row (a view would pin the buffer and forbid appends while it lives)."""
-        return np.array(self.arrays[r], dtype=self.dtype)
-
-    def extend(self, r: int, values: AnyArray) -> None:
-        self.arrays[r].frombytes(values.astype(self.dtype).tobytes())
-
-    def remove_at(self, r: int, position: int) -> None:
-        """Remove one element by moving the last one into its place (order is not kept)."""
-        row = self.arrays[r]
-        last = row.pop()
-        if position < len(row):
-            row[position] = last
-
-    @classmethod
-    def from_groups(cls, dtype: Any, owners: IntArray, values: AnyArray, rows: int) -> _Rows:
-        """Rows holding ``values`` grouped by ``owners`` (stable: original order within a row)."""
-        result = cls(dtype)
-        order = np.argsort(owners, kind="stable")
-        sizes = np.bincount(owners, minlength=rows)
-        flat = values[order].astype(result.dtype)
-        for part in np.split(flat, np.cumsum(sizes)[:-1]):
-            row = array(result.typecode)
-            row.frombytes(part.tobytes())
-            result.arrays.append(row)
-        return result
-
-    def nbytes(self) -> int:
-        return sum(row.buffer_info()[1] * row.itemsize + 64 for row in self.arrays) + 8 * len(
-            self.arrays
-        )
-
-
-class _PairStore:
-    """Unordered job pairs ``lo << 32 | hi`` → dense pair ids and their co-occurrence values.
-
-    Open addressing with linear probing over an int32 table of pair ids (load ≤ 1/2), probed for
-    a whole batch of keys at once so one click costs a handful of numpy calls.
-    """
-
-    __slots__ = ("_mask", "_shift", "_table", "keys", "values")
-
-    def __init__(self, value_dtype: Any) -> None:
-        self.keys = _Vec(np.int64)
-        self.values = _Vec(value_dtype)
-        self._allocate(256)
-
-    @property
-    def size(self) -> int:
-        return self.keys.size
-
-    def _allocate(self, slots: int) -> None:
-        self._table: npt.NDArray[np.int32] = np.full(slots, -1, dtype=np.int32)
-        self._mask = np.int64(slots - 1)
-        self._shift = np.uint64(64 - (slots.bit_length() - 1))
-
-    def _slots(self, keys: IntArray) -> IntArray:
-        mixed = keys.view(np.uint64) * _GOLDEN  # wraps modulo 2**64, as intended
-        return (mixed >> self._shift).astype(np.int64)
-
-    def lookup(self, keys: IntArray) -> IntArray:
-        """Pair ids of ``keys``, -1 where absent."""
-        found = np.full(keys.shape[0], -1, dtype=np.int64)
-        pending = np.arange(keys.shape[0])
-        wanted = keys
-        starts = self._slots(keys)
-        stored = self.keys.data
-        while pending.shape[0]:
-            # Probe a window of slots per key at once: most keys end within the first window.
-            pids = self._table[(starts[:, None] + _WINDOW) & self._mask].astype(np.int64)
-            empty = pids < 0
-            # An empty slot reads pid -1, i.e. the last element of the buffer: masked out.
-            hit = ~empty & (stored[pids] == wanted[:, None])
-            stop = hit | empty
-            first = stop.argmax(axis=1)
-            rows = np.arange(first.shape[0])
-            done = stop[rows, first]
-            is_hit = done & hit[rows, first]
-            found[pending[is_hit]] = pids[rows[is_hit], first[is_hit]]
-            going = ~done
-            pending, wanted = pending[going], wanted[going]
-            starts = (starts[going] + _WINDOW.shape[0]) & self._mask
-        return found
-
-    def insert(self, keys: IntArray) -> IntArray:
-        """Give new pair ids to ``keys`` (distinct and absent); their values start at zero."""
-        first = self.keys.size
-        count = keys.shape[0]
-        pids = np.arange(first, first + count, dtype=np.int64)
-        if 2 * (first + count) > self._table.shape[0]:
-            slots = self._table.shape[0]
-            while 2 * (first + count) > slots:
-                slots *= 2
-            self._allocate(slots)
-            self._place_in_empty(
-                np.concatenate([self.keys.view, keys]), np.arange(first + count, dtype=np.int64)
-            )
-        elif first == 0:
-            self._place_in_empty(keys, pids)
-        else:
-            self._place(keys, pids)
-        self.keys.extend(keys)
-        self.values.reserve(first + count)
-        self.values.data[first : first + count] = 0
-        self.values.size = first + count
-        return pids
-
-    def _place_in_empty(self, keys: IntArray, pids: IntArray) -> None:
-        """Fill an empty table in one pass: in order of home slot, each key takes the first
-        slot at or after its home that the keys before it left free (what probing would do)."""
-        homes = self._slots(keys)
-        order = np.argsort(homes, kind="stable")
-        ranks = np.arange(order.shape[0])
-        positions = np.maximum.accumulate(homes[order] - ranks) + ranks
-        fits = positions < self._table.shape[0]
-        self._table[positions[fits]] = pids[order[fits]]
-        wrapped = order[~fits]  # ran past the end: they probe on from slot 0
-        if wrapped.shape[0]:
-            self._place(keys[wrapped], pids[wrapped])
-
-    def _place(self, keys: IntArray, pids: IntArray) -> None:
-        starts = self._slots(keys)
-        pending = np.arange(keys.shape[0])
-        while pending.shape[0]:
-            window = (starts[:, None] + _WINDOW) & self._mask
-            empty = self._table[window] < 0
-            first = empty.argmax(axis=1)
-            rows = np.arange(first.shape[0])
-            found = empty[rows, first]
-            targets = window[rows, first]
-            # Two new keys may pick the same free slot: the first one takes it, the other one
-            # probes on from the slot after it.
-            unique_targets, winner = np.unique(targets[found], return_index=True)
-            winners = np.flatnonzero(found)[winner]
-            self._table[unique_targets] = pids[pending[winners]]
-            placed = np.zeros(rows.shape[0], dtype=bool)
-            placed[winners] = True
-            going = ~placed
-            starts = np.where(found, targets + 1, starts + _WINDOW.shape[0])[going] & self._mask
-            pending = pending[going]
-
-    def find_or_insert(self, keys: list[int]) -> tuple[list[int], list[int]]:
-        """Pair ids of distinct ``keys``, giving the missing ones new ids (values at zero),
-        and the positions in ``keys`` of those that were missing.
-
-        The same linear probing as :meth:`lookup` and :meth:`insert`, one key at a time: what
-        a click brings (one key per job in the user's history) is too few to batch.
-        """
-        size = self.keys.size
-        if len(keys) > _SCALAR_KEYS or 2 * (size + len(keys)) > self._table.shape[0]:
-            return self._find_or_insert_batched(keys)
-        self.keys.reserve(size + len(keys))
-        self.values.reserve(size + len(keys))
-        table, stored, values = self._table, self.keys.data, self.values.data
-        mask, shift = int(self._mask), int(self._shift)
-        pids: list[int] = []
-        added: list[int] = []
-        for position, key in enumerate(keys):
-            slot = ((key * _GOLDEN_INT) & _M64) >> shift
-            while True:
-                pid = int(table[slot])
-                if pid < 0:
-                    pid = size
-                    size += 1
-                    table[slot] = pid
-                    stored[pid] = key
-                    values[pid] = 0
-                    added.append(position)
-                    break
-                if stored[pid] == key:
-                    break
-                slot = (slot + 1) & mask
-            pids.append(pid)
-        self.keys.size = self.values.size = size
-        return pids, added
-
-    def _find_or_insert_batched(self, keys: list[int]) -> tuple[list[int], list[int]]:
-        array_keys = np.array(keys, dtype=np.int64)
-        pids = self.lookup(array_keys)
-        missing = np.flatnonzero(pids < 0)
-        if missing.shape[0]:
-            pids[missing] = self.insert(array_keys[missing])
-        return pids.tolist(), missing.tolist()
-
-    def nbytes(self) -> int:
-        return self.keys.data.nbytes + self.values.data.nbytes + self._table.nbytes
-
-
-def pair_key(a: int, b: int) -> int:
-    """The key of the unordered pair of dense job indices ``a`` and ``b``."""
-    lo, hi = (a, b) if a < b else (b, a)
-    return (lo << 32) | hi
-
-
 def sample_hash(user: int, job: int, seed: int = 0) -> int:
     """A 64-bit mix of (user, job, seed), the rank used to sample heavy histories."""
-    x = (user * 0x9E3779B97F4A7C15 + job * 0xC2B2AE3D27D4EB4F + seed) & _M64
+    x = (user * 0x9E3779B97F4A7C15 + job * 0xC2B2AE3D27D4EB4F + seed) & M64
     x ^= x >> 30
-    x = (x * 0xBF58476D1CE4E5B9) & _M64
+    x = (x * 0xBF58476D1CE4E5B9) & M64
     x ^= x >> 27
-    x = (x * 0x94D049BB133111EB) & _M64
+    x = (x * 0x94D049BB133111EB) & M64
     return x ^ (x >> 31)
 
 
 def _sample_hash_array(users: IntArray, jobs: IntArray, seed: int) -> npt.NDArray[np.uint64]:
-    """:func:`sample_hash` over arrays (uint64 arithmetic wraps exactly like ``& _M64``)."""
+    """:func:`sample_hash` over arrays (uint64 arithmetic wraps exactly like ``& M64``)."""
     x = (
         users.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         + jobs.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-        + np.uint64(seed & _M64)
+        + np.uint64(seed & M64)
     )
     x ^= x >> np.uint64(30)
     x *= np.uint64(0xBF58476D1CE4E5B9)
@@ -419,21 +178,21 @@ class Recommender:
 
         self._users: dict[int, int] = {}
         self._jobs: dict[int, int] = {}
-        self._user_ids = _Vec(np.int64)
-        self._job_ids = _Vec(np.int64)
+        self._user_ids = Vec(np.int64)
+        self._job_ids = Vec(np.int64)
         # Every click of a user: dense job index → time of the first click (insertion order).
         self._history: list[dict[int, float]] = []
         # With max_history: the sampled part of the history, dense job → (hash, job id).
         self._sampled: list[dict[int, tuple[int, int]]] = []
 
-        self._pairs = _PairStore(self._cf_dtype)
-        self._job_pairs = _Rows(np.int32)  # pair ids each job takes part in
-        self._job_users = _Rows(np.int32)  # users holding each job in the model
-        self._user_jobs = _Rows(np.int32)  # each user's jobs in the model (any order)
-        self._job_user_times = _Rows(np.float64)  # their click times (only with decay)
-        self._n = _Vec(self._cf_dtype)  # n_i = Σ_u X_ui²
-        self._user_norm = _Vec(self._cf_dtype)  # Σ_i X_ui²
-        self._popularity = _Vec(self._pop_dtype)
+        self._pairs = PairStore(self._cf_dtype)
+        self._job_pairs = Rows(np.int32)  # pair ids each job takes part in
+        self._job_users = Rows(np.int32)  # users holding each job in the model
+        self._user_jobs = Rows(np.int32)  # each user's jobs in the model (any order)
+        self._job_user_times = Rows(np.float64)  # their click times (only with decay)
+        self._n = Vec(self._cf_dtype)  # n_i = Σ_u X_ui²
+        self._user_norm = Vec(self._cf_dtype)  # Σ_i X_ui²
+        self._popularity = Vec(self._pop_dtype)
         self._clicks = 0
 
         self._event_queue: deque[int] = deque()
@@ -508,7 +267,7 @@ class Recommender:
         keys = self._pairs.keys.view
         values = self._pairs.values.view
         live = values != 0
-        lo, hi = ids[keys[live] >> 32], ids[keys[live] & _LOW32]
+        lo, hi = ids[keys[live] >> 32], ids[keys[live] & LOW32]
         pairs = {
             (min(a, b), max(a, b)): v
             for a, b, v in zip(lo.tolist(), hi.tolist(), values[live].tolist(), strict=True)
@@ -793,16 +552,16 @@ class Recommender:
             x = np.exp2((t - self._origin) / cfg.half_life)
             self._n.extend(np.bincount(j, weights=x * x, minlength=n_jobs))
             self._user_norm.extend(np.bincount(u, weights=x * x, minlength=n_users))
-            self._job_user_times = _Rows.from_groups(np.float64, j, t, n_jobs)
-        self._job_users = _Rows.from_groups(np.int32, j, u, n_jobs)
-        self._user_jobs = _Rows.from_groups(np.int32, u, j, n_users)
+            self._job_user_times = Rows.from_groups(np.float64, j, t, n_jobs)
+        self._job_users = Rows.from_groups(np.int32, j, u, n_jobs)
+        self._user_jobs = Rows.from_groups(np.int32, u, j, n_users)
 
         self._count_pairs(u, j, x)
         keys = self._pairs.keys.view
         pids = np.arange(keys.shape[0], dtype=np.int64)
-        self._job_pairs = _Rows.from_groups(
+        self._job_pairs = Rows.from_groups(
             np.int32,
-            np.concatenate([keys >> 32, keys & _LOW32]),
+            np.concatenate([keys >> 32, keys & LOW32]),
             np.concatenate([pids, pids]),
             n_jobs,
         )
@@ -959,7 +718,7 @@ class Recommender:
         position = np.repeat(np.arange(items.shape[0]), lengths)
         owners = items[position]
         keys = self._pairs.keys.data[pids]
-        cols = (keys >> 32) + (keys & _LOW32) - owners
+        cols = (keys >> 32) + (keys & LOW32) - owners
         n = self._n.data
         denominator = np.sqrt((n[cols] * n[owners]).astype(np.float64))
         sims = np.divide(

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from portal.recommend import Recommender, RecommenderConfig
-from portal.recommend.engine import ModelSnapshot, _PairStore, sample_hash
+from portal.recommend.engine import ModelSnapshot, sample_hash
+from portal.recommend.pairs import PairStore as _PairStore
 
 # Sparse, arbitrary ids: the engine maps them to dense indices itself.
 A, B, C, D = 17, -3, 10**12, 4
