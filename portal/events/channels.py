@@ -1,4 +1,4 @@
-"""The channels events travel on: every name in one place, and what a browser calls each.
+"""The channels events travel on and the types of event: every name in one place.
 
 Inside Portal a user's own channel is ``user:<id>``; a browser asks for it as ``me``, so a
 socket can never name someone else's. ``control`` carries what workers tell each other (an
@@ -27,3 +27,22 @@ def user(user_id: int) -> str:
 def browser_name(channel: str) -> str:
     """The name a browser knows ``channel`` by."""
     return ME if channel.startswith(USER_PREFIX) else channel
+
+
+# The event types of the public contract (docs/design.md), and those only workers see.
+EVENT_TYPES = frozenset(
+    {
+        "job.created",
+        "job.updated",
+        "job.deleted",
+        "upload.progress",
+        "upload.finished",
+        "upload.failed",
+        "video.deleted",
+        "recommendations.updated",
+        "notification",
+        "application.created",
+        "application.updated",
+    }
+)
+INTERNAL_EVENT_TYPES = frozenset({"auth.changed"})

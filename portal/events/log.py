@@ -23,12 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
+from portal.events.channels import EVENT_TYPES, INTERNAL_EVENT_TYPES
 from portal.events.message import EventMessage, OutboxMessage, WorkMessage
 from portal.events.models import Event, WorkItem
 
 PENDING_KEY = "portal.pending_events"
 # Live events of the open transaction, inserted just before it commits.
 UNWRITTEN_KEY = "portal.unwritten_events"
+KNOWN_TYPES = EVENT_TYPES | INTERNAL_EVENT_TYPES
 # pg_advisory_xact_lock's key for "inserting events": any constant unique to Portal.
 EVENT_ORDER_LOCK = 0x706F7274616C  # "portal"
 
@@ -48,6 +50,10 @@ async def append_events(
     """``append_event`` for many ``(channel, type, data)`` rows, inserted together at the
     commit in the order given (see the module's docstring)."""
     if events:
+        unknown = {type for _channel, type, _data in events} - KNOWN_TYPES
+        if unknown:
+            # Browsers and docs/design.md know the vocabulary: a new type is added there first.
+            raise ValueError(f"unknown event type(s): {sorted(unknown)}")
         now = now or utcnow()
         session.info.setdefault(UNWRITTEN_KEY, []).extend((*row, now) for row in events)
 
