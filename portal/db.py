@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -181,4 +182,7 @@ async def release_session() -> None:
     session loaded (a rollback would), so objects read stay readable."""
     session: AsyncSession | None = g.pop("db_session", None)
     if session is not None:
-        await session.close()
+        # A client that goes away cancels its request's task, often during this close: the
+        # pool would then drop the connection halfway through its rollback (and log it). The
+        # close finishes on its own; the cancellation still reaches the caller.
+        await asyncio.shield(session.close())
