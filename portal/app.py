@@ -13,17 +13,12 @@ from quart_schema import OpenAPIProvider, QuartSchema
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, Rule
 
-from portal import i18n
+from portal import i18n, server
 from portal.config import SETTINGS_KEY, Settings
 from portal.db import MAX_ID, Database
 from portal.errors import not_found, register_error_handlers
 from portal.events.extension import Events
 from portal.web import csrf
-from portal.web.streaming import (
-    BackPressureHTTPConnection,
-    PortalRequest,
-    read_larger_socket_chunks,
-)
 
 PACKAGE_DIR = Path(__file__).parent
 
@@ -56,9 +51,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         QUART_SCHEMA_CONVERT_CASING=False,
     )
 
-    app.request_class = PortalRequest
-    app.asgi_http_class = BackPressureHTTPConnection
-    read_larger_socket_chunks()
+    server.install(app)
     Database(app)
     Events(app)
     i18n.init_app(app)

@@ -19,8 +19,8 @@ from portal.applications.service import NewResume, missing_resume, resume_too_la
 from portal.config import get_settings
 from portal.domain_errors import Invalid
 from portal.errors import APIError, Refusal, fields_from_validation, http_error
+from portal.web.body_limits import allow_larger_body
 from portal.web.forms import form_data
-from portal.web.streaming import allow_larger_body
 
 # A cover letter of 5,000 characters is at most 20 KB in UTF-8; the rest is the parts'
 # headers and boundaries.

@@ -24,7 +24,7 @@ from portal.config import get_settings
 from portal.db import get_db
 from portal.errors import APIError
 from portal.i18n import gettext as _
-from portal.web.streaming import allow_larger_body
+from portal.web.body_limits import allow_larger_body
 
 log = logging.getLogger(__name__)
 # Multipart forms carry the logo and the text fields (a description of 5,000 characters is

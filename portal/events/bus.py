@@ -416,10 +416,15 @@ class RabbitBus:
         channel is settled already. After a reconnect a batch can hold deliveries of the old,
         closed channel: the broker requeued those itself, so they cannot be settled (or lost).
         """
+        from aio_pika.exceptions import ChannelInvalidStateError
+
         last: dict[int, Any] = {}
         for message in batch:
-            # Name-mangled: the public property raises once that channel is closed.
-            last[id(message._IncomingMessage__channel)] = message
+            try:
+                channel = message.channel
+            except ChannelInvalidStateError:
+                continue  # its channel closed: the broker has requeued it already
+            last[id(channel)] = message
         for message in last.values():
             try:
                 if ack:

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from portal.events import channels
 from portal.events.message import EventMessage
-from portal.live.protocol import PING_FRAME, EventFrame, event_frame, text_frame
+from portal.live.protocol import KEEPALIVE, PING_FRAME, EventFrame, event_frame, text_frame
 from portal.live.sequence import Sequencer
 
 DEFAULT_MAX_PENDING = 1000
@@ -23,7 +23,8 @@ DEFAULT_MAX_PENDING_BYTES = 1 << 20
 # A send blocked this long means the client stopped reading: it is cut off.
 STALL_SECONDS = 30.0
 # Keepalive: every socket is pinged this often, by the sweep (one loop per process, where
-# Hypercorn's websocket_ping_interval would keep a task per socket). A peer that is gone
+# Hypercorn's websocket_ping_interval would keep a task per socket); with a ping control frame
+# over the fast path, else a keepalive message through Quart. A peer that is gone
 # leaves the ping unacknowledged, and the kernel drops the connection (TCP_USER_TIMEOUT on
 # the listening socket, see portal serve).
 PING_SECONDS = 20.0
@@ -287,7 +288,7 @@ class Hub:
 
     def sweep_stalled(self, now: float, limit: float) -> int:
         """Cut off sockets whose send has been blocked for ``limit`` seconds; ping every
-        connected socket (with a fast path) each PING_SECONDS."""
+        connected socket each PING_SECONDS."""
         if self._pinged_at is None:
             self._pinged_at = now
         elif now - self._pinged_at >= PING_SECONDS:
@@ -308,6 +309,8 @@ class Hub:
             if subscriber.direct is not None:
                 # Skipped for a socket that is behind: it has data in flight already.
                 subscriber.direct.write(PING_FRAME)
+            elif not subscriber.pending and subscriber.sending_since is None:
+                subscriber.push(KEEPALIVE)
 
     def dispatch(self, event: LiveEvent, now: float = 0.0) -> None:
         """An event from the bus: routed once its turn comes; an id seen before is dropped."""

@@ -94,6 +94,9 @@ def unsubscribed_frame(channel: str) -> str:
 
 
 PONG = json.dumps({"type": "pong"})
+# Sent instead of a ping control frame where a socket has no fast path (Quart cannot send
+# control frames): traffic all the same, so a peer that is gone is found. Clients ignore it.
+KEEPALIVE = json.dumps({"type": "keepalive"})
 # A websocket ping control frame with no payload (RFC 6455 5.5.2), unmasked as a server sends it.
 PING_FRAME = bytes((0x89, 0x00))
 

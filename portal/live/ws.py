@@ -17,7 +17,7 @@ from portal.events.replay import replay_after
 from portal.live import protocol
 from portal.live.extension import get_live
 from portal.live.hub import Hub, LiveEvent, Subscriber
-from portal.live.wire import direct_socket
+from portal.server.wire import direct_socket
 from portal.web.csrf import origin_allowed, request_scheme
 
 log = logging.getLogger(__name__)
@@ -234,8 +234,7 @@ async def ws() -> None:
     hub = get_live().hub
     sub = Subscriber(user_id=principal.user.id if principal.user else None)
     await websocket.accept()
-    # The proxy's target (werkzeug LocalProxy API, which the stubs do not declare).
-    sub.direct = direct_socket(websocket._get_current_object())  # type: ignore[attr-defined]
+    sub.direct = direct_socket(websocket)
     sender = _Sender(hub, sub)
     sub.on_ready = sender.wake
     sub.cancel_send = sender.cut  # the hub's stall sweep ends the socket

@@ -13,10 +13,13 @@ from portal.events.channels import browser_name as public_channel
 from portal.live.hub import (
     DEFAULT_MAX_PENDING,
     DEFAULT_MAX_PENDING_BYTES,
+    PING_SECONDS,
+    STALL_SECONDS,
     Hub,
     LiveEvent,
     Subscriber,
 )
+from portal.live.protocol import PING_FRAME
 from portal.live.sequence import MAX_WAITING
 
 
@@ -500,3 +503,31 @@ def test_the_sweep_cuts_off_a_socket_whose_send_is_blocked() -> None:
     assert hub.sweep_stalled(now=131.0, limit=30.0) == 1
     assert cancelled == [True]
     assert stalled.overflowed and not healthy.overflowed
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+
+    def write(self, frame: bytes) -> bool:
+        self.frames.append(frame)
+        return True
+
+    def abort(self) -> None:
+        pass
+
+
+def test_every_socket_is_pinged_with_or_without_a_fast_path() -> None:
+    hub = Hub()
+    fast, plain, busy = Subscriber(), Subscriber(), Subscriber()
+    fast.direct = Writer()
+    for sub in (fast, plain, busy):
+        hub.connect(sub)
+    busy.push("queued already")
+    hub.sweep_stalled(now=0.0, limit=STALL_SECONDS)
+    hub.sweep_stalled(now=PING_SECONDS, limit=STALL_SECONDS)
+    assert fast.direct.frames == [PING_FRAME]
+    # Quart cannot send a ping control frame: a keepalive message is traffic all the same.
+    assert [json.loads(frame) for frame in plain.drain()] == [{"type": "keepalive"}]
+    # A socket with frames on their way needs no keepalive.
+    assert busy.drain() == ["queued already"]

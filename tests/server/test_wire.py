@@ -1,4 +1,4 @@
-"""The fast path (portal.live.wire) under a real Hypercorn, with the websockets client."""
+"""The fast path (portal.server.wire) under a real Hypercorn, with the websockets client."""
 
 from __future__ import annotations
 

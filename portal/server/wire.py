@@ -14,7 +14,8 @@ is not keeping up, so Hypercorn's flow control (and our bounded queue) still app
 
 Finding the transport means walking Hypercorn's objects, which are not public API: the walk
 checks every step and gives up (returns None: everything goes through Quart, only slower) under
-any other server, HTTP/2, the test client, or a Hypercorn whose internals moved.
+any other server, HTTP/2, the test client, or a Hypercorn whose internals moved. It is off
+altogether (see :func:`portal.server.install`) on releases other than those it was tested with.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ except ImportError:  # a Hypercorn whose modules moved: no fast path, nothing el
     _CONNECTED = _OPEN = None
 
 _warned = False
+_enabled = _CONNECTED is not None
 
 # Past this many bytes waiting in a socket's transport (asyncio's own high-water mark), frames
 # queue in the hub and go through Hypercorn, which waits for the socket to drain.
@@ -86,10 +88,24 @@ def _unwrap_send(send: Any) -> Any:
     return None
 
 
+def set_enabled(enabled: bool) -> None:
+    global _enabled
+    _enabled = enabled and _CONNECTED is not None
+
+
+def enabled() -> bool:
+    return _enabled
+
+
 def direct_socket(websocket: Any) -> DirectSocket | None:
-    """The fast path for an accepted Quart websocket, or None where it cannot be had."""
-    if _CONNECTED is None:
+    """The fast path for an accepted Quart websocket (or the ``websocket`` proxy), or None
+    where it cannot be had."""
+    if not _enabled:
         return None
+    # The proxy's target: werkzeug's LocalProxy API, which the stubs do not declare.
+    target = getattr(websocket, "_get_current_object", None)
+    if target is not None:
+        websocket = target()
     try:
         stream = getattr(_unwrap_send(websocket._send), "__self__", None)
         if not isinstance(stream, WSStream):

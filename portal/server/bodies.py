@@ -5,42 +5,29 @@ whether or not the handler has read the previous ones: a client faster than the 
 grow memory without bound. For streamed routes the receiver here waits while more than
 :data:`HIGH_WATER` bytes are unread, so Hypercorn stops reading the socket and TCP slows the
 client down. Other routes keep Quart's buffered body and its ``MAX_CONTENT_LENGTH``, or the
-larger limit a route asked for with :func:`allow_larger_body`.
+larger limit a route asked for with :func:`portal.web.body_limits.allow_larger_body`.
+
+:class:`StreamedBody` keeps to the state of Quart's ``Body`` (``_data``, ``_complete``,
+``_has_data``, ``_must_raise``); :func:`check_body_internals` makes sure, at start-up, that it
+is still there, since without it uploads could not stream at all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from quart.asgi import ASGIHTTPConnection
 from quart.wrappers import Request
 from quart.wrappers.request import Body
 
+from portal.web.body_limits import larger_body_limit
+
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 HIGH_WATER = 1024 * 1024
 SOCKET_READ_BYTES = 1024 * 1024
 STREAMED_METHODS = frozenset({"POST", "PATCH"})
 STREAMED_PREFIXES = ("/api/v1/uploads",)
-# Routes whose (buffered) bodies may pass MAX_CONTENT_LENGTH, up to their own limit:
-# (methods, whole-path pattern, bytes). See allow_larger_body.
-_LARGER_BODIES: list[tuple[frozenset[str], re.Pattern[str], int]] = []
-
-
-def allow_larger_body(methods: Iterable[str], path: str, limit: int) -> None:
-    """Let requests to ``path`` (a regular expression the whole path must match) carry a
-    body, or a form, of up to ``limit`` bytes instead of ``MAX_CONTENT_LENGTH``: a logo, a
-    résumé. Registered at import, like the route; the route still checks its own sizes."""
-    _LARGER_BODIES.append((frozenset(methods), re.compile(path), limit))
-
-
-def larger_body_limit(method: str, path: str) -> int | None:
-    for methods, pattern, limit in _LARGER_BODIES:
-        if method in methods and pattern.fullmatch(path):
-            return limit
-    return None
 
 
 class StreamedBody(Body):
@@ -105,6 +92,23 @@ class BackPressureHTTPConnection(ASGIHTTPConnection):
                     await body.room()
             elif message["type"] == "http.disconnect":
                 return
+
+
+BODY_STATE = ("_data", "_complete", "_has_data", "_must_raise")
+
+
+def check_body_internals() -> None:
+    """Refuse to serve on a Quart whose request body no longer keeps the state StreamedBody
+    works on: uploads would break in ways no test of ours has seen."""
+    body = Body(None, None)
+    missing = [name for name in BODY_STATE if not hasattr(body, name)]
+    handler = getattr(ASGIHTTPConnection, "handle_messages", None)
+    if missing or handler is None:
+        raise RuntimeError(
+            "portal.server.bodies needs Quart's request body state "
+            f"(missing: {', '.join(missing) or 'ASGIHTTPConnection.handle_messages'}); "
+            "install the Quart release pyproject.toml pins"
+        )
 
 
 def read_larger_socket_chunks() -> None:
