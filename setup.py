@@ -1,10 +1,15 @@
-"""Packaging glue that pyproject.toml cannot express: top-level static/ and templates/."""
+"""Packaging glue that pyproject.toml cannot express: top-level static/ and templates/.
+
+Only ``portal`` goes into the wheel: the top-level consumers/ scripts are for a checkout (an
+installed one runs ``portal consumer <name>``), and a generic top-level ``consumers`` package
+in site-packages could collide with another distribution's.
+"""
 
 from setuptools import find_packages, setup
 
 setup(
     packages=[
-        *find_packages(include=["portal", "portal.*", "consumers", "consumers.*"]),
+        *find_packages(include=["portal", "portal.*"]),
         "portal._static",
         "portal._templates",
     ],

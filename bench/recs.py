@@ -905,8 +905,6 @@ async def e2e_bench(args: argparse.Namespace) -> None:
         PORTAL_AMQP_URL=args.amqp_url,
         PORTAL_AMQP_PREFIX=prefix,
         PORTAL_BENCH_ROUTES="true",
-        # `consumers` is found even where an older editable install maps only `portal`.
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
     try:
         async with fresh_database(args.postgres, tmp) as url:

@@ -1,12 +1,9 @@
-"""Media consumer: ``python -m consumers.media``, or ``portal consumer media``."""
+"""Media consumer, from a checkout: ``python -m consumers.media`` or ``python consumers/media.py``.
 
-from consumers.runner import run
-from portal.media.extension import start_worker
+Installed, it is ``portal consumer media``; the logic is ``portal.consumer.media``.
+"""
 
-
-def main() -> None:
-    run("media", start_worker)
-
+from portal.consumer import media as main
 
 if __name__ == "__main__":
     main()

@@ -1,12 +1,10 @@
-"""Recommender consumer: ``python -m consumers.recommender``, or ``portal consumer recommender``."""
+"""Recommender consumer, from a checkout: ``python -m consumers.recommender`` or
+``python consumers/recommender.py``.
 
-from consumers.runner import run
-from portal.recommend.extension import start_worker
+Installed, it is ``portal consumer recommender``; the logic is ``portal.consumer.recommender``.
+"""
 
-
-def main() -> None:
-    run("recommender", start_worker)
-
+from portal.consumer import recommender as main
 
 if __name__ == "__main__":
     main()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -77,11 +79,40 @@ def create_admin(username: str, password: str, email: str | None) -> None:
     click.echo(f"{'created' if created else 'promoted'} admin {name}")
 
 
+# `portal serve`'s settings wherever it runs, an installed wheel outside the checkout included
+# (Hypercorn's own defaults differ: 16 MiB websocket messages, 5 s keep-alive, 3 s graceful
+# stop, no access log). A hypercorn.toml in the current directory, or --config, overrides them;
+# the repository's copy restates them and tests/test_serve_config.py keeps the two equal.
+SERVE_DEFAULTS: Mapping[str, object] = {
+    "bind": ["127.0.0.1:8000"],
+    "workers": 2,
+    "worker_class": "asyncio",
+    "accesslog": "-",
+    "errorlog": "-",
+    "loglevel": "INFO",
+    "keep_alive_timeout": 20,
+    # How long a stopping worker waits for open requests and websockets.
+    "graceful_timeout": 10,
+    # No websocket_ping_interval: Hypercorn would keep a ping task per socket (~3 KB each) and
+    # never check the pongs. The live hub pings every socket from one loop per process instead,
+    # and the listening sockets get TCP_USER_TIMEOUT (below).
+    "websocket_max_message_size": 65536,
+    "h11_max_incomplete_size": 16384,
+}
+
+
 class PortalConfig(HypercornConfig):
-    """Hypercorn's config, whose listening sockets drop peers that stop acknowledging.
+    """Hypercorn's config with Portal's defaults (``SERVE_DEFAULTS``), whose listening sockets
+    drop peers that stop acknowledging.
 
     At module level: ``portal serve`` binds the sockets once and pickles it to each worker.
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Before from_mapping / from_toml set the file's values: those override these.
+        for key, value in SERVE_DEFAULTS.items():
+            setattr(self, key, copy.copy(value))
 
     def create_sockets(self) -> Sockets:
         sockets = super().create_sockets()
@@ -93,6 +124,8 @@ class PortalConfig(HypercornConfig):
 def _hypercorn_config(
     bind: str | None, workers: int | None, config_path: str | None
 ) -> HypercornConfig:
+    """``SERVE_DEFAULTS``, overridden by ``config_path`` or else ./hypercorn.toml if present,
+    then by the command's options."""
     path = Path(config_path or "hypercorn.toml")
     if path.exists():
         config = PortalConfig.from_toml(path)
@@ -100,8 +133,6 @@ def _hypercorn_config(
         raise click.ClickException(f"no such config file: {config_path}")
     else:
         config = PortalConfig()
-        config.accesslog = "-"
-        config.errorlog = "-"
     if bind:
         config.bind = [bind]
     if workers:
@@ -122,11 +153,21 @@ def _set_user_timeout(sock: socket.socket) -> None:
 
 
 @main.command()
-@click.option("--bind", default=None, help="HOST:PORT (default from hypercorn.toml)")
-@click.option("--workers", type=int, default=None, help="worker processes")
-@click.option("--config", "config_path", default=None, help="hypercorn TOML file")
+@click.option(
+    "--bind", default=None, help="HOST:PORT (default 127.0.0.1:8000, or hypercorn.toml's)"
+)
+@click.option(
+    "--workers", type=int, default=None, help="worker processes (default 2, or hypercorn.toml's)"
+)
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    help="hypercorn TOML file overriding the built-in settings (default ./hypercorn.toml if any)",
+)
 def serve(bind: str | None, workers: int | None, config_path: str | None) -> None:
-    """Serve with Hypercorn and hypercorn.toml; a worker that dies is replaced at once."""
+    """Serve with Hypercorn (Portal's settings, then hypercorn.toml's); a worker that dies is
+    replaced at once."""
     from portal.web.supervisor import supervise
 
     settings = _settings()
@@ -188,14 +229,9 @@ def demo(bind: str) -> None:
 @click.argument("name", type=click.Choice(["recommender", "media"]))
 def consumer(name: str) -> None:
     """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
-    if name == "media":
-        from consumers.media import main as run_media
+    from portal.consumer import CONSUMERS
 
-        run_media()
-        return
-    from consumers.recommender import main as run_recommender
-
-    run_recommender()
+    CONSUMERS[name]()
 
 
 @main.group()

@@ -2,6 +2,9 @@
 
 static/ and templates/ live at the top of the repository and setup.py maps them into the
 wheel as portal/_static and portal/_templates; these tests catch a wheel that forgets them.
+The wheel holds nothing but ``portal`` (the top-level consumers/ scripts stay in the checkout),
+and every ``portal`` command works from it outside the checkout, with the serving settings
+built in rather than read from the repository's hypercorn.toml.
 One sdist and wheel are built per run (from a copy of the working tree, so no stale build/
 directory leaks in) and installed once into a venv without the repository on its path.
 """
@@ -27,7 +30,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.events import conftest as events_conftest
+from tests.events.conftest import AMQP_URL
+
 pytestmark = pytest.mark.slow
+amqp_prefix = events_conftest.amqp_prefix
 
 REPO = Path(__file__).parent.parent
 NOT_SOURCE = shutil.ignore_patterns(
@@ -206,7 +213,10 @@ def test_wheel_holds_the_package_its_templates_and_static_files(built: Built) ->
     with zipfile.ZipFile(built.wheel) as archive:
         names = set(archive.namelist())
     tops = {name.split("/", 1)[0] for name in names}
-    assert tops <= {"portal", "consumers", "portal-0.1.0.dist-info"}, tops
+    assert tops <= {"portal", "portal-0.1.0.dist-info"}, tops
+    # A generic top-level package in site-packages could collide with another distribution's.
+    assert not any(name.startswith("consumers") for name in names), tops
+    assert "portal/consumer.py" in names
     for folder, mapped in (("static", "portal/_static"), ("templates", "portal/_templates")):
         expected = {
             f"{mapped}/{path.relative_to(built.source / folder).as_posix()}"
@@ -262,7 +272,19 @@ def test_installed_wheel_init_db_then_serve(
     # Twice is fine: upgrading an up-to-date schema does nothing.
     run([str(installed.bin / "portal"), "init-db"], cwd=tmp_path, env=env)
 
-    server = start_portal("serve", env=env)
+    # No hypercorn.toml here: the built-in settings serve two workers, which need a broker.
+    refused = subprocess.run(
+        [str(installed.bin / "portal"), "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "2 workers need a message broker" in refused.stderr, refused.stderr
+    server = start_portal("serve", "--workers", "1", env=env)
     opener = new_opener()
     status, content_type, body = open_url(opener, server.url + "/")
     assert status == 200 and content_type.startswith("text/html")
@@ -280,6 +302,97 @@ def test_installed_wheel_init_db_then_serve(
     assert re.search(rb'name="csrf_token" value="[^"]{20,}"', body)
     status, content_type, _body = open_url(opener, server.url + "/openapi.json")
     assert status == 200 and content_type.startswith("application/json")
+
+
+def test_installed_wheel_has_the_serving_settings_built_in(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """Run outside the checkout, with no hypercorn.toml: the values of the repository's file,
+    not Hypercorn's own defaults (16 MiB websocket messages, 5 s keep-alive...)."""
+    code = (
+        "import json; from portal.cli import _hypercorn_config; c = _hypercorn_config(None, None,"
+        " None); print(json.dumps({k: getattr(c, k) for k in ('websocket_max_message_size',"
+        " 'keep_alive_timeout', 'graceful_timeout', 'h11_max_incomplete_size', 'workers',"
+        " 'bind', 'accesslog', 'errorlog')}))"
+    )
+    result = run([str(installed.bin / "python"), "-c", code], cwd=tmp_path, env=installed.env())
+    assert json.loads(result.stdout) == {
+        "websocket_max_message_size": 65536,
+        "keep_alive_timeout": 20,
+        "graceful_timeout": 10,
+        "h11_max_incomplete_size": 16384,
+        "workers": 2,
+        "bind": ["127.0.0.1:8000"],
+        "accesslog": "-",
+        "errorlog": "-",
+    }
+
+
+def test_installed_wheel_has_no_consumers_package(installed: Installed, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(installed.bin / "python"), "-c", "import consumers"],
+        cwd=tmp_path,
+        env=installed.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0 and "ModuleNotFoundError" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", ["media", "recommender"])
+def test_installed_wheel_consumer_needs_a_broker(
+    installed: Installed, tmp_path: Path, name: str
+) -> None:
+    env = installed.env(PORTAL_DATA_DIR=str(tmp_path / "data"))
+    result = subprocess.run(
+        [str(installed.bin / "portal"), "consumer", name],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"the {name} consumer needs PORTAL_AMQP_URL" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", ["media", "recommender"])
+async def test_installed_wheel_consumer_runs_on_the_broker(
+    installed: Installed, tmp_path: Path, amqp_prefix: str, name: str
+) -> None:
+    env = installed.env(
+        PORTAL_DATA_DIR=str(tmp_path / "data"),
+        PORTAL_AMQP_URL=AMQP_URL or "",
+        PORTAL_AMQP_PREFIX=amqp_prefix,
+    )
+    run([str(installed.bin / "portal"), "init-db"], cwd=tmp_path, env=env)
+    log = tmp_path / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(installed.bin / "portal"), "consumer", name],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while f"{name} consumer running" not in log.read_text(errors="replace"):
+            assert process.poll() is None, f"exited:\n{log.read_text(errors='replace')}"
+            assert time.monotonic() < deadline, f"not running:\n{log.read_text(errors='replace')}"
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, log.read_text(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log.read_text(errors="replace"), log.read_text(errors="replace")
 
 
 def test_installed_wheel_demo_signs_in_the_demo_admin(

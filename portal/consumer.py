@@ -1,16 +1,22 @@
-"""Run one consumer inside the same app the web workers use, until SIGTERM or SIGINT."""
+"""The long-running RabbitMQ consumers as processes: ``portal consumer media|recommender``
+(and, from a checkout, ``python -m consumers.media`` / ``consumers.recommender``).
+
+Each runs one worker inside the same app the web workers use, until SIGTERM or SIGINT.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from quart import Quart
 
 from portal.app import create_app
 from portal.config import get_settings
+from portal.media.extension import start_worker as start_media_worker
+from portal.recommend.extension import start_worker as start_recommender_worker
 
 log = logging.getLogger("portal.consumer")
 
@@ -39,3 +45,16 @@ def run(name: str, start: Callable[[Quart], Awaitable[object]]) -> None:
             await app.shutdown()
 
     asyncio.run(main())
+
+
+def media() -> None:
+    """The media work queue: each uploaded video probed, its poster written, marked ready."""
+    run("media", start_media_worker)
+
+
+def recommender() -> None:
+    """The clicks queue: the model rebuilt, then each click applied, the user's top list stored."""
+    run("recommender", start_recommender_worker)
+
+
+CONSUMERS: Mapping[str, Callable[[], None]] = {"media": media, "recommender": recommender}
