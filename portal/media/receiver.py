@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.cache import BoundedMap
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.media import service
@@ -137,9 +137,9 @@ class UploadReceiver:
         self.storage = storage
         self.sessionmaker = sessionmaker
         self.expires_in = expires_in
-        self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._hashes: BoundedMap[str, tuple[int, Any]] = BoundedMap(MAX_TRACKED_UPLOADS)
         # When each upload last recorded progress (monotonic), to throttle across requests.
-        self._last_progress: OrderedDict[str, float] = OrderedDict()
+        self._last_progress: BoundedMap[str, float] = BoundedMap(MAX_TRACKED_UPLOADS)
         # Where requests ended, for a trailing progress mark that is due (one task each).
         self._latest: dict[str, int] = {}
         # Removing a refused upload must finish even if the request is cancelled meanwhile.
@@ -158,8 +158,6 @@ class UploadReceiver:
         if digest is None:
             return
         self._hashes[upload_id] = (offset, digest)
-        while len(self._hashes) > MAX_TRACKED_UPLOADS:
-            self._hashes.popitem(last=False)
 
     async def append(
         self,
@@ -284,9 +282,6 @@ class UploadReceiver:
 
     async def _progress(self, upload_id: str, size: int, now: float) -> None:
         self._last_progress[upload_id] = now
-        self._last_progress.move_to_end(upload_id)
-        while len(self._last_progress) > MAX_TRACKED_UPLOADS:
-            self._last_progress.popitem(last=False)
         try:
             async with self.sessionmaker() as session:
                 await service.record_progress(session, upload_id, size, expires_in=self.expires_in)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import sys
-from collections import deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -29,6 +28,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
+from portal.cache import RecentIds
 from portal.recommend.pairs import (
     LOW32,
     M64,
@@ -195,8 +195,7 @@ class Recommender:
         self._popularity = Vec(self._pop_dtype)
         self._clicks = 0
 
-        self._event_queue: deque[int] = deque()
-        self._event_set: set[int] = set()
+        self._events = RecentIds(self.config.event_window)
 
     # ----------------------------------------------------------------------------- reading
 
@@ -291,7 +290,7 @@ class Recommender:
             total += sys.getsizeof(history) + 24 * len(history)  # + a float per click
         for sampled in self._sampled:
             total += sys.getsizeof(sampled) + 120 * len(sampled)  # + a tuple of two ints
-        total += sys.getsizeof(self._event_set) + 40 * len(self._event_queue)
+        total += self._events.memory_bytes()
         return total
 
     # ----------------------------------------------------------------------------- updates
@@ -302,9 +301,9 @@ class Recommender:
         if not math.isfinite(at):
             raise ValueError("a click's time must be a finite number")
         if event_id is not None:
-            if event_id in self._event_set:
+            if event_id in self._events:
                 return False
-            self._remember_event(event_id)
+            self._events.add(event_id)
         u = self._users.get(user)
         i = self._jobs.get(job)
         if u is not None and i is not None and i in self._history[u]:
@@ -336,15 +335,6 @@ class Recommender:
         sampled[i] = rank
         self._link(u, i, others)
         return True
-
-    def _remember_event(self, event_id: int) -> None:
-        window = self.config.event_window
-        if window == 0:
-            return
-        if len(self._event_queue) >= window:
-            self._event_set.discard(self._event_queue.popleft())
-        self._event_queue.append(event_id)
-        self._event_set.add(event_id)
 
     def _add_user(self, user: int) -> int:
         u = len(self._history)
