@@ -3,7 +3,6 @@
 from portal.recommend.engine import (
     MODES,
     Mode,
-    ModelSnapshot,
     Recommendation,
     Recommender,
     RecommenderConfig,
@@ -13,7 +12,6 @@ from portal.recommend.engine import (
 __all__ = [
     "MODES",
     "Mode",
-    "ModelSnapshot",
     "Recommendation",
     "Recommender",
     "RecommenderConfig",

@@ -38,7 +38,6 @@ from portal.recommend.pairs import (
     PairStore,
     Rows,
     Vec,
-    pair_key,
 )
 
 Mode = Literal["item", "user", "blend", "popular"]
@@ -107,16 +106,6 @@ class Recommendation:
     reason: str
     source: Source
     because: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSnapshot:
-    """The model keyed by the caller's ids, for comparing two states in tests."""
-
-    pairs: dict[tuple[int, int], float]
-    job_counts: dict[int, float]
-    popularity: dict[int, float]
-    histories: dict[int, dict[int, float]]
 
 
 def sample_hash(user: int, job: int, seed: int = 0) -> int:
@@ -216,65 +205,6 @@ class Recommender:
     def n_pairs(self) -> int:
         """Job pairs ever co-clicked (their count may have dropped to zero after sampling)."""
         return self._pairs.size
-
-    def history(self, user: int) -> dict[int, float]:
-        """Jobs the user clicked, with the time of the first click, in click order."""
-        u = self._users.get(user)
-        if u is None:
-            return {}
-        ids = self._job_ids.data
-        return {int(ids[i]): t for i, t in self._history[u].items()}
-
-    def pair_count(self, job_a: int, job_b: int) -> float:
-        """``c_ab``: users who clicked both (weighted by decay when it is on)."""
-        a, b = self._jobs.get(job_a), self._jobs.get(job_b)
-        if a is None or b is None or a == b:
-            return 0
-        pid = int(self._pairs.lookup(np.array([pair_key(a, b)], dtype=np.int64))[0])
-        return self._pairs.values.data[pid].item() if pid >= 0 else 0
-
-    def job_count(self, job: int) -> float:
-        """``n_i``: users who clicked the job (weighted by decay when it is on)."""
-        i = self._jobs.get(job)
-        return 0 if i is None else self._n.data[i].item()
-
-    def popularity(self, job: int) -> float:
-        """Clicks on the job (decayed when ``popularity_half_life`` is set)."""
-        i = self._jobs.get(job)
-        return 0 if i is None else self._popularity.data[i].item()
-
-    def similarity(self, job_a: int, job_b: int) -> float:
-        """Cosine ``c_ab / sqrt(n_a n_b)``."""
-        denominator = math.sqrt(float(self.job_count(job_a)) * float(self.job_count(job_b)))
-        return float(self.pair_count(job_a, job_b)) / denominator if denominator > 0 else 0.0
-
-    def user_similarity(self, user_a: int, user_b: int) -> float:
-        """Cosine between two users' (sampled, decayed) click vectors."""
-        a, b = self._users.get(user_a), self._users.get(user_b)
-        if a is None or b is None:
-            return 0.0
-        items_a, weights_a = self._model_vector(a)
-        items_b, weights_b = self._model_vector(b)
-        _, pos_a, pos_b = np.intersect1d(items_a, items_b, return_indices=True)
-        dot = float(np.dot(weights_a[pos_a], weights_b[pos_b]))
-        denominator = math.sqrt(float(self._user_norm.data[a]) * float(self._user_norm.data[b]))
-        return dot / denominator if denominator > 0 else 0.0
-
-    def snapshot(self) -> ModelSnapshot:
-        """The whole model keyed by caller ids (pairs with a zero count left out)."""
-        ids = self._job_ids.view
-        keys = self._pairs.keys.view
-        values = self._pairs.values.view
-        live = values != 0
-        lo, hi = ids[keys[live] >> 32], ids[keys[live] & LOW32]
-        pairs = {
-            (min(a, b), max(a, b)): v
-            for a, b, v in zip(lo.tolist(), hi.tolist(), values[live].tolist(), strict=True)
-        }
-        job_counts = dict(zip(ids.tolist(), self._n.view.tolist(), strict=True))
-        popularity = dict(zip(ids.tolist(), self._popularity.view.tolist(), strict=True))
-        histories = {user: self.history(user) for user in self._users}
-        return ModelSnapshot(pairs, job_counts, popularity, histories)
 
     def memory_bytes(self) -> int:
         """An estimate of the model's memory: numpy buffers plus Python containers."""
