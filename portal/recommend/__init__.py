@@ -3,6 +3,7 @@
 from portal.recommend.engine import (
     MODES,
     Mode,
+    Reason,
     Recommendation,
     Recommender,
     RecommenderConfig,
@@ -12,6 +13,7 @@ from portal.recommend.engine import (
 __all__ = [
     "MODES",
     "Mode",
+    "Reason",
     "Recommendation",
     "Recommender",
     "RecommenderConfig",

@@ -23,6 +23,7 @@ import math
 import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -97,13 +98,21 @@ class RecommenderConfig:
             raise ValueError("event_window must not be negative")
 
 
+class Reason(StrEnum):
+    """Why a job is recommended. The words are the service's, in the reader's language."""
+
+    VIEWED_JOB = "viewed_job"  # like a job in the history, which ``because`` names
+    SIMILAR_VIEWERS = "similar_viewers"  # clicked by people who click like the user
+    POPULAR = "popular"  # clicked most lately (a user with no history)
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     """One recommended job; ``because`` is the history job that contributed most, if any."""
 
     job: int
     score: float
-    reason: str
+    reason: Reason
     source: Source
     because: int | None = None
 
@@ -598,10 +607,7 @@ class Recommender:
             else:
                 source = "item" if item_part[i] >= user_part[i] else "user"
             cause = because[position]
-            if cause is not None:
-                reason = f"because you viewed job {cause}"
-            else:
-                reason = "viewed by people with similar views"
+            reason = Reason.SIMILAR_VIEWERS if cause is None else Reason.VIEWED_JOB
             result.append(Recommendation(int(ids[i]), float(scores[i]), reason, source, cause))
         return result
 
@@ -615,7 +621,7 @@ class Recommender:
         peak = float(popularity.max())
         ids = self._job_ids.data
         return [
-            Recommendation(int(ids[i]), float(popularity[i]) / peak, "popular now", "popular")
+            Recommendation(int(ids[i]), float(popularity[i]) / peak, Reason.POPULAR, "popular")
             for i in chosen.tolist()
         ]
 

@@ -149,11 +149,13 @@ async def recommendations_for(
 
 
 def _reason(item: Recommendation, titles: dict[int, str]) -> str:
-    if item.because in titles:
+    """The words for the engine's reason code (``Reason``), from the facts it rests on."""
+    if item.because in titles:  # Reason.VIEWED_JOB: the viewed job is named
         return _("Because you viewed “%(title)s”", title=titles[item.because])
-    if item.source == "popular":
+    if item.source == "popular":  # Reason.POPULAR
         return _("Popular right now")
-    # A user-based pick with no similar job in the history: no single job to name.
+    # Reason.SIMILAR_VIEWERS, a user-based pick with no similar job in the history (or a
+    # viewed job since gone): no single job to name.
     return _("Viewed by people with similar views")
 
 

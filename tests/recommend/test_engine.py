@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.recommend import Recommender, RecommenderConfig
+from portal.recommend import Reason, Recommender, RecommenderConfig
 from portal.recommend.engine import sample_hash
 from portal.recommend.pairs import PairStore as _PairStore
 from tests.utils import recommend as peek
@@ -78,7 +78,7 @@ def test_item_based_scores_and_reason() -> None:
     assert all(r.source == "item" for r in recs)
     assert recs[0].because == B  # cos(B,C) > cos(A,C)
     assert recs[1].because == B
-    assert recs[0].reason == f"because you viewed job {B}"
+    assert recs[0].reason == Reason.VIEWED_JOB
 
 
 def test_never_recommends_clicked_or_excluded_jobs() -> None:
