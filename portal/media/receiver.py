@@ -154,6 +154,12 @@ class UploadReceiver:
             return entry[1]
         return None
 
+    async def _read_head(self, partial: PartialFile, count: int) -> bytes:
+        """The file's first bytes, read by a writer thread (not on the event loop)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, partial.read_head, count
+        )
+
     def _keep_hash(self, upload_id: str, offset: int, digest: Any | None) -> None:
         if digest is None:
             return
@@ -210,7 +216,7 @@ class UploadReceiver:
         )
         received = start
         # The first bytes of the file, for the signature check (before anything is kept).
-        head = partial.read_head(start) if start < HEAD_BYTES else b""
+        head = await self._read_head(partial, start) if start < HEAD_BYTES else b""
         last_progress = self._last_progress.get(upload.id, 0.0)
         try:
             async for chunk in chunks:
@@ -290,7 +296,7 @@ class UploadReceiver:
             log.exception("could not record upload progress")
 
     async def _finish(self, upload: Upload, partial: PartialFile, running: Any | None) -> Video:
-        container = sniff(partial.read_head(HEAD_BYTES), upload.length)
+        container = sniff(await self._read_head(partial, HEAD_BYTES), upload.length)
         if container is None:
             self._refuse(upload.id)
             raise NotAVideoError()
