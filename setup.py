@@ -20,6 +20,7 @@ setup(
             "migrations/*.mako",
             "translations/*/LC_MESSAGES/*.po",
             "py.typed",
+            "demo_jobs.json",
         ],
         "portal._static": ["**/*"],
         "portal._templates": ["**/*"],

@@ -4,12 +4,16 @@ here), jobs and clicks."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import func, select
@@ -24,13 +28,31 @@ from portal.companies import service as companies
 from portal.companies.logos import LogoStore, reencode
 from portal.companies.schemas import CompanyData
 from portal.db import utcnow
-from portal.demo_jobs import DEMO_COMPANIES, DEMO_JOBS
 from portal.jobs import service as jobs
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import JobData
 from portal.recommend.models import Click
 
 DEMO_USER_PASSWORD = "demo-user-2026"  # noqa: S105 - the demo user is public by design
+
+
+@cache
+def demo_catalogue() -> dict[str, Any]:
+    """The demo's employers and postings, read from ``portal/demo_jobs.json`` (package data).
+
+    ``companies``: by key, each with a name, maybe a website, a Markdown description, and the
+    initials and colour of the logo drawn for it here. ``jobs``: 32 fictional postings in
+    Simplified Chinese and English, each with the fields of ``portal.jobs.schemas.JobData``
+    (title, Markdown content, category, employment type, location, salary, how to apply,
+    status) plus ``age_days``, how many days ago it was published (turned into timestamps
+    here), and maybe ``company``, the key of its employer (the others show the site's name).
+    Two jobs have no external link or e-mail: people apply to them on Portal. Companies, places
+    of work and contacts are invented; links and addresses use the example.com / example.cn
+    domains. Several postings share a theme (Python backend, data analysis, design, nursing)
+    so that search and recommendations have something to show."""
+    text = resources.files("portal").joinpath("demo_jobs.json").read_text(encoding="utf-8")
+    catalogue: dict[str, Any] = json.loads(text)
+    return catalogue
 
 
 @dataclass(frozen=True)
@@ -217,7 +239,7 @@ async def load_demo_companies(session: AsyncSession, media_root: Path) -> dict[s
     key."""
     store = LogoStore(media_root)
     ids = {}
-    for key, entry in DEMO_COMPANIES.items():
+    for key, entry in demo_catalogue()["companies"].items():
         data = CompanyData.model_validate(
             {k: entry[k] for k in ("name", "website", "description") if k in entry}
         )
@@ -235,11 +257,11 @@ async def load_demo_jobs(
     """Create the demo postings through the service, then date them as if posted over weeks."""
     now = utcnow()
     employers = employers or {}
-    for entry in sorted(DEMO_JOBS, key=lambda e: -int(e["age_days"])):  # type: ignore[call-overload]
+    for entry in sorted(demo_catalogue()["jobs"], key=lambda e: -int(e["age_days"])):
         fields = {k: v for k, v in entry.items() if k not in ("age_days", "company")}
         fields["company_id"] = employers.get(str(entry.get("company")))
         job = await jobs.create_job(session, admin, JobData.model_validate(fields))
         if job.published_at is not None:
-            age = timedelta(days=int(entry["age_days"]), hours=len(job.title) % 12)  # type: ignore[call-overload]
+            age = timedelta(days=int(entry["age_days"]), hours=len(job.title) % 12)
             job.published_at = job.created_at = job.updated_at = now - age
     await session.commit()

@@ -12,11 +12,10 @@ is asking (``remembers_caller`` on a click, ``remembered=True`` on a tus chunk).
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from portal.cache import ExpiringCache
 from portal.events.message import EventMessage
 
 if TYPE_CHECKING:
@@ -28,38 +27,20 @@ MAX_ENTRIES = 10_000
 
 class PrincipalCache:
     def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._entries: ExpiringCache[str, Principal] = ExpiringCache(max_entries, ttl)
 
     def get(self, key: str) -> Principal | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        if entry[0] <= time.monotonic():
-            del self._entries[key]
-            return None
-        return entry[1]
+        return self._entries.get(key)
 
     def put(self, key: str, principal: Principal, valid_until: datetime | None = None) -> None:
         """Remember ``principal`` for the TTL, or until the credential expires if sooner."""
-        ttl = self.ttl
-        if valid_until is not None:
-            ttl = min(ttl, (valid_until - datetime.now(UTC)).total_seconds())
-        if ttl <= 0:
-            return
-        self._entries[key] = (time.monotonic() + ttl, principal)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        ttl = None if valid_until is None else (valid_until - datetime.now(UTC)).total_seconds()
+        self._entries.put(key, principal, ttl=ttl)
 
     def forget_user(self, user_id: int) -> None:
-        for key in [
-            key
-            for key, (_expiry, principal) in self._entries.items()
-            if principal.user is not None and principal.user.id == user_id
-        ]:
-            del self._entries[key]
+        for key, principal in self._entries.items():
+            if principal.user is not None and principal.user.id == user_id:
+                self._entries.pop(key)
 
     def on_event(self, event: EventMessage) -> None:
         if event.type == "auth.changed" and isinstance(event.data, dict):

@@ -9,15 +9,13 @@ after it. The time limit covers the one change that has no event: a job passing 
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from quart import Quart, current_app
 
+from portal.cache import BoundedMap, ExpiringCache, SingleFlight
 from portal.events import channels
 from portal.events.message import EventMessage
 from portal.jobs.schemas import JobSummary
@@ -28,7 +26,6 @@ MAX_ENTRIES = 1024
 # strings that differ only in junk parameters cannot grow the cache without limit.
 MAX_PAGES = 256
 T = TypeVar("T")
-_FAILED = object()
 
 
 @dataclass(frozen=True)
@@ -49,27 +46,17 @@ class CachedList:
 
 class JobListCache:
     def __init__(self, ttl: float = TTL_SECONDS, max_entries: int = MAX_ENTRIES) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        # key -> (monotonic deadline, value)
-        self._entries: OrderedDict[str, tuple[float, CachedList]] = OrderedDict()
+        self._entries: ExpiringCache[str, CachedList] = ExpiringCache(max_entries, ttl)
         # page key -> (the list it shows, its HTML); the page is good while that list is
-        self._pages: OrderedDict[tuple[str, ...], tuple[CachedList, str]] = OrderedDict()
-        self._flights: dict[Hashable, asyncio.Future[Any]] = {}
+        self._pages: BoundedMap[tuple[str, ...], tuple[CachedList, str]] = BoundedMap(MAX_PAGES)
+        self._flights = SingleFlight()
 
     def get(self, key: str) -> CachedList | None:
-        entry = self._entries.get(key)
-        if entry is None or time.monotonic() >= entry[0]:
-            return None
-        return entry[1]
+        return self._entries.get(key)
 
     def put(self, key: str, value: CachedList, *, max_age: float | None = None) -> None:
         """Keep ``value`` for the TTL, or less (``max_age``: when a listed job expires)."""
-        age = self.ttl if max_age is None else max(0.0, min(self.ttl, max_age))
-        self._entries[key] = (time.monotonic() + age, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._entries.put(key, value, ttl=max_age)
 
     def get_page(self, key: tuple[str, ...], listing: CachedList) -> str | None:
         """A page rendered from ``listing``; None once the list cache holds a newer list."""
@@ -80,35 +67,16 @@ class JobListCache:
 
     def put_page(self, key: tuple[str, ...], listing: CachedList, html: str) -> None:
         self._pages[key] = (listing, html)
-        self._pages.move_to_end(key)
-        while len(self._pages) > MAX_PAGES:
-            self._pages.popitem(last=False)
 
     def clear(self) -> None:
         self._entries.clear()
         self._pages.clear()
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
-        """``compute()``, or the result of the same computation already under way.
-
-        When an entry expires, every request in flight misses it at once; without this each
-        would query and render the same list (a stall of a second at 64 connections).
-        A failed or cancelled computation leaves its waiters to compute for themselves.
-        """
-        flight = self._flights.get(key)
-        if flight is not None:
-            result = await asyncio.shield(flight)
-            return await compute() if result is _FAILED else result
-        flight = asyncio.get_running_loop().create_future()
-        self._flights[key] = flight
-        result = _FAILED
-        try:
-            result = await compute()
-            return result
-        finally:
-            if self._flights.get(key) is flight:
-                del self._flights[key]
-            flight.set_result(result)
+        """``compute()``, or the result of the same computation already under way: when an
+        entry expires, every request in flight misses it at once, and without this each would
+        query and render the same list (a stall of a second at 64 connections)."""
+        return await self._flights.run(key, compute)
 
     def on_event(self, event: EventMessage) -> None:
         if event.channel == channels.JOBS:

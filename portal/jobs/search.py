@@ -78,20 +78,10 @@ def query_terms(query: str) -> list[Term]:
     return terms
 
 
-def fts5_query(terms: list[Term]) -> str:
-    """An FTS5 MATCH expression: every term required; tokens quoted, so nothing is syntax.
-
-    Tokens hold only word characters (never a quote), so quoting them is enough.
-    """
-    parts = []
-    for term in terms:
-        phrase = '"' + " ".join(term.tokens) + '"'
-        parts.append(phrase + " *" if term.prefix else phrase)
-    return " AND ".join(parts)
-
-
 def fts5_match(terms: list[Term]) -> tuple[str, str | None]:
-    """``fts5_query`` shaped for speed, and a word prefix the row's token text must contain.
+    """An FTS5 MATCH expression (every term required; tokens quoted, so nothing is syntax;
+    tokens hold only word characters, never a quote), and a word prefix the row's token text
+    must contain.
 
     A prefix longer than the prefix index is asked as its first FTS5_PREFIX_INDEX_MAX
     characters (a lazy walk of the prefix index, newest first); the caller keeps the rows

@@ -353,10 +353,3 @@ class Hub:
         if event.type == "auth.changed" and isinstance(event.data, dict):
             for subscriber in tuple(self._users.get(int(event.data.get("user_id", 0)), ())):
                 subscriber.mark_auth_changed()
-
-    @property
-    def connection_count(self) -> int:
-        return len({s for members in self._channels.values() for s in members})
-
-    def subscriber_count(self, channel: str) -> int:
-        return len(self._channels.get(channel, ()))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +13,7 @@ from datetime import datetime, timedelta
 from quart import Quart, current_app
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.cache import BoundedMap
 from portal.config import get_settings
 from portal.db import end_read, get_db, utcnow
 from portal.events.extension import get_events
@@ -54,7 +54,7 @@ class Media:
         # expires or its next event (every change to a public job writes one, from any
         # process). Other jobs' videos (drafts, closed, expired) are read each time: a job
         # that is not public can become a draft without an event.
-        self._public: OrderedDict[int, PublicVideo] = OrderedDict()
+        self._public: BoundedMap[int, PublicVideo] = BoundedMap(READY_VIDEOS_REMEMBERED)
         # Job events seen: an answer read while one arrived is not remembered.
         self._job_events = 0
         app.extensions["portal.media"] = self
@@ -104,8 +104,6 @@ class Media:
         video, job = await service.readable_video(session, video_id, include_hidden=admin)
         if job.is_public(utcnow()) and seen == self._job_events:
             self._public[video_id] = PublicVideo(video, job.expires_at)
-            while len(self._public) > READY_VIDEOS_REMEMBERED:
-                self._public.popitem(last=False)
         return video
 
     def forget_video(self, video_id: object) -> None:

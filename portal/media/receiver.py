@@ -14,7 +14,6 @@ import hashlib
 import logging
 import os
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from portal.cache import BoundedMap
 from portal.db import utcnow
 from portal.i18n import gettext as _
 from portal.media import service
@@ -137,9 +137,9 @@ class UploadReceiver:
         self.storage = storage
         self.sessionmaker = sessionmaker
         self.expires_in = expires_in
-        self._hashes: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._hashes: BoundedMap[str, tuple[int, Any]] = BoundedMap(MAX_TRACKED_UPLOADS)
         # When each upload last recorded progress (monotonic), to throttle across requests.
-        self._last_progress: OrderedDict[str, float] = OrderedDict()
+        self._last_progress: BoundedMap[str, float] = BoundedMap(MAX_TRACKED_UPLOADS)
         # Where requests ended, for a trailing progress mark that is due (one task each).
         self._latest: dict[str, int] = {}
         # Removing a refused upload must finish even if the request is cancelled meanwhile.
@@ -154,12 +154,16 @@ class UploadReceiver:
             return entry[1]
         return None
 
+    async def _read_head(self, partial: PartialFile, count: int) -> bytes:
+        """The file's first bytes, read by a writer thread (not on the event loop)."""
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, partial.read_head, count
+        )
+
     def _keep_hash(self, upload_id: str, offset: int, digest: Any | None) -> None:
         if digest is None:
             return
         self._hashes[upload_id] = (offset, digest)
-        while len(self._hashes) > MAX_TRACKED_UPLOADS:
-            self._hashes.popitem(last=False)
 
     async def append(
         self,
@@ -212,7 +216,7 @@ class UploadReceiver:
         )
         received = start
         # The first bytes of the file, for the signature check (before anything is kept).
-        head = partial.read_head(start) if start < HEAD_BYTES else b""
+        head = await self._read_head(partial, start) if start < HEAD_BYTES else b""
         last_progress = self._last_progress.get(upload.id, 0.0)
         try:
             async for chunk in chunks:
@@ -284,9 +288,6 @@ class UploadReceiver:
 
     async def _progress(self, upload_id: str, size: int, now: float) -> None:
         self._last_progress[upload_id] = now
-        self._last_progress.move_to_end(upload_id)
-        while len(self._last_progress) > MAX_TRACKED_UPLOADS:
-            self._last_progress.popitem(last=False)
         try:
             async with self.sessionmaker() as session:
                 await service.record_progress(session, upload_id, size, expires_in=self.expires_in)
@@ -295,7 +296,7 @@ class UploadReceiver:
             log.exception("could not record upload progress")
 
     async def _finish(self, upload: Upload, partial: PartialFile, running: Any | None) -> Video:
-        container = sniff(partial.read_head(HEAD_BYTES), upload.length)
+        container = sniff(await self._read_head(partial, HEAD_BYTES), upload.length)
         if container is None:
             self._refuse(upload.id)
             raise NotAVideoError()

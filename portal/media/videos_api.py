@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 
@@ -107,7 +108,8 @@ async def _read(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
     try:
         position, end = start, start + length
         while position < end:
-            data = os.pread(fd, min(CHUNK, end - position), position)
+            # Off the event loop: a cold disk may take a while for a MiB.
+            data = await asyncio.to_thread(os.pread, fd, min(CHUNK, end - position), position)
             if not data:
                 break  # the file shrank under us (deleted and truncated): stop short
             position += len(data)

@@ -3,7 +3,7 @@
 from portal.recommend.engine import (
     MODES,
     Mode,
-    ModelSnapshot,
+    Reason,
     Recommendation,
     Recommender,
     RecommenderConfig,
@@ -13,7 +13,7 @@ from portal.recommend.engine import (
 __all__ = [
     "MODES",
     "Mode",
-    "ModelSnapshot",
+    "Reason",
     "Recommendation",
     "Recommender",
     "RecommenderConfig",

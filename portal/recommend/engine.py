@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import math
 import sys
-from collections import deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from portal.cache import RecentIds
 from portal.recommend.pairs import (
     LOW32,
     M64,
@@ -38,7 +39,6 @@ from portal.recommend.pairs import (
     PairStore,
     Rows,
     Vec,
-    pair_key,
 )
 
 Mode = Literal["item", "user", "blend", "popular"]
@@ -98,25 +98,23 @@ class RecommenderConfig:
             raise ValueError("event_window must not be negative")
 
 
+class Reason(StrEnum):
+    """Why a job is recommended. The words are the service's, in the reader's language."""
+
+    VIEWED_JOB = "viewed_job"  # like a job in the history, which ``because`` names
+    SIMILAR_VIEWERS = "similar_viewers"  # clicked by people who click like the user
+    POPULAR = "popular"  # clicked most lately (a user with no history)
+
+
 @dataclass(frozen=True, slots=True)
 class Recommendation:
     """One recommended job; ``because`` is the history job that contributed most, if any."""
 
     job: int
     score: float
-    reason: str
+    reason: Reason
     source: Source
     because: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSnapshot:
-    """The model keyed by the caller's ids, for comparing two states in tests."""
-
-    pairs: dict[tuple[int, int], float]
-    job_counts: dict[int, float]
-    popularity: dict[int, float]
-    histories: dict[int, dict[int, float]]
 
 
 def sample_hash(user: int, job: int, seed: int = 0) -> int:
@@ -195,8 +193,7 @@ class Recommender:
         self._popularity = Vec(self._pop_dtype)
         self._clicks = 0
 
-        self._event_queue: deque[int] = deque()
-        self._event_set: set[int] = set()
+        self._events = RecentIds(self.config.event_window)
 
     # ----------------------------------------------------------------------------- reading
 
@@ -218,65 +215,6 @@ class Recommender:
         """Job pairs ever co-clicked (their count may have dropped to zero after sampling)."""
         return self._pairs.size
 
-    def history(self, user: int) -> dict[int, float]:
-        """Jobs the user clicked, with the time of the first click, in click order."""
-        u = self._users.get(user)
-        if u is None:
-            return {}
-        ids = self._job_ids.data
-        return {int(ids[i]): t for i, t in self._history[u].items()}
-
-    def pair_count(self, job_a: int, job_b: int) -> float:
-        """``c_ab``: users who clicked both (weighted by decay when it is on)."""
-        a, b = self._jobs.get(job_a), self._jobs.get(job_b)
-        if a is None or b is None or a == b:
-            return 0
-        pid = int(self._pairs.lookup(np.array([pair_key(a, b)], dtype=np.int64))[0])
-        return self._pairs.values.data[pid].item() if pid >= 0 else 0
-
-    def job_count(self, job: int) -> float:
-        """``n_i``: users who clicked the job (weighted by decay when it is on)."""
-        i = self._jobs.get(job)
-        return 0 if i is None else self._n.data[i].item()
-
-    def popularity(self, job: int) -> float:
-        """Clicks on the job (decayed when ``popularity_half_life`` is set)."""
-        i = self._jobs.get(job)
-        return 0 if i is None else self._popularity.data[i].item()
-
-    def similarity(self, job_a: int, job_b: int) -> float:
-        """Cosine ``c_ab / sqrt(n_a n_b)``."""
-        denominator = math.sqrt(float(self.job_count(job_a)) * float(self.job_count(job_b)))
-        return float(self.pair_count(job_a, job_b)) / denominator if denominator > 0 else 0.0
-
-    def user_similarity(self, user_a: int, user_b: int) -> float:
-        """Cosine between two users' (sampled, decayed) click vectors."""
-        a, b = self._users.get(user_a), self._users.get(user_b)
-        if a is None or b is None:
-            return 0.0
-        items_a, weights_a = self._model_vector(a)
-        items_b, weights_b = self._model_vector(b)
-        _, pos_a, pos_b = np.intersect1d(items_a, items_b, return_indices=True)
-        dot = float(np.dot(weights_a[pos_a], weights_b[pos_b]))
-        denominator = math.sqrt(float(self._user_norm.data[a]) * float(self._user_norm.data[b]))
-        return dot / denominator if denominator > 0 else 0.0
-
-    def snapshot(self) -> ModelSnapshot:
-        """The whole model keyed by caller ids (pairs with a zero count left out)."""
-        ids = self._job_ids.view
-        keys = self._pairs.keys.view
-        values = self._pairs.values.view
-        live = values != 0
-        lo, hi = ids[keys[live] >> 32], ids[keys[live] & LOW32]
-        pairs = {
-            (min(a, b), max(a, b)): v
-            for a, b, v in zip(lo.tolist(), hi.tolist(), values[live].tolist(), strict=True)
-        }
-        job_counts = dict(zip(ids.tolist(), self._n.view.tolist(), strict=True))
-        popularity = dict(zip(ids.tolist(), self._popularity.view.tolist(), strict=True))
-        histories = {user: self.history(user) for user in self._users}
-        return ModelSnapshot(pairs, job_counts, popularity, histories)
-
     def memory_bytes(self) -> int:
         """An estimate of the model's memory: numpy buffers plus Python containers."""
         total = self._pairs.nbytes() + self._job_pairs.nbytes() + self._job_users.nbytes()
@@ -291,7 +229,7 @@ class Recommender:
             total += sys.getsizeof(history) + 24 * len(history)  # + a float per click
         for sampled in self._sampled:
             total += sys.getsizeof(sampled) + 120 * len(sampled)  # + a tuple of two ints
-        total += sys.getsizeof(self._event_set) + 40 * len(self._event_queue)
+        total += self._events.memory_bytes()
         return total
 
     # ----------------------------------------------------------------------------- updates
@@ -302,9 +240,9 @@ class Recommender:
         if not math.isfinite(at):
             raise ValueError("a click's time must be a finite number")
         if event_id is not None:
-            if event_id in self._event_set:
+            if event_id in self._events:
                 return False
-            self._remember_event(event_id)
+            self._events.add(event_id)
         u = self._users.get(user)
         i = self._jobs.get(job)
         if u is not None and i is not None and i in self._history[u]:
@@ -336,15 +274,6 @@ class Recommender:
         sampled[i] = rank
         self._link(u, i, others)
         return True
-
-    def _remember_event(self, event_id: int) -> None:
-        window = self.config.event_window
-        if window == 0:
-            return
-        if len(self._event_queue) >= window:
-            self._event_set.discard(self._event_queue.popleft())
-        self._event_queue.append(event_id)
-        self._event_set.add(event_id)
 
     def _add_user(self, user: int) -> int:
         u = len(self._history)
@@ -678,10 +607,7 @@ class Recommender:
             else:
                 source = "item" if item_part[i] >= user_part[i] else "user"
             cause = because[position]
-            if cause is not None:
-                reason = f"because you viewed job {cause}"
-            else:
-                reason = "viewed by people with similar views"
+            reason = Reason.SIMILAR_VIEWERS if cause is None else Reason.VIEWED_JOB
             result.append(Recommendation(int(ids[i]), float(scores[i]), reason, source, cause))
         return result
 
@@ -695,7 +621,7 @@ class Recommender:
         peak = float(popularity.max())
         ids = self._job_ids.data
         return [
-            Recommendation(int(ids[i]), float(popularity[i]) / peak, "popular now", "popular")
+            Recommendation(int(ids[i]), float(popularity[i]) / peak, Reason.POPULAR, "popular")
             for i in chosen.tolist()
         ]
 

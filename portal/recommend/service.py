@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -17,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.accounts.models import User
+from portal.cache import RecentIds
 from portal.db import begin_write, utcnow
 from portal.events import channels
 from portal.events.log import append_events, append_work
@@ -149,11 +149,13 @@ async def recommendations_for(
 
 
 def _reason(item: Recommendation, titles: dict[int, str]) -> str:
-    if item.because in titles:
+    """The words for the engine's reason code (``Reason``), from the facts it rests on."""
+    if item.because in titles:  # Reason.VIEWED_JOB: the viewed job is named
         return _("Because you viewed “%(title)s”", title=titles[item.because])
-    if item.source == "popular":
+    if item.source == "popular":  # Reason.POPULAR
         return _("Popular right now")
-    # A user-based pick with no similar job in the history: no single job to name.
+    # Reason.SIMILAR_VIEWERS, a user-based pick with no similar job in the history (or a
+    # viewed job since gone): no single job to name.
     return _("Viewed by people with similar views")
 
 
@@ -181,8 +183,7 @@ class RecommenderWorker:
         # One batch at a time, from applying to commit: a list ranked before a user's newer
         # click is never stored after the newer one.
         self._lock = asyncio.Lock()
-        self._stored: deque[int] = deque()
-        self._stored_set: set[int] = set()
+        self._stored = RecentIds(STORED_WINDOW)
 
     async def rebuild(self) -> int:
         async with self.sessionmaker() as session:
@@ -219,7 +220,7 @@ class RecommenderWorker:
                     continue
                 # A copy (the outbox relay re-sent it, or the broker redelivered it) of a
                 # click whose list is stored already: the model has it, the user has heard.
-                if click_id not in self._stored_set:
+                if click_id not in self._stored:
                     clicks[click_id] = click
             if not clicks:
                 return
@@ -243,13 +244,7 @@ class RecommenderWorker:
                     except IntegrityError:
                         log.warning("no recommendations stored for user %s (deleted?)", user_id)
             for click_id in clicks:
-                self._remember_stored(click_id)
-
-    def _remember_stored(self, click_id: int) -> None:
-        if len(self._stored) >= STORED_WINDOW:
-            self._stored_set.discard(self._stored.popleft())
-        self._stored.append(click_id)
-        self._stored_set.add(click_id)
+                self._stored.add(click_id)
 
     async def _store(
         self,

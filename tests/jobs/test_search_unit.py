@@ -15,11 +15,11 @@ from portal.jobs.search import (
     MAX_QUERY_TERMS,
     Term,
     fts5_match,
-    fts5_query,
     index_tokens,
     query_terms,
     tsquery,
 )
+from tests.utils.search import fts5_query
 
 HOSTILE = [
     '"foo* OR (',

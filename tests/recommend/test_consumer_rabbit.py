@@ -43,6 +43,7 @@ from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
 from tests.factories import make_user, signed_in_client
 from tests.recommend.test_service import events_on, work_channel
+from tests.utils import recommend as peek
 from tests.utils.broker import QueueWatcher
 from tests.utils.consumers import (
     ConsumerProcess,
@@ -327,10 +328,10 @@ async def test_consumer_killed_before_ack_leaves_the_click_to_be_counted_once(
             await broker.wait_for(ready=0, consumers=1)
             model = worker.model
             assert model.n_clicks == 7
-            assert model.job_count(s.python.id) == 3  # two others and the member
-            assert model.pair_count(s.python.id, s.rust.id) == 2  # the member has no Rust
-            assert model.history(s.member.id).keys() == {s.python.id}
-            assert model.snapshot() == (await rebuilt_from_table(s.app, worker)).snapshot()
+            assert peek.job_count(model, s.python.id) == 3  # two others and the member
+            assert peek.pair_count(model, s.python.id, s.rust.id) == 2  # the member has no Rust
+            assert peek.history(model, s.member.id).keys() == {s.python.id}
+            assert peek.snapshot(model) == peek.snapshot(await rebuilt_from_table(s.app, worker))
         ids = [item["job_id"] for item in row.items]
         assert ids[:2] == [s.rust.id, s.go.id] and s.python.id not in ids
         [update] = await events_on(s.app, user_channel(s.member.id))
@@ -364,14 +365,14 @@ async def test_restart_rebuilds_and_drains_the_backlog(
             async with consumer_app(broker_settings) as worker:
                 row = await applied(s.app, s.member.id, last)
                 await broker.wait_for(ready=0, consumers=1)
-                assert worker.model.history(s.member.id).keys() == {
+                assert peek.history(worker.model, s.member.id).keys() == {
                     s.python.id,
                     s.rust.id,
                     s.go.id,
                 }
                 assert worker.model.n_clicks == 9
                 rebuilt = await rebuilt_from_table(s.app, worker)
-                assert worker.model.snapshot() == rebuilt.snapshot()
+                assert peek.snapshot(worker.model) == peek.snapshot(rebuilt)
                 # The backlog's updates reach the socket too, in order: one per batch the
                 # two clicks were delivered in (one or two), the last reflecting both.
                 written = await events_on(s.app, user_channel(s.member.id))
@@ -408,7 +409,7 @@ async def test_clicks_wait_in_the_outbox_while_the_broker_is_down(
                 row = await applied(s.app, s.member.id, click_id)
                 await broker.wait_for(ready=0, consumers=1)
                 assert worker.model.n_clicks == 7
-                assert worker.model.job_count(s.python.id) == 3
+                assert peek.job_count(worker.model, s.python.id) == 3
         assert s.python.id not in [item["job_id"] for item in row.items]
     finally:
         await proxy.cut()

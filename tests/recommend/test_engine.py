@@ -10,9 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.recommend import Recommender, RecommenderConfig
-from portal.recommend.engine import ModelSnapshot, sample_hash
+from portal.recommend import Reason, Recommender, RecommenderConfig
+from portal.recommend.engine import sample_hash
 from portal.recommend.pairs import PairStore as _PairStore
+from tests.utils import recommend as peek
+from tests.utils.recommend import ModelSnapshot
 
 # Sparse, arbitrary ids: the engine maps them to dense indices itself.
 A, B, C, D = 17, -3, 10**12, 4
@@ -40,29 +42,29 @@ def build(clicks=CLICKS, config: RecommenderConfig | None = None) -> Recommender
 
 def test_cooccurrence_counts_by_hand() -> None:
     engine = build()
-    assert engine.pair_count(A, B) == 2  # u1, u2
-    assert engine.pair_count(B, A) == 2
-    assert engine.pair_count(A, C) == 1  # u1
-    assert engine.pair_count(B, C) == 2  # u1, u3
-    assert engine.pair_count(B, D) == 1
-    assert engine.pair_count(C, D) == 1
-    assert engine.pair_count(A, D) == 0
-    assert engine.pair_count(A, A) == 0
-    assert engine.pair_count(A, 999) == 0
-    assert [engine.job_count(j) for j in (A, B, C, D)] == [2, 3, 2, 1]
+    assert peek.pair_count(engine, A, B) == 2  # u1, u2
+    assert peek.pair_count(engine, B, A) == 2
+    assert peek.pair_count(engine, A, C) == 1  # u1
+    assert peek.pair_count(engine, B, C) == 2  # u1, u3
+    assert peek.pair_count(engine, B, D) == 1
+    assert peek.pair_count(engine, C, D) == 1
+    assert peek.pair_count(engine, A, D) == 0
+    assert peek.pair_count(engine, A, A) == 0
+    assert peek.pair_count(engine, A, 999) == 0
+    assert [peek.job_count(engine, j) for j in (A, B, C, D)] == [2, 3, 2, 1]
     assert engine.n_clicks == 8
     assert engine.n_pairs == 5
 
 
 def test_cosine_values() -> None:
     engine = build()
-    assert engine.similarity(A, B) == pytest.approx(2 / math.sqrt(6))
-    assert engine.similarity(B, C) == pytest.approx(2 / math.sqrt(6))
-    assert engine.similarity(A, C) == pytest.approx(1 / 2)
-    assert engine.similarity(C, D) == pytest.approx(1 / math.sqrt(2))
-    assert engine.similarity(B, D) == pytest.approx(1 / math.sqrt(3))
-    assert engine.similarity(A, D) == 0.0
-    assert engine.similarity(A, 999) == 0.0
+    assert peek.similarity(engine, A, B) == pytest.approx(2 / math.sqrt(6))
+    assert peek.similarity(engine, B, C) == pytest.approx(2 / math.sqrt(6))
+    assert peek.similarity(engine, A, C) == pytest.approx(1 / 2)
+    assert peek.similarity(engine, C, D) == pytest.approx(1 / math.sqrt(2))
+    assert peek.similarity(engine, B, D) == pytest.approx(1 / math.sqrt(3))
+    assert peek.similarity(engine, A, D) == 0.0
+    assert peek.similarity(engine, A, 999) == 0.0
 
 
 def test_item_based_scores_and_reason() -> None:
@@ -76,7 +78,7 @@ def test_item_based_scores_and_reason() -> None:
     assert all(r.source == "item" for r in recs)
     assert recs[0].because == B  # cos(B,C) > cos(A,C)
     assert recs[1].because == B
-    assert recs[0].reason == f"because you viewed job {B}"
+    assert recs[0].reason == Reason.VIEWED_JOB
 
 
 def test_never_recommends_clicked_or_excluded_jobs() -> None:
@@ -86,7 +88,7 @@ def test_never_recommends_clicked_or_excluded_jobs() -> None:
     assert [r.job for r in engine.recommend(U2, k=5, candidates=[D, A])] == [D]
     assert engine.recommend(U1, k=5, exclude={D}) == []
     for user in (U1, U2, U3):
-        clicked = set(engine.history(user))
+        clicked = set(peek.history(engine, user))
         assert not clicked & {r.job for r in engine.recommend(user, k=10)}
     assert engine.recommend(U2, k=0) == []
     assert [r.job for r in engine.recommend(U2, k=1)] == [C]
@@ -116,11 +118,11 @@ def test_short_lists_are_filled_with_popular_jobs() -> None:
 
 def test_duplicates_are_idempotent() -> None:
     engine = build()
-    before = engine.snapshot()
+    before = peek.snapshot(engine)
     assert not engine.apply_click(U1, A, 100.0)
     assert not engine.apply_click(U3, D, 0.5)
-    assert engine.snapshot() == before
-    assert engine.history(U1)[A] == 1.0  # the first click's time stays
+    assert peek.snapshot(engine) == before
+    assert peek.history(engine, U1)[A] == 1.0  # the first click's time stays
 
 
 def test_event_ids_are_deduplicated_within_a_window() -> None:
@@ -128,7 +130,7 @@ def test_event_ids_are_deduplicated_within_a_window() -> None:
     assert engine.apply_click(1, 10, 1.0, event_id=1)
     # A redelivery of event 1 is dropped even if it were to carry another pair.
     assert not engine.apply_click(1, 11, 2.0, event_id=1)
-    assert engine.history(1) == {10: 1.0}
+    assert peek.history(engine, 1) == {10: 1.0}
     assert engine.apply_click(1, 11, 2.0, event_id=2)
     assert engine.apply_click(1, 12, 3.0, event_id=3)
     # Event 1 has left the window; the pair check still catches its click.
@@ -141,10 +143,10 @@ def test_event_ids_are_deduplicated_within_a_window() -> None:
 
 def test_user_based_neighbours_and_scores() -> None:
     engine = build()
-    assert engine.user_similarity(U1, U2) == pytest.approx(2 / math.sqrt(6))
-    assert engine.user_similarity(U1, U3) == pytest.approx(2 / 3)
-    assert engine.user_similarity(U2, U3) == pytest.approx(1 / math.sqrt(6))
-    assert engine.user_similarity(U2, 404) == 0.0
+    assert peek.user_similarity(engine, U1, U2) == pytest.approx(2 / math.sqrt(6))
+    assert peek.user_similarity(engine, U1, U3) == pytest.approx(2 / 3)
+    assert peek.user_similarity(engine, U2, U3) == pytest.approx(1 / math.sqrt(6))
+    assert peek.user_similarity(engine, U2, 404) == 0.0
     recs = engine.recommend(U2, k=5, mode="user")
     # C is held by u1 (0.8165) and u3 (0.4082); D by u3 only.
     assert [r.job for r in recs] == [C, D]
@@ -192,7 +194,7 @@ def test_popularity_can_decay() -> None:
         RecommenderConfig(popularity_half_life=day),
     )
     assert [r.job for r in engine.recommend(99, k=2)] == [20, 10]
-    assert engine.popularity(20) / engine.popularity(10) == pytest.approx(2 / 3 * 2**10)
+    assert peek.popularity(engine, 20) / peek.popularity(engine, 10) == pytest.approx(2 / 3 * 2**10)
     plain = build([(1, 10, 0.0), (2, 10, 0.0), (3, 10, 0.0), (4, 20, 10 * day), (5, 20, 10 * day)])
     assert [r.job for r in plain.recommend(99, k=2)] == [10, 20]
 
@@ -201,11 +203,11 @@ def test_time_decay_weights_recent_co_clicks() -> None:
     h = 100.0
     engine = build([(1, A, 0.0), (1, B, h), (2, A, h), (2, C, h)], RecommenderConfig(half_life=h))
     # X_1A = 1, X_1B = 2, X_2A = 2, X_2C = 2 (weights double every half-life).
-    assert engine.pair_count(A, B) == pytest.approx(2)
-    assert engine.pair_count(A, C) == pytest.approx(4)
-    assert engine.job_count(A) == pytest.approx(5)
-    assert engine.similarity(A, B) == pytest.approx(2 / math.sqrt(5 * 4))
-    assert engine.similarity(A, C) == pytest.approx(4 / math.sqrt(5 * 4))
+    assert peek.pair_count(engine, A, B) == pytest.approx(2)
+    assert peek.pair_count(engine, A, C) == pytest.approx(4)
+    assert peek.job_count(engine, A) == pytest.approx(5)
+    assert peek.similarity(engine, A, B) == pytest.approx(2 / math.sqrt(5 * 4))
+    assert peek.similarity(engine, A, C) == pytest.approx(4 / math.sqrt(5 * 4))
     engine.apply_click(4, A, 2 * h)
     assert [r.job for r in engine.recommend(4, k=2)] == [C, B]
 
@@ -214,8 +216,8 @@ def test_decay_clock_moves_without_overflow() -> None:
     config = RecommenderConfig(half_life=1.0, popularity_half_life=1.0)
     clicks = [(u, j, 40.0 * u) for u in range(1, 9) for j in (1, 2, u + 10)]
     engine = build(clicks, config)
-    assert math.isfinite(engine.job_count(1)) and engine.job_count(1) > 0
-    assert engine.similarity(1, 2) == pytest.approx(1.0)
+    assert math.isfinite(peek.job_count(engine, 1)) and peek.job_count(engine, 1) > 0
+    assert peek.similarity(engine, 1, 2) == pytest.approx(1.0)
     assert_same_model(engine, Recommender.rebuild(clicks, config))
 
 
@@ -226,9 +228,9 @@ def test_max_history_samples_heavy_users() -> None:
     # Only the 3 jobs of user 1 with the smallest hash of (user, job) enter the model.
     kept = set(sorted(range(20), key=lambda job: (sample_hash(1, job), job))[:3])
     pairs, counts = naive_counts([c for c in clicks if c[0] == 2 or c[1] in kept])
-    assert engine.snapshot().pairs == pairs
-    assert {job: n for job, n in engine.snapshot().job_counts.items() if n} == counts
-    assert len(engine.history(1)) == 20  # the whole history still excludes
+    assert peek.snapshot(engine).pairs == pairs
+    assert {job: n for job, n in peek.snapshot(engine).job_counts.items() if n} == counts
+    assert len(peek.history(engine, 1)) == 20  # the whole history still excludes
     assert all(r.job not in range(20) for r in engine.recommend(1, k=10))
     assert_same_model(engine, Recommender.rebuild(clicks, config))
 
@@ -256,9 +258,9 @@ def test_hash_table_grows_and_keeps_every_pair() -> None:
     clicks = [(user, job, 0.0) for user in range(3) for job in range(200)]
     engine = build(clicks)
     assert engine.n_pairs == 200 * 199 // 2
-    assert engine.pair_count(0, 199) == 3
-    assert engine.pair_count(123, 7) == 3
-    assert engine.snapshot() == Recommender.rebuild(clicks).snapshot()
+    assert peek.pair_count(engine, 0, 199) == 3
+    assert peek.pair_count(engine, 123, 7) == 3
+    assert peek.snapshot(engine) == peek.snapshot(Recommender.rebuild(clicks))
 
 
 def test_pair_store_wraps_around_and_finds_every_key() -> None:
@@ -322,7 +324,7 @@ def test_pair_store_probes_one_key_at_a_time_the_same_way() -> None:
 
 def assert_same_model(left: Recommender, right: Recommender, exact: bool = True) -> None:
     """Counts equal (exactly, or to 1e-9 relative with decay) and all similarities to 1e-9."""
-    a, b = left.snapshot(), right.snapshot()
+    a, b = peek.snapshot(left), peek.snapshot(right)
     assert a.histories == b.histories
     if exact:
         assert a.pairs == b.pairs
@@ -332,10 +334,10 @@ def assert_same_model(left: Recommender, right: Recommender, exact: bool = True)
         assert_close_maps(a, b)
     jobs = sorted(a.job_counts)
     for x, y in combinations(jobs, 2):
-        assert abs(left.similarity(x, y) - right.similarity(x, y)) <= 1e-9
+        assert abs(peek.similarity(left, x, y) - peek.similarity(right, x, y)) <= 1e-9
     users = sorted(a.histories)
     for x, y in combinations(users, 2):
-        assert abs(left.user_similarity(x, y) - right.user_similarity(x, y)) <= 1e-9
+        assert abs(peek.user_similarity(left, x, y) - peek.user_similarity(right, x, y)) <= 1e-9
 
 
 def assert_close_maps(a: ModelSnapshot, b: ModelSnapshot) -> None:
@@ -431,11 +433,11 @@ def test_rebuild_equals_incremental(name: str, stream: list[tuple]) -> None:
 def test_counts_match_the_definition(stream: list[tuple]) -> None:
     engine, stored = replay(stream, RecommenderConfig())
     pairs, counts = naive_counts(stored)
-    snapshot = engine.snapshot()
+    snapshot = peek.snapshot(engine)
     assert snapshot.pairs == {key: value for key, value in pairs.items()}
     assert snapshot.job_counts == counts
     for (x, y), c in pairs.items():
-        assert engine.similarity(x, y) == pytest.approx(c / math.sqrt(counts[x] * counts[y]))
+        assert peek.similarity(engine, x, y) == pytest.approx(c / math.sqrt(counts[x] * counts[y]))
 
 
 @settings(max_examples=60, deadline=None)
@@ -444,8 +446,8 @@ def test_counts_do_not_depend_on_click_order(stream: list[tuple], data: st.DataO
     for config in (RecommenderConfig(), RecommenderConfig(max_history=2)):
         _, stored = replay(stream, config)
         shuffled = data.draw(st.permutations(stored))
-        a = build_quietly(stored, config).snapshot()
-        b = build_quietly(shuffled, config).snapshot()
+        a = peek.snapshot(build_quietly(stored, config))
+        b = peek.snapshot(build_quietly(shuffled, config))
         assert a.pairs == b.pairs
         assert a.job_counts == b.job_counts
 
