@@ -181,8 +181,13 @@ async def release_session() -> None:
     reads. The next :func:`get_session` opens a new one. Closing does not expire what the
     session loaded (a rollback would), so objects read stay readable."""
     session: AsyncSession | None = g.pop("db_session", None)
-    if session is not None:
-        # A client that goes away cancels its request's task, often during this close: the
-        # pool would then drop the connection halfway through its rollback (and log it). The
-        # close finishes on its own; the cancellation still reaches the caller.
-        await asyncio.shield(session.close())
+    if session is None:
+        return
+    if not session.in_transaction():
+        await session.close()  # no connection to give back: nothing a cancellation can cut
+        return
+    # A client that goes away cancels its request's task, often during this close: the pool
+    # would then drop the connection halfway through its rollback (and log it). The close
+    # finishes on its own (a task, so only where there is a connection); the cancellation
+    # still reaches the caller.
+    await asyncio.shield(session.close())
