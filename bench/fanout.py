@@ -33,6 +33,7 @@ import json
 import os
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -219,11 +220,20 @@ class Clients:
 # --------------------------------------------------------------------------- publishing
 
 
+def log_head(data_dir: Path) -> int:
+    """The last id in the server's event log (its SQLite file)."""
+    with sqlite3.connect(data_dir / "portal.db") as db:
+        return int(db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+
 class Publisher:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, after: int) -> None:
         self.url = url
-        # Time-based so ids grow across runs too: hubs drop ids they have seen.
-        self.next_id = int(time.time() * 1000)
+        # Ids go on from the log's last, one sequence per server: each worker's hub releases
+        # events in id order and holds one above a gap until the log fills it (these are never
+        # in the log), so ids sent to the other server must not leave holes in this one's.
+        self.after = after
+        self.last_ids: dict[str, int] = {}
 
     async def open(self, exchanges: list[str]) -> None:
         self.connection = await aio_pika.connect(self.url)
@@ -240,11 +250,12 @@ class Publisher:
             await exchange.delete()
         await self.connection.close()
 
-    def message(self, phase: str, pad: int, channel: str = "jobs") -> aio_pika.Message:
+    def message(
+        self, exchange: str, phase: str, pad: int, channel: str = "jobs"
+    ) -> aio_pika.Message:
         """Like portal.events.publisher.to_message; phase and sent_at side by side (the
         clients find them with a regex)."""
-        self.next_id += 1
-        event_id = self.next_id
+        event_id = self.last_ids[exchange] = self.last_ids.get(exchange, self.after) + 1
         data: dict[str, Any] = {
             "phase": phase,
             "sent_at": time.time(),
@@ -269,7 +280,9 @@ class Publisher:
         )
 
     async def one(self, exchange: str, phase: str, pad: int = 0, channel: str = "jobs") -> None:
-        await self.exchanges[exchange].publish(self.message(phase, pad, channel), routing_key="")
+        await self.exchanges[exchange].publish(
+            self.message(exchange, phase, pad, channel), routing_key=""
+        )
 
     async def paced(
         self, exchange: str, phase: str, rate: float, count: int, pad: int, channel: str = "jobs"
@@ -289,7 +302,10 @@ class Publisher:
         start = time.monotonic()
         target = self.exchanges[exchange]
         await asyncio.gather(
-            *(target.publish(self.message(phase, 0), routing_key="") for _ in range(count))
+            *(
+                target.publish(self.message(exchange, phase, 0), routing_key="")
+                for _ in range(count)
+            )
         )
         return time.monotonic() - start
 
@@ -583,7 +599,7 @@ def parse_args() -> argparse.Namespace:
 
 
 async def run(args: argparse.Namespace, portal: Target, bare: Target, tmp: Path) -> None:
-    publisher = Publisher(args.amqp)
+    publisher = Publisher(args.amqp, log_head(tmp / "data"))
     await publisher.open([portal.exchange, bare.exchange])
     bench = Bench(args, publisher, tmp)
     only = set(args.only.split(","))
