@@ -278,9 +278,9 @@ async def company_changed(
     session: AsyncSession, company_id: int, *, renamed: bool, shown: bool
 ) -> None:
     """After a company changed (in this transaction, its row locked): re-index its jobs when
-    its name changed (it is searchable), and when what job summaries show of it changed
-    (name, logo) send its public jobs' ``job.updated``, which refreshes every process's list
-    cache and every open page."""
+    its name changed (it is searchable), and when what its jobs show of it changed (name,
+    logo; the website on job pages) send its public jobs' ``job.updated``, which refreshes
+    every process's list and page caches and every open page."""
     if not (renamed or shown):
         return
     await session.flush()
