@@ -35,6 +35,7 @@ class CachedList:
     items: list[JobSummary]
     total: int
     since: int  # the jobs channel's last event id when this list was read
+    total_capped: bool = False  # more than ``total`` match (counted only so far)
     # The cards' HTML per language, rendered once per cached list.
     html: dict[str, str] = field(default_factory=dict, compare=False)
     _jobs_json: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)

@@ -31,7 +31,7 @@ from portal.domain_errors import Invalid
 from portal.errors import APIError
 from portal.events import channels
 from portal.events.replay import last_event_id
-from portal.i18n import current_language
+from portal.i18n import current_language, ngettext
 from portal.i18n import gettext as _
 from portal.jobs import service
 from portal.jobs.cache import CachedList, get_cache
@@ -49,15 +49,23 @@ blueprint = Blueprint("jobs", __name__)
 
 
 def _page_links(
-    args: dict[str, str], page: int, total: int, per_page: int
+    args: dict[str, str], page: int, total: int, per_page: int, *, more: bool = False
 ) -> dict[str, str | None]:
+    """``more``: there are matches past ``total`` (the count stopped there)."""
+
     def link(number: int) -> str:
         return "?" + urlencode({**{k: v for k, v in args.items() if v}, "page": number})
 
     return {
         "prev": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if page * per_page < total else None,
+        "next": link(page + 1) if more or page * per_page < total else None,
     }
+
+
+def _jobs_count(total: int, capped: bool) -> str:
+    """ "28 jobs", or "1,000+ jobs" when the count stopped there."""
+    shown = f"{total:,}+" if capped else total
+    return ngettext("%(num)s job", "%(num)s jobs", total, num=shown)
 
 
 @blueprint.get("/")
@@ -125,9 +133,12 @@ async def _render_home(
         cards=Markup(listing.html[language]),  # noqa: S704 - our own template's output
         jobs=listing.items,
         total=listing.total,
+        jobs_count=_jobs_count(listing.total, listing.total_capped),
         filters=filters,
         args=args,
-        links=_page_links(args, filters.page, listing.total, filters.per_page),
+        links=_page_links(
+            args, filters.page, listing.total, filters.per_page, more=listing.total_capped
+        ),
         # UTF-8, not \u escapes: Chinese summaries take half the bytes.
         live_json=Markup(_script_json(live_data)),  # noqa: S704 - escaped for <script>
         empty_message=empty,
@@ -267,8 +278,9 @@ async def admin_jobs() -> ResponseReturnValue:
         "admin/jobs.html",
         jobs=page.items,
         total=page.total,
+        jobs_count=_jobs_count(page.total, page.total_capped),
         args=args,
-        links=_page_links(args, filters.page, page.total, filters.per_page),
+        links=_page_links(args, filters.page, page.total, filters.per_page, more=page.total_capped),
     )
 
 
