@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from quart import Quart, current_app, g, has_request_context, request, websocket
+from quart import (
+    Quart,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    websocket,
+)
+from quart.typing import ResponseTypes
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 from sqlalchemy import exc as sqlalchemy_errors
 from sqlalchemy import inspect
@@ -166,6 +176,36 @@ async def sign_out() -> None:
     logout_user()
     g.principal = ANONYMOUS
 
+    @after_this_request
+    async def _clear_page_state(response: ResponseTypes) -> ResponseTypes:
+        # What the signed-in pages left behind (cached copies, sessionStorage, the tab's
+        # back/forward copies) must not show the account to whoever uses the browser next.
+        # Not "cookies": the device cookie that vouches for this browser at sign-in stays.
+        response.headers["Clear-Site-Data"] = CLEARED_AT_SIGN_OUT
+        return response
+
+
+CLEARED_AT_SIGN_OUT = '"cache", "storage"'
+
+
+def _signed_in_request() -> bool:
+    principal = g.get("principal")
+    if principal is not None and principal.is_authenticated:
+        return True
+    # A request that carried the sign-in cookie but never looked up its caller (or was
+    # signed out by it) was still answered for that browser's account.
+    return current_app.config["QUART_AUTH_COOKIE_NAME"] in request.cookies
+
+
+async def _no_store_when_signed_in(response: Response) -> Response:
+    """Pages and API answers for a signed-in caller are never stored: Back after signing
+    out (or the next user of a shared computer) must not bring the account's data back."""
+    if not (response.mimetype == "text/html" or request.path.startswith("/api/")):
+        return response
+    if "no-store" not in response.headers.get("Cache-Control", "") and _signed_in_request():
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 async def _reload_signed_in_user() -> None:
     """Reload the signed-in user if a rollback expired it, as services do before raising.
@@ -194,6 +234,7 @@ def init_app(app: Quart) -> None:
     )
     QuartAuth(app)
     before_error_page(app, _reload_signed_in_user)
+    app.after_request(_no_store_when_signed_in)
     cache = app.extensions["portal.principals"] = PrincipalCache()
     get_events(app).add_listener(cache.on_event)
 

@@ -1,0 +1,59 @@
+"""Signed-in state in a real browser: what Back shows after signing out, stale tabs' forms."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, expect
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+Screenshot = Callable[[Page, str], Path]
+EMAIL = "ada.king@example.com"
+PHONE = "13912345678"
+
+
+def body_text(page: Page) -> str:
+    with contextlib.suppress(PlaywrightError):  # the browser's own error page may have no body
+        return page.locator("body").inner_text()
+    return ""
+
+
+def test_back_after_signing_out_shows_nothing_of_the_account(
+    live_server: LiveServer, page: Page, screenshot: Screenshot
+) -> None:
+    live_server.create_user(email=EMAIL, phone=PHONE, nickname="Ada")
+    live_server.sign_in(page, EMAIL)
+    page.goto("/profile")
+    expect(page.locator("#f-email")).to_have_value(EMAIL)
+    page.locator("#f-name").fill("laptop")
+    page.locator("#tokens").get_by_role("button", name="Create token").click()
+    token = page.get_by_test_id("new-token").inner_text()
+    assert token.startswith("pt_")
+
+    page.locator("header.site-header").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(live_server.url + "/")
+    expect(page.get_by_test_id("nav-profile")).to_have_count(0)
+
+    # Back to the page that showed the new token, then to the profile: neither may come back
+    # from the browser's memory.
+    for step in ("token", "profile"):
+        with contextlib.suppress(PlaywrightError):  # a POST's page is not fetched again
+            page.go_back(wait_until="load")
+        page.wait_for_load_state("load")
+        text = body_text(page)
+        screenshot(page, f"back-after-sign-out-{step}")
+        assert token not in text
+        assert EMAIL not in text and PHONE not in text
+        assert page.get_by_test_id("nav-profile").count() == 0
+    # The profile asks to sign in again, as for anyone signed out.
+    page.wait_for_url(re.compile(r"/login\?next=(/|%2F)profile$"))
