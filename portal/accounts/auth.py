@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -145,6 +148,49 @@ async def require_admin(*, remembered: bool = False) -> User:
     return user
 
 
+DEVICE_COOKIE = "portal_device"
+DEVICE_COOKIE_DAYS = 365
+
+
+def _device_signature(user_id: int, device_id: str) -> str:
+    key = hashlib.sha256(b"portal.device:" + str(current_app.secret_key).encode()).digest()
+    message = f"{user_id}.{device_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def known_device() -> service.KnownDevice | None:
+    """The browser's device cookie, if it is one we signed: set at a past sign-in, it vouches
+    that this browser was used by that account (not that whoever holds it is the account)."""
+    user_part, _dot, rest = request.cookies.get(DEVICE_COOKIE, "").partition(".")
+    device_id, _dot, signature = rest.partition(".")
+    if not (user_part.isascii() and user_part.isdigit() and len(user_part) < 19 and device_id):
+        return None
+    expected = _device_signature(int(user_part), device_id)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    return service.KnownDevice(user_id=int(user_part), device_id=device_id)
+
+
+def _remember_device(user: User) -> None:
+    """Mark this browser as one ``user`` signs in from (kept across sign-outs), so that a
+    later lock-out of the account or of its address does not shut its owner out here."""
+    known = known_device()
+    device_id = known.device_id if known and known.user_id == user.id else secrets.token_urlsafe(16)
+    value = f"{user.id}.{device_id}.{_device_signature(user.id, device_id)}"
+
+    @after_this_request
+    async def _set_device_cookie(response: ResponseTypes) -> ResponseTypes:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+            secure=get_settings().secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
 async def sign_in(user: User, *, remember: bool) -> None:
     settings = get_settings()
     lifetime = (
@@ -163,6 +209,7 @@ async def sign_in(user: User, *, remember: bool) -> None:
     # quart-auth's login_user sets the cookie's action from ``remember`` itself (overwriting
     # any action given to AuthUser): only remember=True makes a persistent cookie.
     login_user(AuthUser(raw), remember=remember)
+    _remember_device(user)
     # A token a page handed out before sign-in (perhaps to someone else, who planted the
     # session) must not be good for the signed-in session.
     rotate_csrf_token()

@@ -7,7 +7,14 @@ from quart.typing import ResponseReturnValue
 
 from portal.accounts import service
 from portal.accounts.api import throttle_policy
-from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
+from portal.accounts.auth import (
+    known_device,
+    load_principal,
+    require_admin,
+    require_user,
+    sign_in,
+    sign_out,
+)
 from portal.accounts.models import Role
 from portal.config import get_settings
 from portal.db import get_session
@@ -75,6 +82,7 @@ async def login() -> ResponseReturnValue:
             address=client_address(),
             region=_region(),
             policy=throttle_policy(),
+            device=known_device(),
         )
     except DomainError as error:
         values.pop("password", None)
