@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from quart import (
@@ -185,8 +186,23 @@ async def render_error(error: APIError) -> Response:
         return cast(Response, redirect(target))
     for hook in current_app.extensions.get(ERROR_PAGE_HOOKS, ()):
         await hook()
+    if error.code == "unauthorized":
+        # A form sent from a tab that was signed out meanwhile: say so, and offer the way
+        # back to it (its script keeps what was typed; the page marks it to be kept).
+        html = await render_template("errors/signed_out.html", come_back=_page_sent_from())
+        return _with_status(Response(html, mimetype="text/html"), error)
     html = await render_template("errors/error.html", error=error)
     return _with_status(Response(html, mimetype="text/html"), error)
+
+
+def _page_sent_from() -> str:
+    """The path (and query) of this site's page the request came from, else the home page.
+
+    Sign-in follows only same-site paths, whatever this returns."""
+    sent_from = urlsplit(request.referrer or "")
+    if sent_from.netloc != request.host or not sent_from.path.startswith("/"):
+        return "/"
+    return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
 
 
 ERROR_PAGE_HOOKS = "portal.error_page_hooks"

@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from tests.factories import PASSWORD
+
 if TYPE_CHECKING:
     from tests.browser.conftest import LiveServer
 
@@ -57,3 +59,43 @@ def test_back_after_signing_out_shows_nothing_of_the_account(
         assert page.get_by_test_id("nav-profile").count() == 0
     # The profile asks to sign in again, as for anyone signed out.
     page.wait_for_url(re.compile(r"/login\?next=(/|%2F)profile$"))
+
+
+def test_a_stale_tab_keeps_the_edit_through_signing_in_again(
+    live_server: LiveServer, page: Page, screenshot: Screenshot
+) -> None:
+    live_server.create_user(email=EMAIL, nickname="Ada")
+    live_server.sign_in(page, EMAIL)
+    page.goto("/profile")
+    bio = "Twenty lines of notes on the Analytical Engine, typed with care."
+    page.locator("#f-nickname").fill("Ada L.")
+    page.locator("#f-bio").fill(bio)
+
+    # Meanwhile another tab of the same browser signs out.
+    other = page.context.new_page()
+    other.goto(live_server.url + "/")
+    other.locator("header.site-header").get_by_role("button", name="Sign out").click()
+    other.wait_for_url(live_server.url + "/")
+    other.close()
+
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.locator("h1")).to_have_text("You were signed out")
+    expect(page.locator("[data-draft-kept]")).to_be_visible()
+    screenshot(page, "stale-tab-signed-out")
+    page.get_by_role("link", name="Sign in and go back").click()
+
+    page.locator("#f-login").fill(EMAIL)
+    page.locator("#f-password").fill(PASSWORD)
+    page.locator("main form").get_by_role("button", name="Sign in").click()
+    page.wait_for_url(live_server.url + "/profile")
+    expect(page.locator(".draft-restored")).to_contain_text("Here is what you typed")
+    expect(page.locator("#f-nickname")).to_have_value("Ada L.")
+    expect(page.locator("#f-bio")).to_have_value(bio)
+    screenshot(page, "stale-tab-edit-restored")
+
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.locator(".flashes")).to_contain_text("Profile saved.")
+    expect(page.locator("#f-bio")).to_have_value(bio)
+    # Restored once: the next visit shows the saved profile and no notice.
+    page.goto("/profile")
+    expect(page.locator(".draft-restored")).to_have_count(0)
