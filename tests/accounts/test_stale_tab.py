@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.accounts.helpers import csrf_header
-from tests.factories import csrf_token_for, signed_in_client
+from tests.factories import csrf_token_for, login, signed_in_client
 
 
 async def stale_tab(app):
@@ -64,3 +64,35 @@ async def test_pages_still_send_visitors_to_sign_in_and_the_api_answers_json(app
     response = await client.get("/api/v1/me")
     assert response.status_code == 401
     assert (await response.get_json())["error"]["code"] == "unauthorized"
+
+
+async def test_a_form_whose_token_went_stale_leads_back_to_it(app) -> None:
+    # Signed out and in again in another tab: the session has a new token, the old tab not.
+    client, user = await signed_in_client(app)
+    stale_token = await csrf_token_for(client, "/profile")
+    await client.post("/api/v1/auth/logout", headers=await csrf_header(client))
+    await login(client, user.username)
+    response = await client.post(
+        "/profile",
+        form={"csrf_token": stale_token, "action": "profile", "bio": "Hi"},
+        headers={"Referer": "http://localhost/profile"},
+    )
+    assert response.status_code == 403
+    page = await response.get_data(as_text=True)
+    assert "The form has expired" in page and "data-keep-draft" in page
+    assert 'href="/profile"' in page
+    # The API keeps its envelope.
+    response = await client.post(
+        "/profile", form={"csrf_token": stale_token}, headers={"Accept": "application/json"}
+    )
+    assert (await response.get_json())["error"]["code"] == "csrf_failed"
+
+
+async def test_a_cross_site_post_is_not_mistaken_for_a_stale_form(app) -> None:
+    client, _user = await signed_in_client(app)
+    response = await client.post(
+        "/profile", form={"bio": "pwned"}, headers={"Origin": "https://evil.example"}
+    )
+    assert response.status_code == 403
+    page = await response.get_data(as_text=True)
+    assert "data-keep-draft" not in page

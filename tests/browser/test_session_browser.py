@@ -61,22 +61,41 @@ def test_back_after_signing_out_shows_nothing_of_the_account(
     page.wait_for_url(re.compile(r"/login\?next=(/|%2F)profile$"))
 
 
-def test_a_stale_tab_keeps_the_edit_through_signing_in_again(
-    live_server: LiveServer, page: Page, screenshot: Screenshot
-) -> None:
+BIO = "Twenty lines of notes on the Analytical Engine, typed with care."
+
+
+def start_an_edit(live_server: LiveServer, page: Page) -> None:
+    """Signed in, on the profile, with a new nickname and bio typed but not sent."""
     live_server.create_user(email=EMAIL, nickname="Ada")
     live_server.sign_in(page, EMAIL)
     page.goto("/profile")
-    bio = "Twenty lines of notes on the Analytical Engine, typed with care."
     page.locator("#f-nickname").fill("Ada L.")
-    page.locator("#f-bio").fill(bio)
+    page.locator("#f-bio").fill(BIO)
 
-    # Meanwhile another tab of the same browser signs out.
+
+def in_another_tab(live_server: LiveServer, page: Page, *, sign_in_again: bool) -> None:
+    """Another tab of the same browser signs out (and maybe in again) meanwhile."""
     other = page.context.new_page()
     other.goto(live_server.url + "/")
     other.locator("header.site-header").get_by_role("button", name="Sign out").click()
     other.wait_for_url(live_server.url + "/")
+    if sign_in_again:
+        live_server.sign_in(other, EMAIL)
     other.close()
+
+
+def expect_the_edit_back(page: Page) -> None:
+    page.wait_for_url(re.compile(r"/profile$"))
+    expect(page.locator(".draft-restored")).to_contain_text("Here is what you typed")
+    expect(page.locator("#f-nickname")).to_have_value("Ada L.")
+    expect(page.locator("#f-bio")).to_have_value(BIO)
+
+
+def test_a_stale_tab_keeps_the_edit_through_signing_in_again(
+    live_server: LiveServer, page: Page, screenshot: Screenshot
+) -> None:
+    start_an_edit(live_server, page)
+    in_another_tab(live_server, page, sign_in_again=False)
 
     page.get_by_role("button", name="Save profile").click()
     expect(page.locator("h1")).to_have_text("You were signed out")
@@ -87,15 +106,25 @@ def test_a_stale_tab_keeps_the_edit_through_signing_in_again(
     page.locator("#f-login").fill(EMAIL)
     page.locator("#f-password").fill(PASSWORD)
     page.locator("main form").get_by_role("button", name="Sign in").click()
-    page.wait_for_url(live_server.url + "/profile")
-    expect(page.locator(".draft-restored")).to_contain_text("Here is what you typed")
-    expect(page.locator("#f-nickname")).to_have_value("Ada L.")
-    expect(page.locator("#f-bio")).to_have_value(bio)
+    expect_the_edit_back(page)
     screenshot(page, "stale-tab-edit-restored")
 
     page.get_by_role("button", name="Save profile").click()
     expect(page.locator(".flashes")).to_contain_text("Profile saved.")
-    expect(page.locator("#f-bio")).to_have_value(bio)
+    expect(page.locator("#f-bio")).to_have_value(BIO)
     # Restored once: the next visit shows the saved profile and no notice.
     page.goto("/profile")
     expect(page.locator(".draft-restored")).to_have_count(0)
+
+
+def test_a_tab_whose_form_expired_keeps_the_edit(
+    live_server: LiveServer, page: Page, screenshot: Screenshot
+) -> None:
+    start_an_edit(live_server, page)
+    in_another_tab(live_server, page, sign_in_again=True)  # a new form token for the session
+
+    page.get_by_role("button", name="Save profile").click()
+    expect(page.locator("h1")).to_have_text("The form has expired")
+    screenshot(page, "form-expired")
+    page.get_by_role("link", name="Go back to the form").click()
+    expect_the_edit_back(page)
