@@ -4,6 +4,8 @@ tree uses (RSS, CPU, run-queue wait) read from /proc."""
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
+import json
 import os
 import signal
 import socket
@@ -163,3 +165,19 @@ def stop_all(processes: list[subprocess.Popen[bytes]], timeout: float = 20) -> N
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def portal_user(port: int, name: str = "fanout") -> tuple[str, int]:
+    """Register a user through the API: its session cookie and id."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    body = {"username": name, "nickname": name, "password": f"{name}-bench-pw-1"}
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/auth/register",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"},
+    )
+    with opener.open(request, timeout=30) as response:
+        user = json.load(response)
+    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
+    return cookie, int(user["id"])

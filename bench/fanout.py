@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.cookiejar
 import json
 import os
 import resource
@@ -38,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,6 +52,7 @@ from common import (
     free_port,
     machine_busy,
     pids_named,
+    portal_user,
     process_tree,
     rss_kb,
     stop_all,
@@ -102,22 +101,6 @@ def start_portal(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
         )
     wait_for(f"http://127.0.0.1:{port}/_bench/bare", timeout=60)
     return process, port
-
-
-def portal_user(port: int) -> tuple[str, int]:
-    """Register a user through the API: its session cookie and id."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    body = {"username": "fanout", "nickname": "fanout", "password": "fanout-bench-pw-1"}
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1/auth/register",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}"},
-    )
-    with opener.open(request, timeout=30) as response:
-        user = json.load(response)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    return cookie, int(user["id"])
 
 
 def start_bare(amqp: str, exchange: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:

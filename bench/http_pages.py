@@ -27,7 +27,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from common import PORTAL, median, served
+from common import PORTAL, median, portal_user, served
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -43,9 +43,13 @@ def connection_split(port: int) -> list[int]:
     return sorted(Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
 
 
-def wrk(url: str, seconds: int, connections: int) -> tuple[float, float, list[int]]:
+def wrk(
+    url: str, seconds: int, connections: int, cookie: str | None = None
+) -> tuple[float, float, list[int]]:
     """Requests/s, p99 (ms) and how the connections were spread over the workers."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         time.sleep(seconds / 2)
         split = connection_split(int(url.split(":")[2].split("/")[0]))
@@ -112,7 +116,7 @@ def main() -> None:
     prepare(data_dir)
     amqp = os.environ.get("PORTAL_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     print(f"portal at {PORTAL}; wrk {args.connections} connections, {args.seconds}s x {args.runs}")
-    print(f"{'workers':>7} {'path':<48} {'req/s':>9} {'p99 ms':>8} {'vs bare':>8}")
+    print(f"{'workers':>7} {'path':<60} {'req/s':>9} {'p99 ms':>8} {'vs bare':>8}")
     for workers in args.workers:
         env = {
             "PORTAL_DATA_DIR": str(data_dir),
@@ -123,7 +127,11 @@ def main() -> None:
             # A prefix of our own: another run's job events would empty our caches.
             env |= {"PORTAL_AMQP_URL": amqp, "PORTAL_AMQP_PREFIX": f"bench-http-{os.getpid()}"}
         with served(env, workers) as base:
-            paths = ["/_bench/bare", "/", first_job_path(base), "/api/v1/jobs"]
+            job = first_job_path(base)
+            # Signed in: a page of one's own (no shared page), and a job view records a click.
+            cookie, _user_id = portal_user(int(base.rsplit(":", 1)[1]), f"bench{workers}")
+            signed_in = {"/ (signed in)": "/", f"{job} (signed in)": job}
+            paths = ["/_bench/bare", "/", job, "/api/v1/jobs", *signed_in]
             # Round robin over the paths: on a shared machine the background load drifts
             # over minutes, and each path should see the same drift as the bare route.
             runs: dict[str, list[tuple[float, float, list[int]]]] = {path: [] for path in paths}
@@ -131,7 +139,12 @@ def main() -> None:
             for _ in range(args.runs):
                 for path in paths:
                     for attempt in range(args.retries + 1):
-                        run = wrk(base + path, args.seconds, args.connections)
+                        run = wrk(
+                            base + signed_in.get(path, path),
+                            args.seconds,
+                            args.connections,
+                            cookie if path in signed_in else None,
+                        )
                         if balanced(run[2], workers, args.connections) or attempt == args.retries:
                             break
                         retried[path] += 1
@@ -145,7 +158,7 @@ def main() -> None:
             for path, (rps, p99) in results.items():
                 each = " ".join(f"{r[0]:.0f}@{'/'.join(map(str, r[2]))}" for r in runs[path])
                 print(
-                    f"{workers:>7} {path:<48} {rps:>9.0f} {p99:>8.1f} {rps / bare:>7.0%}"
+                    f"{workers:>7} {path:<60} {rps:>9.0f} {p99:>8.1f} {rps / bare:>7.0%}"
                     f"  runs (req/s@split) {each}; lopsided runs redone: {retried[path]}"
                 )
             if workers > 1:

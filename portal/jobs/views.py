@@ -202,22 +202,27 @@ async def _job_page(
         return _JobPage(moved_to=canonical)
     now = utcnow()
     public = job.is_public(now)
+    apply_here = takes_applications_here(job, now)
+    videos = await public_videos_of_job(session, job.id)
+    applied = kept = None
+    if apply_here and principal.user:
+        applied = await applications.application_for(session, principal.user, job.id)
+        kept = await applications.kept_resume(session, principal.user)
     if principal.user is not None and public:
-        # Opening a job's page is the click the recommender learns from.
+        # Opening a job's page is the click the recommender learns from. The click is written
+        # with others' in a batch on a connection of its own: this request gives its own back
+        # first, or enough requests waiting on the batch would hold every connection of the
+        # pool and the batch could never be written.
+        await end_read(session)
         await get_click_recorder().record(principal.user.id, job.id)
     base = _base_url()
     ld = job_posting_ld(job, base) if public else None
     summary = JobSummary.of(job)
-    apply_here = takes_applications_here(job, now)
     html = await render_template(
         "jobs/job.html",
         apply_here=apply_here,
-        applied=await applications.application_for(session, principal.user, job.id)
-        if apply_here and principal.user
-        else None,
-        kept=await applications.kept_resume(session, principal.user)
-        if apply_here and principal.user
-        else None,
+        applied=applied,
+        kept=kept,
         values={"keep_resume": "on"},
         errors={},
         form_message=None,
@@ -226,7 +231,7 @@ async def _job_page(
         company=summary.company,
         since=since,
         job=job,
-        videos=await public_videos_of_job(session, job.id),
+        videos=videos,
         now=now,
         expired=job.is_expired(now),
         job_ld=_script_json(ld) if ld else None,

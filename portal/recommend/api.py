@@ -16,7 +16,7 @@ from quart_schema import (
 )
 
 from portal.accounts.auth import remembers_caller, require_user
-from portal.db import MAX_ID, get_session
+from portal.db import MAX_ID, end_read, get_session
 from portal.errors import ErrorEnvelope, not_found
 from portal.i18n import gettext as _
 from portal.jobs.schemas import JobSummary
@@ -62,6 +62,9 @@ class RecommendationList(RootModel[list[RecommendationPublic]]):
 async def post_click(data: ClickData) -> tuple[ClickRecorded, int]:
     """Record that the signed-in user opened a job (feeds the recommender)."""
     user = await require_user()
+    # The click is written in a batch on a connection of its own: give this request's back
+    # first (see the job page).
+    await end_read(get_session())
     click_id = await get_click_recorder().record(user.id, data.job_id)
     if click_id is None:
         raise not_found(_("No such job."))

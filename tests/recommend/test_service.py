@@ -697,3 +697,24 @@ async def test_each_applied_click_publishes_one_update(
         )
     assert outbox == 3
     assert len(await events_on(app, user_channel(user.id))) == 3
+
+
+@pytest.mark.parametrize("where", ["page", "api"])
+async def test_more_concurrent_clicks_than_pooled_connections_all_complete(
+    app: Quart, member: tuple[Client, User], job: Job, where: str
+) -> None:
+    # Each request used to hold its read's connection while it waited for the batch of
+    # clicks, so 16 at once held the whole pool (5 + 10 overflow) and the batch never got one:
+    # every request hung until the pool's 30 s timeout.
+    client, user = member
+    many = 24
+
+    async def view() -> int:
+        if where == "page":
+            return (await client.get(job_path(job))).status_code
+        return (await client.post("/api/v1/clicks", json={"job_id": job.id})).status_code
+
+    async with asyncio.timeout(20):
+        statuses = await asyncio.gather(*(view() for _ in range(many)))
+    assert set(statuses) == {200 if where == "page" else 201}
+    assert len(await clicks_of(app, user.id)) == many
