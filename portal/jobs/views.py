@@ -32,6 +32,7 @@ from portal.events import channels
 from portal.events.replay import last_event_id
 from portal.i18n import current_language
 from portal.i18n import gettext as _
+from portal.i18n import ngettext
 from portal.jobs import service
 from portal.jobs.cache import CachedList, get_cache
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
@@ -107,7 +108,13 @@ async def _render_home(
         ),
         "first_page": filters.page == 1,
         "per_page": filters.per_page,
+        "total": listing.total,
         "labels": {
+            # Both forms with the number left open: the page picks one by Intl.PluralRules.
+            "count": {
+                "one": ngettext("%(num)s job", "%(num)s jobs", 1, num="%(num)s"),
+                "other": ngettext("%(num)s job", "%(num)s jobs", 2, num="%(num)s"),
+            },
             "categories": labels["CATEGORY_LABELS"],
             "types": labels["TYPE_LABELS"],
             "periods": labels["PERIOD_LABELS"],

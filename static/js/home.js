@@ -8,6 +8,9 @@
   const initial = JSON.parse(dataElement.textContent);
   const filters = initial.filters;
   const HIGHLIGHT_MS = 4000;
+  const RECOUNT_SPREAD_MS = 1500; // many open pages asking at once are spread over this
+  let recountTimer = null;
+  const filtered = Boolean(filters.q || filters.category || filters.type || filters.remote || filters.location);
   // Signed in: the saved jobs among these cards, and the toggles' labels (portal/saved).
   const savedElement = document.getElementById("saved-data");
   const savedData = savedElement && window.PortalSaved ? JSON.parse(savedElement.textContent) : null;
@@ -39,7 +42,7 @@
   const app = Vue.createApp({
     template: "#job-list-template",
     data() {
-      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved };
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total };
     },
     methods: {
       salary(s) {
@@ -50,12 +53,44 @@
             : number.format(s.min !== null ? s.min : s.max);
         return [range, s.currency, s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
       },
+      // Whether a job not among the cards was counted in the total: with no filters every
+      // public job is (job.updated and job.deleted are only sent for jobs that were public);
+      // when every match is on the page, one not shown was not. Otherwise the server knows.
+      countedUnseen() {
+        if (filters.q) return null; // the server's full-text match is not ours
+        if (!filtered) return true;
+        if (initial.first_page && this.total === this.jobs.length) return false;
+        return null;
+      },
+      adjust(delta) {
+        if (delta === null) this.recount();
+        else this.total = Math.max(0, this.total + delta);
+      },
+      recount() {
+        clearTimeout(recountTimer);
+        recountTimer = setTimeout(async () => {
+          const params = new URLSearchParams({ per_page: "1" });
+          for (const [name, value] of Object.entries(filters)) if (value) params.set(name, String(value));
+          try {
+            const response = await fetch("/api/v1/jobs?" + params, { headers: { Accept: "application/json" } });
+            if (response.ok) this.total = (await response.json()).total;
+          } catch (e) {
+            /* offline: the next event or a reload corrects the count */
+          }
+        }, Math.random() * RECOUNT_SPREAD_MS);
+      },
       upsert(job, isNew) {
         const index = this.jobs.findIndex((j) => j.id === job.id);
+        const unseen = index < 0 ? this.countedUnseen() : true;
         if (!matches(job)) {
           if (index >= 0) this.jobs.splice(index, 1);
+          // job.created is a job that was not public before: it was never counted.
+          if (!isNew) this.adjust(unseen === null ? null : unseen ? -1 : 0);
           return;
         }
+        if (filters.q && !(index >= 0 && !isNew)) this.recount();
+        else if (isNew) this.adjust(1);
+        else if (index < 0) this.adjust(unseen === null ? null : unseen ? 0 : 1);
         if (index >= 0) {
           this.jobs.splice(index, 1, Object.assign({}, job, { arrived: this.jobs[index].arrived }));
           return;
@@ -84,10 +119,21 @@
       },
       remove(id) {
         const index = this.jobs.findIndex((j) => j.id === id);
-        if (index >= 0) this.jobs.splice(index, 1);
+        if (index >= 0) {
+          this.jobs.splice(index, 1);
+          this.adjust(-1);
+        } else {
+          const unseen = this.countedUnseen();
+          this.adjust(unseen === null ? null : unseen ? -1 : 0);
+        }
       },
     },
     watch: {
+      total(count) {
+        const forms = this.labels.count;
+        const form = new Intl.PluralRules(document.documentElement.lang).select(count);
+        document.getElementById("job-count").textContent = (forms[form] || forms.other).replace("%(num)s", count);
+      },
       newCount(count) {
         const banner = document.getElementById("live-banner");
         banner.hidden = count === 0;
