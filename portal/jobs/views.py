@@ -30,9 +30,8 @@ from portal.domain_errors import Invalid
 from portal.errors import APIError
 from portal.events import channels
 from portal.events.replay import last_event_id
-from portal.i18n import current_language
+from portal.i18n import current_language, ngettext
 from portal.i18n import gettext as _
-from portal.i18n import ngettext
 from portal.jobs import service
 from portal.jobs.cache import CachedList, get_cache
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
@@ -119,6 +118,10 @@ async def _render_home(
             "types": labels["TYPE_LABELS"],
             "periods": labels["PERIOD_LABELS"],
             "remote": _("Remote"),
+            "salary_from": _("from %(amount)s", amount="%(amount)s"),
+            "salary_up_to": _("up to %(amount)s", amount="%(amount)s"),
+            "save": _("Save"),
+            "login": url_for("accounts.login"),
             "site_name": SITE_NAME,
             "empty": empty,
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),

@@ -19,9 +19,7 @@ from portal.i18n import current_language
 def relative_words(moment: datetime, now: datetime | None = None) -> str:
     """``moment`` from ``now`` in words of the request's language ("2 days ago", "2天前")."""
     delta = moment - (now or utcnow())
-    return format_timedelta(
-        delta, add_direction=True, threshold=1, locale=current_language()
-    )
+    return format_timedelta(delta, add_direction=True, threshold=1, locale=current_language())
 
 
 def exact_words(moment: datetime) -> str:
@@ -33,5 +31,7 @@ def when(moment: datetime, now: datetime | None = None) -> Markup:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return Markup('<time datetime="{}" title="{}" data-relative>{}</time>').format(
-        moment.isoformat(), escape(exact_words(moment)), relative_words(moment, now)
+        moment.isoformat().replace("+00:00", "Z"),
+        escape(exact_words(moment)),
+        relative_words(moment, now),
     )

@@ -42,16 +42,23 @@
   const app = Vue.createApp({
     template: "#job-list-template",
     data() {
-      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total };
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total, now: Date.now() };
     },
     methods: {
+      // The same words as the server's salary macro (jobs/macros.html).
       salary(s) {
-        const number = new Intl.NumberFormat(document.documentElement.lang);
-        const range =
-          s.min !== null && s.max !== null
-            ? number.format(s.min) + "–" + number.format(s.max)
-            : number.format(s.min !== null ? s.min : s.max);
-        return [range, s.currency, s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
+        const number = new Intl.NumberFormat("en"); // "{:,}" on the server, whatever the language
+        let range;
+        if (s.min !== null && s.max !== null) range = number.format(s.min) + "–" + number.format(s.max);
+        else if (s.min !== null) range = this.labels.salary_from.replace("%(amount)s", number.format(s.min));
+        else range = this.labels.salary_up_to.replace("%(amount)s", number.format(s.max));
+        return [range, s.currency || "", s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
+      },
+      relative(iso) {
+        return window.PortalWhen ? window.PortalWhen.relative(iso, this.now) : iso.slice(0, 10);
+      },
+      exact(iso) {
+        return window.PortalWhen ? window.PortalWhen.exact(iso) : iso;
       },
       // Whether a job not among the cards was counted in the total: with no filters every
       // public job is (job.updated and job.deleted are only sent for jobs that were public);
@@ -142,6 +149,7 @@
     },
   });
   const list = app.mount(mountPoint);
+  setInterval(() => (list.now = Date.now()), 60000); // "5 minutes ago" keeps up
   document.addEventListener("portal:saved", (event) => {
     if (list.saved) list.saved.ids[event.detail.jobId] = event.detail.saved;
   });
