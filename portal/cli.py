@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import errno
 import os
 import socket
 import sys
@@ -141,6 +142,37 @@ def _hypercorn_config(
     return config
 
 
+def _listen_failure(where: str, error: OSError) -> click.ClickException:
+    """One line saying why the server cannot listen where it was told to."""
+    if error.errno == errno.EADDRINUSE:
+        return click.ClickException(
+            f"{where} is already in use (another Portal or another program listens there): "
+            "stop it, or choose another address with --bind HOST:PORT"
+        )
+    return click.ClickException(f"cannot listen on {where}: {error.strerror or error}")
+
+
+def _check_can_listen(config: HypercornConfig) -> None:
+    """Bind each TCP address of ``config`` once and let it go, so that a taken port is
+    reported before anything starts (the schema, demo data, logins printed as if the site
+    were up), and in one line. Hypercorn's own attempt would leak its socket on the way."""
+    for where in config.bind:
+        if where.startswith(("unix:", "fd://")):
+            continue
+        host, _colon, port = where.rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if not port.isdigit() or not int(port) < 65536:
+            raise click.ClickException(f"cannot listen on {where}: give HOST:PORT")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            # As Hypercorn binds: a port whose last connections linger in TIME_WAIT is free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, int(port)))
+            except OSError as error:
+                raise _listen_failure(where, error) from None
+
+
 def _set_user_timeout(sock: socket.socket) -> None:
     """Accepted connections inherit TCP_USER_TIMEOUT: data left unacknowledged that long (a
     peer gone, or one that stopped reading and closed its window) makes the kernel drop the
@@ -181,9 +213,12 @@ def serve(bind: str | None, workers: int | None, config_path: str | None) -> Non
             "or use --workers 1"
         )
     config.application_path = "portal.asgi:app"
+    _check_can_listen(config)
     try:
         sys.exit(supervise(config))
-    except (OSError, ValueError) as error:  # the bind failed, or a bad hypercorn.toml value
+    except OSError as error:  # the bind failed after all (taken since the check)
+        raise _listen_failure(", ".join(config.bind), error) from None
+    except ValueError as error:  # a bad hypercorn.toml value
         raise click.ClickException(str(error)) from error
 
 
@@ -200,6 +235,8 @@ def demo(bind: str) -> None:
 
     os.environ.setdefault("PORTAL_ENV", "development")
     settings = _settings()
+    config = _hypercorn_config(bind, 1, None)
+    _check_can_listen(config)
 
     async def run() -> None:
         await upgrade(settings.resolved_database_url)
@@ -213,7 +250,6 @@ def demo(bind: str) -> None:
                 )
         finally:
             await engine.dispose()
-        config = _hypercorn_config(bind, 1, None)
         click.echo(
             f"\nPortal demo is running at http://{bind}/\n"
             f"  admin: {logins.admin_login} / {logins.admin_password}\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 from quart import (
@@ -103,6 +104,16 @@ def unauthorized() -> APIError:
     return APIError(401, "unauthorized", _("Please sign in first."))
 
 
+class FormExpiredError(APIError):
+    """A form whose token is no longer the session's (signed in or out since it was shown):
+    too late rather than wrong, so its page says so and leads back to the form."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            403, "csrf_failed", _("The form has expired. Please reload the page and try again.")
+        )
+
+
 def forbidden(message: str | None = None) -> APIError:
     return APIError(403, "forbidden", message or _("You are not allowed to do that."))
 
@@ -185,8 +196,27 @@ async def render_error(error: APIError) -> Response:
         return cast(Response, redirect(target))
     for hook in current_app.extensions.get(ERROR_PAGE_HOOKS, ()):
         await hook()
+    if error.code == "unauthorized" or isinstance(error, FormExpiredError):
+        # A form sent from a tab that was signed out meanwhile, or whose token went stale:
+        # say so, and offer the way back to it (its script keeps what was typed).
+        html = await render_template(
+            "errors/form_not_sent.html",
+            signed_out=error.code == "unauthorized",
+            come_back=_page_sent_from(),
+        )
+        return _with_status(Response(html, mimetype="text/html"), error)
     html = await render_template("errors/error.html", error=error)
     return _with_status(Response(html, mimetype="text/html"), error)
+
+
+def _page_sent_from() -> str:
+    """The path (and query) of this site's page the request came from, else the home page.
+
+    Sign-in follows only same-site paths, whatever this returns."""
+    sent_from = urlsplit(request.referrer or "")
+    if sent_from.netloc != request.host or not sent_from.path.startswith("/"):
+        return "/"
+    return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
 
 
 ERROR_PAGE_HOOKS = "portal.error_page_hooks"

@@ -7,10 +7,12 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import LazyProxy
@@ -122,6 +124,16 @@ def ngettext(singular: str, plural: str, n: int, **variables: object) -> str:
 
 def lazy_gettext(message: str, **variables: object) -> LazyProxy:
     return LazyProxy(gettext, message, **variables, enable_cache=False)
+
+
+def format_duration(seconds: float) -> str:
+    """A wait in words, in the current language: "15 minutes", "30 seconds", "1 hour".
+
+    Rounded to the largest whole unit it reaches (893 s is "15 minutes"): people read a
+    rough figure more easily than an exact count of seconds."""
+    return format_timedelta(
+        timedelta(seconds=max(1, seconds)), threshold=1, locale=current_language()
+    )
 
 
 @cache

@@ -15,7 +15,14 @@ from quart_schema import (
 )
 
 from portal.accounts import service
-from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
+from portal.accounts.auth import (
+    known_device,
+    load_principal,
+    require_admin,
+    require_user,
+    sign_in,
+    sign_out,
+)
 from portal.accounts.models import Role
 from portal.accounts.schemas import (
     Ended,
@@ -92,6 +99,7 @@ async def post_login(data: LoginData) -> UserPublic:
         address=client_address(),
         region=_settings().default_phone_region,
         policy=throttle_policy(),
+        device=known_device(),
     )
     await sign_in(user, remember=data.remember)
     return UserPublic.of(user)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from quart import Quart, current_app, g, has_request_context, request, websocket
+from quart import (
+    Quart,
+    Response,
+    after_this_request,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    websocket,
+)
+from quart.typing import ResponseTypes
 from quart_auth import AuthUser, QuartAuth, current_user, login_user, logout_user
 from sqlalchemy import exc as sqlalchemy_errors
 from sqlalchemy import inspect
@@ -135,6 +148,49 @@ async def require_admin(*, remembered: bool = False) -> User:
     return user
 
 
+DEVICE_COOKIE = "portal_device"
+DEVICE_COOKIE_DAYS = 365
+
+
+def _device_signature(user_id: int, device_id: str) -> str:
+    key = hashlib.sha256(b"portal.device:" + str(current_app.secret_key).encode()).digest()
+    message = f"{user_id}.{device_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def known_device() -> service.KnownDevice | None:
+    """The browser's device cookie, if it is one we signed: set at a past sign-in, it vouches
+    that this browser was used by that account (not that whoever holds it is the account)."""
+    user_part, _dot, rest = request.cookies.get(DEVICE_COOKIE, "").partition(".")
+    device_id, _dot, signature = rest.partition(".")
+    if not (user_part.isascii() and user_part.isdigit() and len(user_part) < 19 and device_id):
+        return None
+    expected = _device_signature(int(user_part), device_id)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        return None
+    return service.KnownDevice(user_id=int(user_part), device_id=device_id)
+
+
+def _remember_device(user: User) -> None:
+    """Mark this browser as one ``user`` signs in from (kept across sign-outs), so that a
+    later lock-out of the account or of its address does not shut its owner out here."""
+    known = known_device()
+    device_id = known.device_id if known and known.user_id == user.id else secrets.token_urlsafe(16)
+    value = f"{user.id}.{device_id}.{_device_signature(user.id, device_id)}"
+
+    @after_this_request
+    async def _set_device_cookie(response: ResponseTypes) -> ResponseTypes:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=DEVICE_COOKIE_DAYS * 24 * 3600,
+            secure=get_settings().secure_cookies,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
 async def sign_in(user: User, *, remember: bool) -> None:
     settings = get_settings()
     lifetime = (
@@ -153,6 +209,7 @@ async def sign_in(user: User, *, remember: bool) -> None:
     # quart-auth's login_user sets the cookie's action from ``remember`` itself (overwriting
     # any action given to AuthUser): only remember=True makes a persistent cookie.
     login_user(AuthUser(raw), remember=remember)
+    _remember_device(user)
     # A token a page handed out before sign-in (perhaps to someone else, who planted the
     # session) must not be good for the signed-in session.
     rotate_csrf_token()
@@ -165,6 +222,36 @@ async def sign_out() -> None:
         await service.revoke_session(get_session(), principal.user, principal.session_id)
     logout_user()
     g.principal = ANONYMOUS
+
+    @after_this_request
+    async def _clear_page_state(response: ResponseTypes) -> ResponseTypes:
+        # What the signed-in pages left behind (cached copies, sessionStorage, the tab's
+        # back/forward copies) must not show the account to whoever uses the browser next.
+        # Not "cookies": the device cookie that vouches for this browser at sign-in stays.
+        response.headers["Clear-Site-Data"] = CLEARED_AT_SIGN_OUT
+        return response
+
+
+CLEARED_AT_SIGN_OUT = '"cache", "storage"'
+
+
+def _signed_in_request() -> bool:
+    principal = g.get("principal")
+    if principal is not None and principal.is_authenticated:
+        return True
+    # A request that carried the sign-in cookie but never looked up its caller (or was
+    # signed out by it) was still answered for that browser's account.
+    return current_app.config["QUART_AUTH_COOKIE_NAME"] in request.cookies
+
+
+async def _no_store_when_signed_in(response: Response) -> Response:
+    """Pages and API answers for a signed-in caller are never stored: Back after signing
+    out (or the next user of a shared computer) must not bring the account's data back."""
+    if not (response.mimetype == "text/html" or request.path.startswith("/api/")):
+        return response
+    if "no-store" not in response.headers.get("Cache-Control", "") and _signed_in_request():
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def _reload_signed_in_user() -> None:
@@ -194,6 +281,7 @@ def init_app(app: Quart) -> None:
     )
     QuartAuth(app)
     before_error_page(app, _reload_signed_in_user)
+    app.after_request(_no_store_when_signed_in)
     cache = app.extensions["portal.principals"] = PrincipalCache()
     get_events(app).add_listener(cache.on_event)
 

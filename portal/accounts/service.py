@@ -29,6 +29,7 @@ from portal.domain_errors import (
 )
 from portal.events import channels
 from portal.events.log import append_event
+from portal.i18n import format_duration
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
 
@@ -204,9 +205,19 @@ class ThrottlePolicy:
     window: timedelta
 
 
+@dataclass(frozen=True)
+class KnownDevice:
+    """A browser that proved (by a signed cookie from an earlier sign-in) it was used by
+    ``user_id`` before: its sign-ins as that account are counted apart from other guesses."""
+
+    user_id: int
+    device_id: str
+
+
 def _rate_limited(retry: int) -> Throttled:
     return Throttled(
-        _("Too many failed sign-ins. Try again in %(seconds)s seconds.", seconds=retry), retry
+        _("Too many failed sign-ins. Try again in %(duration)s.", duration=format_duration(retry)),
+        retry,
     )
 
 
@@ -280,18 +291,27 @@ async def authenticate(
     address: str,
     region: str,
     policy: ThrottlePolicy,
+    device: KnownDevice | None = None,
 ) -> User:
     """Check credentials, at most ``policy``'s number of times per account and per address.
 
     Each attempt is reserved in the database before the password is checked, and a success
     gives its reservation back (and clears the account's count): concurrent guesses cannot
     all pass a check that was read before any of them failed.
+
+    A known ``device`` signing in to its own account is counted on its own, per device, with
+    the account's limit: guesses at the account from elsewhere, or from the same address
+    (an office behind one NAT), do not lock its owner out, while the device's own failures
+    are limited as tightly as the account's. Every other attempt counts for both the account
+    and the address, so a spray across many accounts from one address still stops.
     """
     now = utcnow()
     user = await find_user_by_login(session, login, region)
     account_key = _account_key(user, login, region)
     address_key = f"addr:{address}"
     limits = {account_key: policy.per_account, address_key: policy.per_address}
+    if device is not None and user is not None and device.user_id == user.id:
+        limits = {f"device:{device.device_id}": policy.per_account}
     await begin_write(session)
     for key, limit in limits.items():  # always in this order: two sign-ins cannot deadlock
         if not await _reserve_attempt(session, key, limit, now, policy.window):
@@ -306,14 +326,16 @@ async def authenticate(
     await begin_write(session)
     if new_hash is not None:
         user.password_hash = new_hash
+    first_key, *address_keys = limits  # the account's (or the device's) first, as reserved
     await session.execute(
-        update(LoginThrottle).where(LoginThrottle.key == account_key).values(failures=0)
+        update(LoginThrottle).where(LoginThrottle.key == first_key).values(failures=0)
     )
-    await session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == address_key, LoginThrottle.failures > 0)
-        .values(failures=LoginThrottle.failures - 1)
-    )
+    if address_keys:
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key.in_(address_keys), LoginThrottle.failures > 0)
+            .values(failures=LoginThrottle.failures - 1)
+        )
     await session.commit()
     return user
 

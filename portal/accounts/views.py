@@ -7,7 +7,14 @@ from quart.typing import ResponseReturnValue
 
 from portal.accounts import service
 from portal.accounts.api import throttle_policy
-from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
+from portal.accounts.auth import (
+    known_device,
+    load_principal,
+    require_admin,
+    require_user,
+    sign_in,
+    sign_out,
+)
 from portal.accounts.models import Role
 from portal.config import get_settings
 from portal.db import get_session
@@ -25,9 +32,19 @@ def _region() -> str:
     return get_settings().default_phone_region
 
 
+async def _signed_in_already() -> ResponseReturnValue | None:
+    """Someone signed in who opens the sign-in or register page goes on to where they were
+    going (or home): the form would only make a second account or sign in again."""
+    if (await load_principal()).is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    return None
+
+
 @blueprint.route("/register", methods=["GET", "POST"])
 async def register() -> ResponseReturnValue:
     if request.method == "GET":
+        if (onward := await _signed_in_already()) is not None:
+            return onward
         return await render_form("accounts/register.html", next=request.args.get("next", ""))
     values = await form_data()
     try:
@@ -53,6 +70,8 @@ async def register() -> ResponseReturnValue:
 @blueprint.route("/login", methods=["GET", "POST"])
 async def login() -> ResponseReturnValue:
     if request.method == "GET":
+        if (onward := await _signed_in_already()) is not None:
+            return onward
         return await render_form("accounts/login.html", next=request.args.get("next", ""))
     values = await form_data()
     try:
@@ -63,6 +82,7 @@ async def login() -> ResponseReturnValue:
             address=client_address(),
             region=_region(),
             policy=throttle_policy(),
+            device=known_device(),
         )
     except DomainError as error:
         values.pop("password", None)

@@ -86,8 +86,10 @@ async def update_company(
         return company
     _apply(company, diff)
     renamed = "name" in diff
+    # Job pages show the name, and the website (JSON-LD sameAs): their jobs are told.
+    shown = renamed or "website" in diff
     await hooks.emit(
-        session, hooks.COMPANY_CHANGED, company_id=company.id, renamed=renamed, shown=renamed
+        session, hooks.COMPANY_CHANGED, company_id=company.id, renamed=renamed, shown=shown
     )
     await session.commit()
     return company

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, redirect, render_template, request
+from quart import Blueprint, current_app, redirect, render_template, request, send_from_directory
 from quart.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -30,6 +30,14 @@ async def set_language(code: str) -> ResponseReturnValue:
             LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
     return response
+
+
+@blueprint.get("/favicon.ico")
+async def favicon() -> ResponseReturnValue:
+    # Browsers ask for /favicon.ico whatever the page links to (feeds, the API docs, PDFs).
+    static = current_app.static_folder
+    assert static is not None, "the factory always sets the static folder"
+    return await send_from_directory(f"{static}/icons", "favicon.ico")
 
 
 @blueprint.get("/admin")

@@ -54,6 +54,7 @@ async def get_jobs(query_args: JobFilter) -> JobList:
     return JobList(
         items=listing.items,
         total=listing.total,
+        total_capped=listing.total_capped,
         page=query_args.page,
         per_page=query_args.per_page,
     )

@@ -1,5 +1,5 @@
-"""A per-process cache of public job lists (and of the anonymous home pages rendered from
-them), dropped whenever a job event is seen.
+"""A per-process cache of public job lists, of the anonymous home pages rendered from them and
+of anonymous visitors' job pages, dropped whenever a job event is seen.
 
 Every change to a public job writes an event on the ``jobs`` channel, and every worker sees
 every event (the bus fans out), so a list computed before the latest event is never served
@@ -25,6 +25,8 @@ MAX_ENTRIES = 1024
 # Whole home pages for anonymous visitors, about 50 KB each: a bounded number, so query
 # strings that differ only in junk parameters cannot grow the cache without limit.
 MAX_PAGES = 256
+# Anonymous job pages (20-60 KB each) per language and path.
+MAX_JOB_PAGES = 512
 T = TypeVar("T")
 
 
@@ -33,6 +35,7 @@ class CachedList:
     items: list[JobSummary]
     total: int
     since: int  # the jobs channel's last event id when this list was read
+    total_capped: bool = False  # more than ``total`` match (counted only so far)
     # The cards' HTML per language, rendered once per cached list.
     html: dict[str, str] = field(default_factory=dict, compare=False)
     _jobs_json: list[dict[str, Any]] = field(default_factory=list, compare=False, repr=False)
@@ -49,6 +52,9 @@ class JobListCache:
         self._entries: ExpiringCache[str, CachedList] = ExpiringCache(max_entries, ttl)
         # page key -> (the list it shows, its HTML); the page is good while that list is
         self._pages: BoundedMap[tuple[str, ...], tuple[CachedList, str]] = BoundedMap(MAX_PAGES)
+        self._job_pages: ExpiringCache[tuple[str, ...], str] = ExpiringCache(MAX_JOB_PAGES, ttl)
+        # Job events seen: a page rendered while one arrived may show what it changed, or not.
+        self.generation = 0
         self._flights = SingleFlight()
 
     def get(self, key: str) -> CachedList | None:
@@ -68,9 +74,22 @@ class JobListCache:
     def put_page(self, key: tuple[str, ...], listing: CachedList, html: str) -> None:
         self._pages[key] = (listing, html)
 
+    def get_job_page(self, key: tuple[str, ...]) -> str | None:
+        return self._job_pages.get(key)
+
+    def put_job_page(
+        self, key: tuple[str, ...], html: str, generation: int, *, max_age: float | None = None
+    ) -> None:
+        """Keep a job page read after job event ``generation``; not if a job event came since
+        (what it read may predate that change). ``max_age``: when the job expires."""
+        if generation == self.generation:
+            self._job_pages.put(key, html, ttl=max_age)
+
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
         self._pages.clear()
+        self._job_pages.clear()
 
     async def shared(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         """``compute()``, or the result of the same computation already under way: when an

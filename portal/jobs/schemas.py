@@ -232,7 +232,10 @@ class JobPublic(JobSummary):
 
 class JobList(BaseModel):
     items: list[JobSummary]
+    # Matches, counted up to 1,000 past the page asked for (a search: its 300 best);
+    # total_capped: there are more.
     total: int
+    total_capped: bool = False
     page: int
     per_page: int
 

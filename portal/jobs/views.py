@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -25,7 +26,7 @@ from portal.applications import service as applications
 from portal.applications.service import takes_applications_here
 from portal.companies import service as companies
 from portal.config import get_settings
-from portal.db import get_session, utcnow
+from portal.db import end_read, get_session, utcnow
 from portal.domain_errors import Invalid
 from portal.errors import APIError
 from portal.events import channels
@@ -48,15 +49,23 @@ blueprint = Blueprint("jobs", __name__)
 
 
 def _page_links(
-    args: dict[str, str], page: int, total: int, per_page: int
+    args: dict[str, str], page: int, total: int, per_page: int, *, more: bool = False
 ) -> dict[str, str | None]:
+    """``more``: there are matches past ``total`` (the count stopped there)."""
+
     def link(number: int) -> str:
         return "?" + urlencode({**{k: v for k, v in args.items() if v}, "page": number})
 
     return {
         "prev": link(page - 1) if page > 1 else None,
-        "next": link(page + 1) if page * per_page < total else None,
+        "next": link(page + 1) if more or page * per_page < total else None,
     }
+
+
+def _jobs_count(total: int, capped: bool) -> str:
+    """ "28 jobs", or "1,000+ jobs" when the count stopped there."""
+    shown = f"{total:,}+" if capped else total
+    return ngettext("%(num)s job", "%(num)s jobs", total, num=shown)
 
 
 @blueprint.get("/")
@@ -66,14 +75,7 @@ async def index() -> ResponseReturnValue:
     listing = await service.list_public_summaries(get_session(), filters, cache)
     principal = await load_principal()
     language = current_language()
-    # An anonymous visitor's page depends only on the list, the language and the URL (the
-    # language links carry it), so it is rendered once per list; a pending flash message
-    # makes the page personal, so it is rendered as usual.
-    page_key = (
-        (language, request.full_path)
-        if principal.user is None and "_flashes" not in cookie_session
-        else None
-    )
+    page_key = _shared_page_key(principal, language)
     if page_key is None:
         return await _render_home(filters, listing, principal, language)
     page = cache.get_page(page_key, listing)
@@ -108,6 +110,7 @@ async def _render_home(
         "first_page": filters.page == 1,
         "per_page": filters.per_page,
         "total": listing.total,
+        "total_capped": listing.total_capped,
         "labels": {
             # Both forms with the number left open: the page picks one by Intl.PluralRules.
             "count": {
@@ -141,14 +144,26 @@ async def _render_home(
         cards=Markup(listing.html[language]),  # noqa: S704 - our own template's output
         jobs=listing.items,
         total=listing.total,
+        jobs_count=_jobs_count(listing.total, listing.total_capped),
         filters=filters,
         args=args,
-        links=_page_links(args, filters.page, listing.total, filters.per_page),
+        links=_page_links(
+            args, filters.page, listing.total, filters.per_page, more=listing.total_capped
+        ),
         # UTF-8, not \u escapes: Chinese summaries take half the bytes.
         live_json=Markup(_script_json(live_data)),  # noqa: S704 - escaped for <script>
         empty_message=empty,
         recommended=recommended,
     )
+
+
+def _shared_page_key(principal: Principal, language: str) -> tuple[str, str] | None:
+    """The key of a page that is the same for every anonymous visitor: it depends only on what
+    it shows, the language and the URL (the language links carry it). A signed-in visitor's
+    page, or one with a pending flash message, is personal: None."""
+    if principal.user is not None or "_flashes" in cookie_session:
+        return None
+    return (language, request.full_path)
 
 
 def _script_json(data: dict[str, Any]) -> str:
@@ -161,26 +176,57 @@ def _script_json(data: dict[str, Any]) -> str:
 @blueprint.get("/jobs/<int:job_id>-<slug>")
 async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
     principal = await load_principal()
-    since = await last_event_id(get_session(), channels.JOBS)  # before the job is read
-    job = await service.get_job(get_session(), job_id, include_hidden=principal.is_admin)
+    page_key = _shared_page_key(principal, current_language())
+    if page_key is None:
+        return (await _job_page(job_id, principal, None)).answer()
+    cache = get_cache()
+    html = cache.get_job_page(page_key)
+    if html is not None:
+        return html
+    # Misses together (after a job event) render once.
+    page = await cache.shared(("job", *page_key), lambda: _job_page(job_id, principal, page_key))
+    return page.answer()
+
+
+@dataclass(frozen=True)
+class _JobPage:
+    html: str = ""
+    moved_to: str | None = None  # the job's canonical path, when asked for by another
+
+    def answer(self) -> ResponseReturnValue:
+        return redirect(self.moved_to, 301) if self.moved_to else self.html
+
+
+async def _job_page(
+    job_id: int, principal: Principal, page_key: tuple[str, str] | None
+) -> _JobPage:
+    """The job's page; kept for every anonymous visitor (``page_key``) while the job is public
+    and no job event (a change to it, its videos or its company) has been seen."""
+    cache = get_cache()
+    generation = cache.generation
+    session = get_session()
+    await end_read(session)  # read after `generation`: a change evented before it is seen
+    since = await last_event_id(session, channels.JOBS)  # before the job is read
+    job = await service.get_job(session, job_id, include_hidden=principal.is_admin)
     canonical = job_path(job)
     if request.path != canonical:
-        return redirect(canonical, 301)
+        return _JobPage(moved_to=canonical)
     now = utcnow()
-    if principal.user is not None and job.is_public(now):
+    public = job.is_public(now)
+    if principal.user is not None and public:
         # Opening a job's page is the click the recommender learns from.
         await get_click_recorder().record(principal.user.id, job.id)
     base = _base_url()
-    ld = job_posting_ld(job, base) if job.is_public(now) else None
+    ld = job_posting_ld(job, base) if public else None
     summary = JobSummary.of(job)
     apply_here = takes_applications_here(job, now)
-    return await render_template(
+    html = await render_template(
         "jobs/job.html",
         apply_here=apply_here,
-        applied=await applications.application_for(get_session(), principal.user, job.id)
+        applied=await applications.application_for(session, principal.user, job.id)
         if apply_here and principal.user
         else None,
-        kept=await applications.kept_resume(get_session(), principal.user)
+        kept=await applications.kept_resume(session, principal.user)
         if apply_here and principal.user
         else None,
         values={"keep_resume": "on"},
@@ -191,11 +237,16 @@ async def job_page(job_id: int, slug: str | None = None) -> ResponseReturnValue:
         company=summary.company,
         since=since,
         job=job,
-        videos=await public_videos_of_job(get_session(), job.id),
+        videos=await public_videos_of_job(session, job.id),
         now=now,
         expired=job.is_expired(now),
         job_ld=_script_json(ld) if ld else None,
     )
+    if page_key is not None and public:
+        # Expiring is the one change without an event.
+        until = (job.expires_at - now).total_seconds() if job.expires_at else None
+        cache.put_job_page(page_key, html, generation, max_age=until)
+    return _JobPage(html=html)
 
 
 @blueprint.get("/jobs.atom")
@@ -238,8 +289,9 @@ async def admin_jobs() -> ResponseReturnValue:
         "admin/jobs.html",
         jobs=page.items,
         total=page.total,
+        jobs_count=_jobs_count(page.total, page.total_capped),
         args=args,
-        links=_page_links(args, filters.page, page.total, filters.per_page),
+        links=_page_links(args, filters.page, page.total, filters.per_page, more=page.total_capped),
     )
 
 

@@ -27,7 +27,7 @@ from quart.typing import ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 
 from portal.config import get_settings
-from portal.errors import APIError
+from portal.errors import APIError, FormExpiredError
 from portal.i18n import gettext as _
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -165,9 +165,7 @@ async def protect() -> None:
         expected = session.get("csrf", "")
         # Bytes: compare_digest refuses str that is not ASCII (a 500 for a forged token).
         if not expected or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
-            raise APIError(
-                403, "csrf_failed", _("The form has expired. Please reload the page and try again.")
-            )
+            raise FormExpiredError()
 
 
 def init_app(app: Quart) -> None:

@@ -2,6 +2,13 @@
 each one replaced as soon as it dies while the others serve on, the whole server stopped with
 a failure status when workers keep dying.
 
+Where the platform lets sockets share a port (SO_REUSEPORT) each worker has listening sockets
+of its own and the kernel spreads new connections over them. With one shared socket,
+whichever worker wakes first accepts a whole burst (asyncio accepts up to the backlog per
+wake-up), and 64 connections opened at once often all land on one worker while the other
+idles. A dead worker's sockets stay open here, so connections meant for it wait in their
+queue for its replacement instead of being refused.
+
 Pure process management: the app is imported in the workers only (``config.application_path``).
 Only Hypercorn's public API is used: ``Config.create_sockets``, ``hypercorn.asyncio.serve`` and
 ``fd://`` binds (how a worker picks up the sockets it inherits).
@@ -16,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -81,29 +89,62 @@ def supervise(config: Config, policy: RestartPolicy | None = None) -> int:
     # (``config.log``): the config is pickled to the workers, where a Logger would arrive
     # without its handlers.
     config.logger_class(config)
-    sockets = config.create_sockets()
+    slots = worker_sockets(config)
     try:
         if config.pid_path is not None:
             with open(config.pid_path, "w") as file:
                 file.write(str(os.getpid()))
-        return Supervisor(config, sockets, policy or RestartPolicy()).run()
+        return Supervisor(config, slots, policy or RestartPolicy()).run()
     finally:
-        for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
-            sock.close()
+        for sockets in {id(sockets): sockets for sockets in slots}.values():
+            for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
+                sock.close()
+
+
+def worker_sockets(config: Config) -> list[Sockets]:
+    """The listening sockets of each worker slot: a set per worker where every bind is a TCP
+    host:port the kernel may share between sockets (Hypercorn sets SO_REUSEPORT with several
+    workers), else one set shared by all (unix sockets, inherited fds, port 0)."""
+    first = _listening(config, config.create_sockets())
+    binds = [*config.bind, *config.insecure_bind, *config.quic_bind]
+    if (
+        config.workers < 2
+        or not hasattr(socket, "SO_REUSEPORT")
+        or not all(map(_fixed_port, binds))
+    ):
+        return [first] * config.workers
+    return [first, *(_listening(config, config.create_sockets()) for _ in range(1, config.workers))]
+
+
+def _listening(config: Config, sockets: Sockets) -> Sockets:
+    """``sockets`` listening from now on (the worker's listen() only sets the backlog again): a
+    socket sharing a port gets its share of connections only once it listens, so one whose
+    worker is still starting would leave the others all of them."""
+    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+        sock.listen(config.backlog)
+    return sockets
+
+
+def _fixed_port(bind: str) -> bool:
+    if bind.startswith(("unix:", "fd://")):
+        return False
+    _host, _, port = bind.replace("[", "").replace("]", "").rpartition(":")
+    return port.isdigit() and int(port) > 0
 
 
 class Supervisor:
     """The parent process's loop: start, watch, replace and stop the workers."""
 
-    def __init__(self, config: Config, sockets: Sockets, policy: RestartPolicy) -> None:
+    def __init__(self, config: Config, slots: list[Sockets], policy: RestartPolicy) -> None:
         self.config = config
-        self.sockets = sockets
+        self.slots = slots
         self.policy = policy
         # As Hypercorn: a fresh interpreter per worker, the sockets passed at start.
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess] = []
         self.started: dict[BaseProcess, float] = {}
-        self.restarts: list[float] = []  # when each pending replacement is due
+        self.slot_of: dict[BaseProcess, int] = {}
+        self.restarts: list[tuple[float, int]] = []  # (when, slot) of pending replacements
         self.signals: list[int] = []
         self.wakeup_read, self.wakeup_write = os.pipe()
 
@@ -111,8 +152,8 @@ class Supervisor:
         previous = self._install_signals()
         try:
             log.info("starting %d worker process(es)", self.config.workers)
-            for _ in range(self.config.workers):
-                self._start()
+            for slot in range(self.config.workers):
+                self._start(slot)
             return 1 if self._watch() else 0
         finally:
             self._stop()  # on an error of this loop too: no worker outlives it
@@ -146,13 +187,14 @@ class Supervisor:
 
     # -- workers
 
-    def _start(self) -> None:
+    def _start(self, slot: int) -> None:
         worker = self.context.Process(
-            target=run_worker, args=(self.config, self.sockets), name="portal-worker"
+            target=run_worker, args=(self.config, self.slots[slot]), name="portal-worker"
         )
         worker.start()
         self.workers.append(worker)
         self.started[worker] = time.monotonic()
+        self.slot_of[worker] = slot
         log.info("worker %d started", worker.pid)
 
     def _reap(self) -> list[BaseProcess]:
@@ -166,16 +208,17 @@ class Supervisor:
         """Keep the workers up until a signal (False) or a crash loop (True)."""
         while not self.signals:
             now = time.monotonic()
-            self._wait(max(0.0, min(self.restarts) - now) if self.restarts else None)
+            self._wait(max(0.0, min(self.restarts)[0] - now) if self.restarts else None)
             for worker in self._reap():
                 if self.signals:
                     break
                 lived = time.monotonic() - self.started.pop(worker)
+                slot = self.slot_of.pop(worker)
                 if worker.exitcode == 0 and lived > self.policy.window:
                     # Hypercorn's max_requests, or a SIGTERM from someone else: not a crash (an
                     # exit 0 soon after the start is one: no endless loop).
                     log.info("worker %d exited on its own; replacing it", worker.pid)
-                    self.restarts.append(time.monotonic())
+                    self.restarts.append((time.monotonic(), slot))
                     continue
                 delay = self.policy.crashed(time.monotonic(), lived)
                 if delay is None:
@@ -193,13 +236,13 @@ class Supervisor:
                     describe_exit(worker.exitcode),
                     f"in {delay:.1f} s" if delay else "now",
                 )
-                self.restarts.append(time.monotonic() + delay)
+                self.restarts.append((time.monotonic() + delay, slot))
             now = time.monotonic()
-            due = [at for at in self.restarts if at <= now]
-            self.restarts = [at for at in self.restarts if at > now]
+            due = [slot for at, slot in self.restarts if at <= now]
+            self.restarts = [(at, slot) for at, slot in self.restarts if at > now]
             if not self.signals:
-                for _ in due:
-                    self._start()
+                for slot in due:
+                    self._start(slot)
         log.info("stopping on %s", signal.Signals(self.signals[0]).name)
         return False
 

@@ -42,7 +42,7 @@
   const app = Vue.createApp({
     template: "#job-list-template",
     data() {
-      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total, now: Date.now() };
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total, capped: Boolean(initial.total_capped), now: Date.now() };
     },
     methods: {
       // The same words as the server's salary macro (jobs/macros.html).
@@ -70,6 +70,7 @@
         return null;
       },
       adjust(delta) {
+        if (this.capped) return; // "1,000+ jobs": one more or less reads the same
         if (delta === null) this.recount();
         else this.total = Math.max(0, this.total + delta);
       },
@@ -80,7 +81,11 @@
           for (const [name, value] of Object.entries(filters)) if (value) params.set(name, String(value));
           try {
             const response = await fetch("/api/v1/jobs?" + params, { headers: { Accept: "application/json" } });
-            if (response.ok) this.total = (await response.json()).total;
+            if (response.ok) {
+              const body = await response.json();
+              this.capped = Boolean(body.total_capped);
+              this.total = body.total;
+            }
           } catch (e) {
             /* offline: the next event or a reload corrects the count */
           }
@@ -95,7 +100,7 @@
           if (!isNew) this.adjust(unseen === null ? null : unseen ? -1 : 0);
           return;
         }
-        if (filters.q && !(index >= 0 && !isNew)) this.recount();
+        if (filters.q && !(index >= 0 && !isNew)) this.adjust(null);
         else if (isNew) this.adjust(1);
         else if (index < 0) this.adjust(unseen === null ? null : unseen ? 0 : 1);
         if (index >= 0) {
@@ -139,7 +144,9 @@
       total(count) {
         const forms = this.labels.count;
         const form = new Intl.PluralRules(document.documentElement.lang).select(count);
-        document.getElementById("job-count").textContent = (forms[form] || forms.other).replace("%(num)s", count);
+        // As the server words it (portal/jobs/views.py): "28 jobs", or "1,000+ jobs".
+        const shown = this.capped ? new Intl.NumberFormat("en").format(count) + "+" : String(count);
+        document.getElementById("job-count").textContent = (forms[form] || forms.other).replace("%(num)s", shown);
       },
       newCount(count) {
         const banner = document.getElementById("live-banner");

@@ -147,7 +147,7 @@ async def test_pagination(app, db_backend, client, make_job) -> None:
     assert titles(third) == ["Job number 0"]
     assert first["total"] == second["total"] == third["total"] == 5
     beyond = await listing(client, per_page=2, page=4)
-    assert beyond == {"items": [], "total": 5, "page": 4, "per_page": 2}
+    assert beyond == {"items": [], "total": 5, "total_capped": False, "page": 4, "per_page": 2}
     far = await listing(client, page=10_000)
     assert far["items"] == [] and far["total"] == 5
 
@@ -215,3 +215,26 @@ async def test_closed_and_expired_jobs_stay_readable_by_id(app, db_backend, clie
 @pytest.mark.parametrize("path", ["abc", "-1", "1.5", "0"])
 async def test_odd_ids_are_404(app, db_backend, client, path) -> None:
     await error_of(await client.get(f"{JOBS}/{path}"), 404)
+
+
+async def test_big_lists_are_counted_only_so_far(app, db_backend, client, make_job, monkeypatch):
+    from portal.jobs import service
+
+    monkeypatch.setattr(service, "COUNT_LIMIT", 3)
+    for n in range(5):
+        await make_job(title=f"Job {n}")
+    first = await listing(client, per_page=1)
+    assert (first["total"], first["total_capped"]) == (3, True)
+    # Past the limit the count goes on to the page asked for, and one further.
+    deeper = await listing(client, per_page=1, page=4)
+    assert (deeper["total"], deeper["total_capped"], titles(deeper)) == (4, True, ["Job 1"])
+    last = await listing(client, per_page=1, page=5)
+    assert (last["total"], last["total_capped"], titles(last)) == (5, False, ["Job 0"])
+    async with app.test_request_context("/"):
+        from portal.jobs import views
+
+        assert views._jobs_count(1000, True) == "1,000+ jobs"
+        assert views._jobs_count(28, False) == "28 jobs"
+        # A next page though the count stopped at the page's end.
+        assert views._page_links({}, 50, 1000, 20, more=True)["next"] == "?page=51"
+        assert views._page_links({}, 50, 1000, 20)["next"] is None
