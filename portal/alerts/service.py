@@ -15,7 +15,7 @@ from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import channels
 from portal.events.log import append_event
 from portal.i18n import gettext as _
-from portal.jobs.models import Category, Job
+from portal.jobs.models import Category, Job, JobStatus
 from portal.jobs.search import query_terms
 
 MAX_ALERTS_PER_USER = 20
@@ -108,6 +108,7 @@ async def notify_matching_alerts(session: AsyncSession, job: Job, url: str) -> i
             title=job.title,
             url=url,
             data={"job_id": job.id, "location": job.location},
+            shown={"job_id": job.id},
         )
     return len(users)
 
@@ -174,6 +175,22 @@ async def list_notifications(
         query = query.where(Notification.id < before_id)
     rows = await session.execute(query.order_by(Notification.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+async def removed_jobs(session: AsyncSession, notes: list[Notification]) -> set[int]:
+    """The jobs that job-alert notifications name and nobody can open any more (deleted, or
+    taken back to draft): the inbox says so instead of linking to a 404."""
+    named = {
+        int(note.data["job_id"])
+        for note in notes
+        if note.kind == "job_alert" and isinstance(note.data.get("job_id"), int)
+    }
+    if not named:
+        return set()
+    rows = await session.execute(
+        select(Job.id).where(Job.id.in_(named), Job.status != JobStatus.DRAFT.value)
+    )
+    return named - set(rows.scalars())
 
 
 async def mark_read(session: AsyncSession, user: User, ids: list[int] | None) -> int:

@@ -9,6 +9,8 @@ from portal.accounts.auth import load_principal, require_user
 from portal.alerts import service
 from portal.db import get_session
 from portal.domain_errors import DomainError
+from portal.events import channels
+from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
 from portal.web.forms import form_data, render_form
 
@@ -20,12 +22,16 @@ async def _page(
 ) -> ResponseReturnValue:
     user = await require_user()
     session = get_session()
+    since_jobs = await last_event_id(session, channels.JOBS)  # before the jobs are read
+    notifications = await service.list_notifications(session, user, limit=50)
     return await render_form(
         "alerts/alerts.html",
         values=values or {},
         error=error,
         alerts=await service.list_alerts(session, user),
-        notifications=await service.list_notifications(session, user, limit=50),
+        notifications=notifications,
+        removed_jobs=await service.removed_jobs(session, notifications),
+        since_jobs=since_jobs,
     )
 
 

@@ -109,11 +109,22 @@ async def _render_home(
         ),
         "first_page": filters.page == 1,
         "per_page": filters.per_page,
+        "total": listing.total,
+        "total_capped": listing.total_capped,
         "labels": {
+            # Both forms with the number left open: the page picks one by Intl.PluralRules.
+            "count": {
+                "one": ngettext("%(num)s job", "%(num)s jobs", 1, num="%(num)s"),
+                "other": ngettext("%(num)s job", "%(num)s jobs", 2, num="%(num)s"),
+            },
             "categories": labels["CATEGORY_LABELS"],
             "types": labels["TYPE_LABELS"],
             "periods": labels["PERIOD_LABELS"],
             "remote": _("Remote"),
+            "salary_from": _("from %(amount)s", amount="%(amount)s"),
+            "salary_up_to": _("up to %(amount)s", amount="%(amount)s"),
+            "save": _("Save"),
+            "login": url_for("accounts.login"),
             "site_name": SITE_NAME,
             "empty": empty,
             "new_jobs": _("%(num)s new jobs: show them", num="%(num)s"),

@@ -9,7 +9,9 @@
   function describe(event) {
     const data = event.data || {};
     const name = data.title || data.filename || (data.id !== undefined ? "#" + data.id : "");
-    return (labels[event.event] || event.event) + (name ? ": " + name : "");
+    // A cancel travels as upload.failed (code "cancelled"), but it is no failure.
+    const kind = event.event === "upload.failed" && data.code === "cancelled" ? "upload.cancelled" : event.event;
+    return (labels[kind] || event.event) + (name ? ": " + name : "");
   }
 
   function add(event) {

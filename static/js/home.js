@@ -8,6 +8,9 @@
   const initial = JSON.parse(dataElement.textContent);
   const filters = initial.filters;
   const HIGHLIGHT_MS = 4000;
+  const RECOUNT_SPREAD_MS = 1500; // many open pages asking at once are spread over this
+  let recountTimer = null;
+  const filtered = Boolean(filters.q || filters.category || filters.type || filters.remote || filters.location);
   // Signed in: the saved jobs among these cards, and the toggles' labels (portal/saved).
   const savedElement = document.getElementById("saved-data");
   const savedData = savedElement && window.PortalSaved ? JSON.parse(savedElement.textContent) : null;
@@ -39,23 +42,67 @@
   const app = Vue.createApp({
     template: "#job-list-template",
     data() {
-      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved };
+      return { jobs: initial.jobs, labels: initial.labels, newCount: 0, saved: saved, total: initial.total, capped: Boolean(initial.total_capped), now: Date.now() };
     },
     methods: {
+      // The same words as the server's salary macro (jobs/macros.html).
       salary(s) {
-        const number = new Intl.NumberFormat(document.documentElement.lang);
-        const range =
-          s.min !== null && s.max !== null
-            ? number.format(s.min) + "–" + number.format(s.max)
-            : number.format(s.min !== null ? s.min : s.max);
-        return [range, s.currency, s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
+        const number = new Intl.NumberFormat("en"); // "{:,}" on the server, whatever the language
+        let range;
+        if (s.min !== null && s.max !== null) range = number.format(s.min) + "–" + number.format(s.max);
+        else if (s.min !== null) range = this.labels.salary_from.replace("%(amount)s", number.format(s.min));
+        else range = this.labels.salary_up_to.replace("%(amount)s", number.format(s.max));
+        return [range, s.currency || "", s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
+      },
+      relative(iso) {
+        return window.PortalWhen ? window.PortalWhen.relative(iso, this.now) : iso.slice(0, 10);
+      },
+      exact(iso) {
+        return window.PortalWhen ? window.PortalWhen.exact(iso) : iso;
+      },
+      // Whether a job not among the cards was counted in the total: with no filters every
+      // public job is (job.updated and job.deleted are only sent for jobs that were public);
+      // when every match is on the page, one not shown was not. Otherwise the server knows.
+      countedUnseen() {
+        if (filters.q) return null; // the server's full-text match is not ours
+        if (!filtered) return true;
+        if (initial.first_page && this.total === this.jobs.length) return false;
+        return null;
+      },
+      adjust(delta) {
+        if (this.capped) return; // "1,000+ jobs": one more or less reads the same
+        if (delta === null) this.recount();
+        else this.total = Math.max(0, this.total + delta);
+      },
+      recount() {
+        clearTimeout(recountTimer);
+        recountTimer = setTimeout(async () => {
+          const params = new URLSearchParams({ per_page: "1" });
+          for (const [name, value] of Object.entries(filters)) if (value) params.set(name, String(value));
+          try {
+            const response = await fetch("/api/v1/jobs?" + params, { headers: { Accept: "application/json" } });
+            if (response.ok) {
+              const body = await response.json();
+              this.capped = Boolean(body.total_capped);
+              this.total = body.total;
+            }
+          } catch (e) {
+            /* offline: the next event or a reload corrects the count */
+          }
+        }, Math.random() * RECOUNT_SPREAD_MS);
       },
       upsert(job, isNew) {
         const index = this.jobs.findIndex((j) => j.id === job.id);
+        const unseen = index < 0 ? this.countedUnseen() : true;
         if (!matches(job)) {
           if (index >= 0) this.jobs.splice(index, 1);
+          // job.created is a job that was not public before: it was never counted.
+          if (!isNew) this.adjust(unseen === null ? null : unseen ? -1 : 0);
           return;
         }
+        if (filters.q && !(index >= 0 && !isNew)) this.adjust(null);
+        else if (isNew) this.adjust(1);
+        else if (index < 0) this.adjust(unseen === null ? null : unseen ? 0 : 1);
         if (index >= 0) {
           this.jobs.splice(index, 1, Object.assign({}, job, { arrived: this.jobs[index].arrived }));
           return;
@@ -84,10 +131,23 @@
       },
       remove(id) {
         const index = this.jobs.findIndex((j) => j.id === id);
-        if (index >= 0) this.jobs.splice(index, 1);
+        if (index >= 0) {
+          this.jobs.splice(index, 1);
+          this.adjust(-1);
+        } else {
+          const unseen = this.countedUnseen();
+          this.adjust(unseen === null ? null : unseen ? -1 : 0);
+        }
       },
     },
     watch: {
+      total(count) {
+        const forms = this.labels.count;
+        const form = new Intl.PluralRules(document.documentElement.lang).select(count);
+        // As the server words it (portal/jobs/views.py): "28 jobs", or "1,000+ jobs".
+        const shown = this.capped ? new Intl.NumberFormat("en").format(count) + "+" : String(count);
+        document.getElementById("job-count").textContent = (forms[form] || forms.other).replace("%(num)s", shown);
+      },
       newCount(count) {
         const banner = document.getElementById("live-banner");
         banner.hidden = count === 0;
@@ -96,6 +156,7 @@
     },
   });
   const list = app.mount(mountPoint);
+  setInterval(() => (list.now = Date.now()), 60000); // "5 minutes ago" keeps up
   document.addEventListener("portal:saved", (event) => {
     if (list.saved) list.saved.ids[event.detail.jobId] = event.detail.saved;
   });

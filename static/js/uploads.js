@@ -32,11 +32,37 @@
     return Promise.resolve(["portal-tus", jobId, file.name, file.type, file.size, file.lastModified].join("|"));
   }
 
+  const urlStorage = () => window.tus.defaultOptions.urlStorage;
+
+  // The server said no for good (not a video, too large, gone): nothing is left to resume, so
+  // a reload must not offer the file again.
+  async function forgetStored(fingerprintValue) {
+    const storage = urlStorage();
+    if (!storage || !storage.findUploadsByFingerprint) return;
+    for (const stored of await storage.findUploadsByFingerprint(fingerprintValue)) {
+      await storage.removeUpload(stored.urlStorageKey);
+    }
+  }
+
+  function refusedForGood(status) {
+    return status >= 400 && status < 500 && status !== 409 && status !== 423; // 409/423: tus retries
+  }
+
+  // Cards of this page's own uploads by upload id, and how the server's side of each ended
+  // (the live table's events), for a card whose last request returns after its event arrived.
+  const cards = new Map();
+  const outcomes = new Map();
+
+  function uploadIdOf(url) {
+    return url ? decodeURIComponent(String(url).split("?")[0].split("/").pop()) : null;
+  }
+
   class FileUpload {
     constructor(file, jobId) {
       this.file = file;
       this.jobId = jobId;
       this.samples = []; // [time ms, bytes] over the last seconds, for speed and time left
+      fingerprint(file, jobId).then((value) => (this.fingerprint = value));
       this.build();
       this.upload = new window.tus.Upload(file, {
         endpoint: form.dataset.endpoint,
@@ -45,7 +71,10 @@
         fingerprint: (f) => fingerprint(f, jobId),
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
-        onProgress: (sent, total) => this.progress(sent, total),
+        onProgress: (sent, total) => {
+          this.register();
+          this.progress(sent, total);
+        },
         onSuccess: () => this.finished(),
         onError: (error) => this.failed(error),
       });
@@ -76,6 +105,12 @@
       if (previous.length) this.upload.resumeFromPreviousUpload(previous[0]);
       this.paused = false;
       this.upload.start();
+    }
+
+    register() {
+      const id = uploadIdOf(this.upload.url);
+      if (id && !cards.has(id)) cards.set(id, this);
+      return id;
     }
 
     progress(sent, total) {
@@ -114,13 +149,34 @@
       }
       this.stats.textContent = labels.cancelled;
       this.item.classList.add("cancelled");
+      this.pauseButton.remove();
+      this.cancelButton.remove();
     }
 
     finished() {
+      this.done = true;
       this.bar.value = this.bar.max;
       this.stats.textContent = "100% · " + labels.done;
       this.pauseButton.remove();
       this.cancelButton.remove();
+      const outcome = outcomes.get(this.register());
+      if (outcome) this.settle(outcome.status, outcome.reason);
+    }
+
+    // What the live table says once the media worker is done: the card says the same.
+    settle(status, reason) {
+      if (this.settled || this.item.classList.contains("cancelled")) return;
+      this.settled = true;
+      this.pauseButton.remove();
+      this.cancelButton.remove();
+      this.stats.textContent = "";
+      if (status === "ready") {
+        this.bar.value = this.bar.max;
+        this.stats.append(element("span", "status-ready", statusLabels.ready));
+      } else {
+        this.item.classList.add("failed");
+        this.stats.append(element("span", "error", reason || statusLabels.failed));
+      }
     }
 
     failed(error) {
@@ -134,7 +190,11 @@
       }
       this.stats.textContent = "";
       this.stats.append(element("span", "error", message));
+      this.item.classList.add("failed");
+      // Nothing is running any more: neither pausing nor cancelling means anything now.
       this.pauseButton.remove();
+      this.cancelButton.remove();
+      if (response && refusedForGood(response.getStatus())) forgetStored(this.fingerprint);
     }
   }
 
@@ -170,17 +230,36 @@
     addFiles([...event.dataTransfer.files]);
   });
 
+  // Whether the server still holds an unfinished upload: refused, cancelled (in another tab),
+  // expired or finished ones are forgotten; when the server cannot be asked, it is kept.
+  async function stillResumable(stored) {
+    let response;
+    try {
+      response = await fetch(stored.uploadUrl, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" }, cache: "no-store" });
+    } catch (e) {
+      return true;
+    }
+    if (response.ok) return response.headers.get("Upload-Offset") !== response.headers.get("Upload-Length");
+    return !refusedForGood(response.status);
+  }
+
   // After a reload the browser cannot reopen a file by itself: say which uploads can resume.
   async function listResumable() {
-    const storage = window.tus.defaultOptions.urlStorage;
+    const storage = urlStorage();
     if (!storage || !storage.findAllUploads) return;
-    const previous = (await storage.findAllUploads()).filter((u) => String(u.urlStorageKey || "").startsWith("tus::portal-tus|"));
+    const previous = [];
+    for (const stored of await storage.findAllUploads()) {
+      if (!String(stored.urlStorageKey || "").startsWith("tus::portal-tus|")) continue;
+      if (stored.uploadUrl && !(await stillResumable(stored))) await storage.removeUpload(stored.urlStorageKey);
+      else previous.push(stored);
+    }
     if (!previous.length) return;
     const note = document.getElementById("upload-resumable");
     note.textContent = labels.resumable + " " + previous.map((u) => (u.metadata && u.metadata.filename) || "?").join(", ");
     note.hidden = false;
   }
-  listResumable();
+  // data-checked tells a waiting test (and a curious reader) that the list is settled.
+  listResumable().finally(() => (document.getElementById("upload-resumable").dataset.checked = "true"));
 
   // ------------------------------------------------------------------ the live table
 
@@ -257,8 +336,16 @@
       deleteButton(row);
       row.classList.add("arrived");
     } else if (event.event === "upload.failed") {
-      setStatus(row, "failed", data.reason || "");
+      // The uploader's own cancel is no failure; other reasons are said as the server words them.
+      if (data.code === "cancelled") setStatus(row, "cancelled");
+      else setStatus(row, "failed", data.reason || "");
       deleteButton(row);
+    }
+    if (event.event === "upload.finished" || event.event === "upload.failed") {
+      const outcome = { status: event.event === "upload.finished" ? "ready" : "failed", reason: data.reason };
+      outcomes.set(String(data.upload_id), outcome);
+      const card = cards.get(String(data.upload_id));
+      if (card && card.done) card.settle(outcome.status, outcome.reason);
     }
   }
 

@@ -114,7 +114,7 @@ def test_admin_creates_a_company_and_visitors_see_it(
     screenshot(visitor, "home-live-card")
 
     # The job page says who is hiring and offers applying on Portal (no external link).
-    card.get_by_role("link", name="Pipeline engineer").click()
+    card.get_by_role("link", name="Pipeline engineer", exact=True).click()
     expect(visitor.locator(".job-page .employer")).to_have_text("Hydrogen Works 氢能")
     expect(visitor.locator(".apply-here")).to_be_visible()
 
