@@ -124,6 +124,8 @@ class BrokerNode:
             )
         if launcher.returncode != 0:
             raise self._error(f"rabbitmq-server -detached exited {launcher.returncode}")
+        # The VM it forked may not be there yet on a busy machine: "died" means seen, then gone.
+        self._wait(lambda: bool(self.beam_pids()), deadline, f"{self.node_name}'s VM to appear")
         self._wait(
             self.accepting,
             deadline,
