@@ -110,6 +110,17 @@ def owner_of(server_port: int, client_port: int, pids: set[int]) -> int | None:
 # ---------------------------------------------------------------------------- the server
 
 
+async def with_broker(tmp_path: Path, amqp_prefix: str) -> dict[str, str]:
+    """The environment of several workers (they need the broker), its database migrated."""
+    env = environment(
+        tmp_path,
+        PORTAL_AMQP_URL=events_conftest.AMQP_URL or "",
+        PORTAL_AMQP_PREFIX=amqp_prefix,
+    )
+    await init_db(env)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -301,12 +312,7 @@ async def sockets_on(server: Server, wanted: set[int]) -> dict[ClientConnection,
 async def test_a_killed_worker_is_replaced_while_the_other_serves_on(
     tmp_path: Path, amqp_prefix: str
 ) -> None:
-    env = environment(
-        tmp_path,
-        PORTAL_AMQP_URL=events_conftest.AMQP_URL or "",
-        PORTAL_AMQP_PREFIX=amqp_prefix,
-    )
-    await init_db(env)
+    env = await with_broker(tmp_path, amqp_prefix)
     async with asyncio.timeout(180), serving(tmp_path, env, workers=2) as server:
         await until_serving(server)
         first = server.workers()
@@ -359,12 +365,7 @@ async def test_a_killed_worker_is_replaced_while_the_other_serves_on(
 async def test_a_burst_of_connections_is_spread_over_the_workers(
     tmp_path: Path, amqp_prefix: str
 ) -> None:
-    env = environment(
-        tmp_path,
-        PORTAL_AMQP_URL=events_conftest.AMQP_URL or "",
-        PORTAL_AMQP_PREFIX=amqp_prefix,
-    )
-    await init_db(env)
+    env = await with_broker(tmp_path, amqp_prefix)
     async with asyncio.timeout(120), serving(tmp_path, env, workers=2) as server:
         await until_serving(server)
         workers = server.workers()
