@@ -131,6 +131,7 @@ async def register_user(
     phone: str | None = None,
     region: str = "CN",
     role: Role = Role.USER,
+    language: str = "en",
 ) -> User:
     errors: dict[str, str] = {}
     if not (username or email or phone):
@@ -162,6 +163,7 @@ async def register_user(
         bio="",
         password_hash=password_hash,
         role=role.value,
+        language=language,
     )
     session.add(user)
     await _commit_unique(session)
@@ -580,8 +582,12 @@ async def update_profile(
     if changes.username is not None:
         user.username, user.username_key = ids.username or (None, None)
     if changes.email is not None:
+        if (ids.email[0] if ids.email else None) != user.email:
+            user.email_verified_at = None  # a new address is unconfirmed until a link reaches it
         user.email, user.email_key = ids.email or (None, None)
     if changes.phone is not None:
+        if ids.phone != user.phone:
+            user.phone_verified_at = None
         user.phone = ids.phone
     if clean_nick is not None:
         user.nickname = clean_nick

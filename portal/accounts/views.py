@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
-from portal.accounts import service
+from portal.accounts import recovery, service
 from portal.accounts.api import throttle_policy
 from portal.accounts.auth import load_principal, require_admin, require_user, sign_in, sign_out
 from portal.accounts.models import Role
@@ -13,6 +13,7 @@ from portal.config import get_settings
 from portal.db import get_session
 from portal.domain_errors import Conflict, DomainError
 from portal.errors import APIError, not_found
+from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.web.client import client_address
 from portal.web.forms import form_data, parse_id, parse_int, parse_page, render_form, safe_next
@@ -39,6 +40,7 @@ async def register() -> ResponseReturnValue:
             email=values.get("email") or None,
             phone=values.get("phone") or None,
             region=_region(),
+            language=current_language(),
         )
     except DomainError as error:
         values.pop("password", None)
@@ -228,3 +230,41 @@ async def admin_set_role(user_id: int) -> ResponseReturnValue:
             _("%(name)s is now %(role)s.", name=user.nickname, role=_(role.value)), "success"
         )
     return redirect(url_for("accounts.admin_users"))
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+async def forgot_password() -> ResponseReturnValue:
+    if request.method == "GET":
+        return await render_form("accounts/forgot.html")
+    values = await form_data()
+    login = values.get("login", "").strip()
+    if not login:
+        error = DomainError(_("Give the email, phone number or user name of your account."))
+        return await render_form("accounts/forgot.html", values=values, error=error)
+    await recovery.request_reset(
+        get_session(), login=login, address=client_address(), region=_region()
+    )
+    # The same page whether the account exists or not.
+    return await render_form("accounts/forgot.html", values=values, sent=True)
+
+
+@blueprint.route("/password/reset", methods=["GET", "POST"])
+async def reset_password() -> ResponseReturnValue:
+    if request.method == "GET":
+        token = request.args.get("token", "")[:200]
+        return await render_form("accounts/reset.html", values={"token": token})
+    values = await form_data()
+    try:
+        await recovery.confirm_reset(
+            get_session(),
+            token=values.get("token", "")[:200],
+            password=values.get("password", ""),
+            login=values.get("login") or None,
+            region=_region(),
+        )
+    except DomainError as error:
+        values.pop("password", None)
+        return await render_form("accounts/reset.html", values=values, error=error)
+    await sign_out()
+    await flash(_("Your password is changed. Sign in with it now."), "success")
+    return redirect(url_for("accounts.login"))
