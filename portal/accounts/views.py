@@ -268,3 +268,44 @@ async def reset_password() -> ResponseReturnValue:
     await sign_out()
     await flash(_("Your password is changed. Sign in with it now."), "success")
     return redirect(url_for("accounts.login"))
+
+
+@blueprint.post("/profile/verify")
+async def post_verify() -> ResponseReturnValue:
+    user = await require_user()
+    values = await form_data()
+    channel = values.get("channel", "")
+    if channel not in ("email", "phone"):
+        raise not_found()
+    try:
+        await recovery.request_verification(get_session(), user, channel)
+    except DomainError as error:
+        await flash(error.message, "error")
+    else:
+        await flash(_("A confirmation is on its way."), "success")
+    return redirect(url_for("accounts.profile") + "#confirmed")
+
+
+@blueprint.route("/verify", methods=["GET", "POST"])
+async def verify() -> ResponseReturnValue:
+    """The link in a confirmation mail (a page with a button: mail scanners open links), and
+    the profile's code form."""
+    if request.method == "GET":
+        token = request.args.get("token", "")[:200]
+        return await render_form("accounts/verify.html", values={"token": token})
+    values = await form_data()
+    principal = await load_principal()
+    try:
+        await recovery.confirm_verification(
+            get_session(),
+            token=values.get("token", "")[:200],
+            user=principal.user,
+            region=_region(),
+        )
+    except DomainError as error:
+        return await render_form("accounts/verify.html", values=values, error=error)
+    await flash(_("Address confirmed."), "success")
+    target = (
+        url_for("accounts.profile") + "#confirmed" if principal.user else url_for("accounts.login")
+    )
+    return redirect(target)

@@ -204,3 +204,49 @@ async def test_killed_mid_send_and_restarted_sends_once(
             row = await session.get(MailDelivery, 77)
     assert len(smtp_server.inbox.messages) == 1
     assert row is not None and row.status == DeliveryStatus.SENT.value and row.attempts == 2
+
+
+async def test_confirming_an_email_address_by_the_mailed_link(
+    smtp_app: Quart, smtp_server: SmtpServer
+) -> None:
+    from tests.factories import login
+
+    await make_user(smtp_app, email="gus@example.com", nickname="Gus")
+    client = smtp_app.test_client()
+    await login(client, "gus@example.com")
+    assert (await client.post("/api/v1/me/verify", json={"channel": "phone"})).status_code == 422
+    assert (await client.post("/api/v1/me/verify", json={"channel": "email"})).status_code == 202
+    text = (
+        (await smtp_server.inbox.wait_for(1))[0].get_body(preferencelist=("plain",)).get_content()
+    )
+    token = re.search(r"/verify\?token=([A-Za-z0-9_-]+)", text)
+    assert token, text
+    bad = await client.post("/api/v1/me/verify/confirm", json={"token": "nope" * 8})
+    assert bad.status_code == 422
+    good = await client.post("/api/v1/me/verify/confirm", json={"token": token.group(1)})
+    assert good.status_code == 200 and (await good.get_json())["email_verified"] is True
+    page = await client.get("/profile")
+    assert "confirmed" in await page.get_data(as_text=True)
+    # A new address is unconfirmed again.
+    changed = await client.patch("/api/v1/me", json={"email": "gus2@example.com"})
+    assert (await changed.get_json())["email_verified"] is False
+
+
+async def test_embedded_default_writes_eml_files_listed_for_admins(app: Quart) -> None:
+    from portal.accounts.models import Role
+    from tests.factories import signed_in_client
+
+    await make_user(app, email="hal@example.com", nickname="Hal")
+    client = app.test_client()
+    assert (
+        await client.post("/api/v1/auth/password-reset", json={"login": "hal@example.com"})
+    ).status_code == 202
+    admin, _user = await signed_in_client(app, role=Role.ADMIN)
+    async with asyncio.timeout(10):
+        while True:
+            page = await (await admin.get("/admin/mail")).get_data(as_text=True)
+            if "Reset your Portal password" in page:
+                break
+            await asyncio.sleep(0.05)
+    assert "hal@example.com" in page and "/password/reset?token=" in page
+    assert (await client.get("/admin/mail")).status_code in (302, 401, 403)
