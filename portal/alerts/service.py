@@ -132,9 +132,14 @@ def _signer(secret: str | bytes) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_path(alert: AlertSubscription) -> str:
-    token = _signer(current_app.secret_key or "").dumps([alert.id, alert.user_id])
+def unsubscribe_path_for(alert_id: int, user_id: int) -> str:
+    """A signed one-click link that stops mail for one alert (``alert_id`` 0: all of them)."""
+    token = _signer(current_app.secret_key or "").dumps([alert_id, user_id])
     return f"/alerts/unsubscribe/{token}"
+
+
+def unsubscribe_path(alert: AlertSubscription) -> str:
+    return unsubscribe_path_for(alert.id, alert.user_id)
 
 
 async def unsubscribe(session: AsyncSession, token: str, secret: str | bytes) -> bool:
@@ -145,11 +150,10 @@ async def unsubscribe(session: AsyncSession, token: str, secret: str | bytes) ->
     except (BadSignature, TypeError, ValueError):
         return False
     await begin_write(session)
-    await session.execute(
-        update(AlertSubscription)
-        .where(AlertSubscription.id == alert_id, AlertSubscription.user_id == user_id)
-        .values(delivery=Delivery.LIVE.value)
-    )
+    query = update(AlertSubscription).where(AlertSubscription.user_id == user_id)
+    if alert_id:
+        query = query.where(AlertSubscription.id == alert_id)
+    await session.execute(query.values(delivery=Delivery.LIVE.value))
     await session.commit()
     return True
 

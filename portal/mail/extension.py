@@ -3,12 +3,15 @@ the web process without a broker; ``portal consumer mail`` with one) and ``/admi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 from datetime import timedelta
 
 from quart import Quart, current_app
 from sqlalchemy import select
 
+from portal.alerts import digest
 from portal.config import Settings, get_settings
 from portal.db import get_db, utcnow
 from portal.events.extension import get_events
@@ -79,11 +82,14 @@ async def start_worker(app: Quart) -> MailWorker:
     # Several at once: one slow server answer does not hold up the rest.
     await events.bus.consume_work(queue, worker.handle, prefetch=8)
     app.extensions["portal.mail.worker"] = worker
+    get_mail(app).digests = asyncio.create_task(digest.run_forever(db.sessionmaker))
     return worker
 
 
 class Mail:
     def __init__(self, app: Quart) -> None:
+        # The daily digest job, where the worker runs.
+        self.digests: asyncio.Task[None] | None = None
         app.extensions["portal.mail"] = self
         app.while_serving(self._lifespan)
 
@@ -93,6 +99,15 @@ class Mail:
             # With a broker, `portal consumer mail` runs the worker as its own process.
             await start_worker(app)
         yield
+        if self.digests is not None:
+            self.digests.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.digests
+
+
+def get_mail(app: Quart | None = None) -> Mail:
+    mail: Mail = (app or current_app).extensions["portal.mail"]
+    return mail
 
 
 def init_app(app: Quart) -> Mail:

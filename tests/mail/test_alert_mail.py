@@ -57,3 +57,37 @@ async def test_instant_alert_mail_and_one_click_unsubscribe(
     forged = await smtp_app.test_client().post(path[:-3] + "xyz")
     assert forged.status_code == 200
     assert "not valid" in await forged.get_data(as_text=True)
+
+
+async def test_daily_digest_is_sent_once_per_user_and_day(
+    smtp_app: Quart, smtp_server: SmtpServer
+) -> None:
+    from portal.alerts.digest import send_digests
+
+    client, user = await signed_in_client(smtp_app, email="kai@example.com", nickname="Kai")
+    await _confirm(smtp_app, user.id)
+    made = await client.post(
+        "/api/v1/subscriptions", json={"keywords": "python", "delivery": "digest"}
+    )
+    assert made.status_code == 201
+    admin, _admin = await signed_in_client(smtp_app, role=Role.ADMIN)
+    for title in ("Python developer", "Python tester"):
+        assert (
+            await admin.post("/api/v1/jobs", json={**JOB_DEFAULTS, "title": title})
+        ).status_code == 201
+    sessionmaker = get_db(smtp_app).sessionmaker
+    assert sessionmaker is not None
+    now = utcnow()
+    # Two consumers running the job at once, and a later run the same day.
+    async with smtp_app.app_context():  # as in the worker
+        results = await asyncio.gather(
+            send_digests(sessionmaker, now), send_digests(sessionmaker, now)
+        )
+        assert sorted(results) == [0, 1]
+        assert await send_digests(sessionmaker, now) == 0
+    mail = (await smtp_server.inbox.wait_for(1))[0]
+    await asyncio.sleep(0.3)
+    assert len(smtp_server.inbox.messages) == 1
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "Python developer" in text and "Python tester" in text
+    assert mail["List-Unsubscribe"]
