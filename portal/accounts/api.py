@@ -79,6 +79,7 @@ async def post_register(data: RegisterData) -> tuple[UserPublic, int]:
         phone=data.phone,
         region=_settings().default_phone_region,
         language=current_language(),
+        confirm=True,
     )
     await sign_in(user, remember=False)
     return UserPublic.of(user), 201

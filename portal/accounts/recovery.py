@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,6 +14,8 @@ from portal.accounts import validation
 from portal.accounts.models import AccountToken, ApiToken, AuthSession, TokenPurpose, User
 from portal.accounts.passwords import hash_password
 from portal.accounts.service import (
+    _code_hash,
+    _issue,
     _reserve_attempt,
     auth_changed,
     find_user_by_login,
@@ -24,10 +25,7 @@ from portal.accounts.service import (
 from portal.db import begin_write, utcnow
 from portal.domain_errors import Invalid
 from portal.i18n import gettext as _
-from portal.mail.outbox import OutgoingMessage, queue_message, site_url
 
-LINK_LIFETIME = timedelta(minutes=30)
-CODE_LIFETIME = timedelta(minutes=10)
 MAX_CODE_ATTEMPTS = 5
 # Requests for a reset, per sign-in name and per client address, per window.
 RESETS_PER_LOGIN = 3
@@ -44,61 +42,6 @@ class Issued:
 def _invalid_token() -> Invalid:
     message = _("This link or code is not valid: it is wrong, expired or used already.")
     return Invalid({"token": message}, message)
-
-
-def _code_hash(user_id: int, code: str) -> str:
-    # Codes are short: hashed with the user's id, so one code's hash matches one account only.
-    return hash_secret(f"code:{user_id}:{code}")
-
-
-async def _issue(
-    session: AsyncSession, user: User, *, purpose: TokenPurpose, channel: str, target: str
-) -> None:
-    """A fresh token for ``user`` (earlier ones of its purpose die) and its message, queued in
-    the same transaction."""
-    now = utcnow()
-    await session.execute(
-        update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose.value,
-            AccountToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
-    if channel == "phone":
-        raw = f"{secrets.randbelow(1_000_000):06d}"
-        token_hash, lifetime = _code_hash(user.id, raw), CODE_LIFETIME
-    else:
-        raw = secrets.token_urlsafe(32)
-        token_hash, lifetime = hash_secret(raw), LINK_LIFETIME
-    session.add(
-        AccountToken(
-            user_id=user.id,
-            purpose=purpose.value,
-            channel=channel,
-            target=target,
-            token_hash=token_hash,
-            attempts=0,
-            created_at=now,
-            expires_at=now + lifetime,
-        )
-    )
-    await queue_message(
-        session,
-        OutgoingMessage(
-            kind=purpose.value,
-            channel="sms" if channel == "phone" else "email",
-            to=target,
-            language=user.language,
-            base_url=site_url(),
-            context={
-                "name": user.nickname,
-                "token": raw,
-                "minutes": int(lifetime.total_seconds() // 60),
-            },
-        ),
-    )
 
 
 async def request_reset(session: AsyncSession, *, login: str, address: str, region: str) -> None:

@@ -12,7 +12,7 @@ from portal.accounts.models import User
 from portal.db import get_db
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import OutgoingMessage
-from tests.factories import make_user
+from tests.factories import PASSWORD, make_user
 from tests.mail.conftest import SmtpServer
 
 LINK = re.compile(r"http://jobs\.example\.test/password/reset\?token=([A-Za-z0-9_-]+)")
@@ -255,3 +255,15 @@ async def test_embedded_default_writes_eml_files_listed_for_admins(app: Quart) -
             await asyncio.sleep(0.05)
     assert "hal@example.com" in page and "/password/reset?token=" in page
     assert (await client.get("/admin/mail")).status_code in (302, 401, 403)
+
+
+async def test_sign_up_mails_a_confirmation_link(smtp_app: Quart, smtp_server: SmtpServer) -> None:
+    client = smtp_app.test_client()
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "kim@example.com", "nickname": "Kim", "password": PASSWORD},
+    )
+    assert response.status_code == 201
+    mail = (await smtp_server.inbox.wait_for(1))[0]
+    assert mail["To"] == "kim@example.com"
+    assert "/verify?token=" in mail.get_body(preferencelist=("plain",)).get_content()
