@@ -19,7 +19,7 @@ from jinja2 import Environment
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.db import utcnow
+from portal.db import begin_write, utcnow
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import OutgoingMessage
 from portal.mail.render import TemplateMissingError, render_email, render_text
@@ -80,6 +80,9 @@ class MailWorker:
 
     async def _record(self, event_id: int, message: OutgoingMessage) -> MailDelivery:
         async with self.sessionmaker() as session:
+            # Read, then maybe insert: on SQLite the write lock is taken up front, or a
+            # concurrent writer (a sign-up) makes the upgrade fail with "database is locked".
+            await begin_write(session)
             row = await session.get(MailDelivery, event_id)
             if row is None:
                 row = MailDelivery(
