@@ -83,6 +83,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
     from portal.home import extension as home
     from portal.jobs import extension as jobs
     from portal.live import extension as live
+    from portal.mail import extension as mail
     from portal.media import extension as media
     from portal.recommend import extension as recommend
     from portal.saved import extension as saved
@@ -100,6 +101,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Quart:
         alerts,
         recommend,
         media,
+        mail,
     ):
         capability.init_app(app)
     from portal.web import docs

@@ -262,7 +262,7 @@ def demo(bind: str) -> None:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["recommender", "media"]))
+@click.argument("name", type=click.Choice(["recommender", "media", "mail"]))
 def consumer(name: str) -> None:
     """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
     from portal.consumer import CONSUMERS

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from quart import Quart, current_app
 
@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     login_failures_per_address: int = Field(default=20, gt=0)
     login_failure_window_seconds: int = Field(default=900, gt=0)
     languages: Annotated[list[str], NoDecode] = ["en", "zh_Hans"]
+    # Outbound mail: smtp://user:pw@host:587 (STARTTLS when offered), smtps://... (TLS from the
+    # first byte); unset, mail is written as .eml files under <data dir>/mail (see /admin/mail).
+    smtp_url: str | None = None
+    # The From address of every mail.
+    mail_from: str = "Portal <no-reply@localhost>"
+    # Text messages: the provider's HTTP endpoint (the message is POSTed as JSON); unset, they
+    # are written as files under <data dir>/sms.
+    sms_url: str | None = None
     # Adds /_bench/bare, the constant-string baseline that bench/http_pages.py compares with.
     bench_routes: bool = False
 
@@ -67,6 +75,20 @@ class Settings(BaseSettings):
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for item in value:
             ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("smtp_url", "sms_url")
+    @classmethod
+    def _mail_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        field = info.field_name or ""
+        schemes = {"smtp", "smtps"} if field == "smtp_url" else {"http", "https"}
+        if parts.scheme.lower() not in schemes or not parts.hostname:
+            names = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
+            raise ValueError(f"PORTAL_{field.upper()} must start with {names} and name a host")
         return value
 
     @field_validator("public_url")
@@ -116,6 +138,11 @@ class Settings(BaseSettings):
     @property
     def resolved_media_root(self) -> Path:
         return self.media_root if self.media_root is not None else self.data_dir / "media"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where mail and text messages go when no server is configured (the embedded default)."""
+        return self.data_dir / "outbox"
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,4 +1,4 @@
-"""The long-running RabbitMQ consumers as processes: ``portal consumer media|recommender``
+"""The long-running RabbitMQ consumers as processes: ``portal consumer mail|media|recommender``
 (and, from a checkout, ``python -m consumers.media`` / ``consumers.recommender``).
 
 Each runs one worker inside the same app the web workers use, until SIGTERM or SIGINT.
@@ -15,6 +15,7 @@ from quart import Quart
 
 from portal.app import create_app
 from portal.config import get_settings
+from portal.mail.extension import start_worker as start_mail_worker
 from portal.media.extension import start_worker as start_media_worker
 from portal.recommend.extension import start_worker as start_recommender_worker
 
@@ -57,4 +58,13 @@ def recommender() -> None:
     run("recommender", start_recommender_worker)
 
 
-CONSUMERS: Mapping[str, Callable[[], None]] = {"media": media, "recommender": recommender}
+def mail() -> None:
+    """The mail work queue: each message rendered and sent (SMTP or the SMS gateway)."""
+    run("mail", start_mail_worker)
+
+
+CONSUMERS: Mapping[str, Callable[[], None]] = {
+    "mail": mail,
+    "media": media,
+    "recommender": recommender,
+}

@@ -8,6 +8,7 @@ def import_all_models() -> None:
     import portal.companies.models
     import portal.events.models
     import portal.jobs.models
+    import portal.mail.models
     import portal.media.models
     import portal.recommend.models
     import portal.saved.models  # noqa: F401

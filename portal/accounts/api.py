@@ -14,7 +14,7 @@ from quart_schema import (
     validate_response,
 )
 
-from portal.accounts import service
+from portal.accounts import recovery, service
 from portal.accounts.auth import (
     known_device,
     load_principal,
@@ -25,8 +25,11 @@ from portal.accounts.auth import (
 )
 from portal.accounts.models import Role
 from portal.accounts.schemas import (
+    Accepted,
     Ended,
     LoginData,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     ProfileUpdate,
     RegisterData,
     RoleUpdate,
@@ -39,11 +42,14 @@ from portal.accounts.schemas import (
     UserFilter,
     UserList,
     UserPublic,
+    VerifyConfirm,
+    VerifyRequest,
 )
 from portal.config import get_settings
 from portal.db import get_session
 from portal.domain_errors import DomainError
 from portal.errors import ErrorEnvelope
+from portal.i18n import current_language
 from portal.web.client import client_address
 
 blueprint = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
@@ -79,6 +85,8 @@ async def post_register(data: RegisterData) -> tuple[UserPublic, int]:
         email=data.email,
         phone=data.phone,
         region=_settings().default_phone_region,
+        language=current_language(),
+        confirm=True,
     )
     await sign_in(user, remember=False)
     return UserPublic.of(user), 201
@@ -248,3 +256,62 @@ async def patch_user(user_id: int, data: RoleUpdate) -> UserPublic:
     actor = await require_admin()
     user = await service.set_role(get_session(), actor, user_id, Role(data.role))
     return UserPublic.of(user)
+
+
+@blueprint.post("/auth/password-reset")
+@security_scheme([])  # anyone
+@validate_request(PasswordResetRequest)
+@validate_response(Accepted, 202)
+async def post_password_reset(data: PasswordResetRequest) -> tuple[Accepted, int]:
+    """Send a reset link (email) or code (phone); the same answer whether the account exists."""
+    await recovery.request_reset(
+        get_session(),
+        login=data.login,
+        address=client_address(),
+        region=_settings().default_phone_region,
+    )
+    return Accepted(), 202
+
+
+@blueprint.post("/auth/password-reset/confirm")
+@security_scheme([])  # anyone holding the token
+@rate_limit(30, timedelta(minutes=10))
+@validate_request(PasswordResetConfirm)
+@validate_response(UserPublic)
+@document_response(ErrorEnvelope, 422)
+async def post_password_reset_confirm(data: PasswordResetConfirm) -> UserPublic:
+    """Choose a new password with the token; every session and API token of the account ends."""
+    user = await recovery.confirm_reset(
+        get_session(),
+        token=data.token,
+        password=data.password,
+        login=data.login,
+        region=_settings().default_phone_region,
+    )
+    return UserPublic.of(user)
+
+
+@blueprint.post("/me/verify")
+@rate_limit(5, timedelta(minutes=10))
+@validate_request(VerifyRequest)
+@validate_response(Accepted, 202)
+@document_response(ErrorEnvelope, 422)
+async def post_verify(data: VerifyRequest) -> tuple[Accepted, int]:
+    """Send a confirmation link (email) or code (phone) to the account's address."""
+    user = await require_user()
+    await recovery.request_verification(get_session(), user, data.channel)
+    return Accepted(), 202
+
+
+@blueprint.post("/me/verify/confirm")
+@rate_limit(30, timedelta(minutes=10))
+@validate_request(VerifyConfirm)
+@validate_response(UserPublic)
+@document_response(ErrorEnvelope, 422)
+async def post_verify_confirm(data: VerifyConfirm) -> UserPublic:
+    """Confirm an address with the link's token or the code sent to the phone."""
+    user = await require_user()
+    owner = await recovery.confirm_verification(
+        get_session(), token=data.token, user=user, region=_settings().default_phone_region
+    )
+    return UserPublic.of(owner)

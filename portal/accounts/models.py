@@ -35,6 +35,12 @@ class User(Base):
     nickname: Mapped[str] = mapped_column(String(64))
     bio: Mapped[str] = mapped_column(Text, default="")
     password_hash: Mapped[str] = mapped_column(String(255))
+    # When the current email / phone was confirmed (a code or link reached it); None: not yet.
+    # Changing the identifier clears it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language mail and text messages to this user are written in (one of PORTAL_LANGUAGES).
+    language: Mapped[str] = mapped_column(String(16), default="en")
     role: Mapped[str] = mapped_column(String(16), default=Role.USER.value, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -82,6 +88,33 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class TokenPurpose(StrEnum):
+    RESET = "reset"
+    VERIFY = "verify"
+
+
+class AccountToken(Base):
+    """A single-use secret sent to an address: a password reset or a confirmation.
+
+    Only its hash is stored. ``target`` is the address it was sent to: a confirmation counts
+    only while the account still has that address.
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))  # email | phone
+    target: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Wrong codes tried against this token (6-digit codes only): it dies at MAX_CODE_ATTEMPTS.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginThrottle(Base):

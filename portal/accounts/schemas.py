@@ -51,6 +51,9 @@ class UserPublic(BaseModel):
     bio: str
     role: Literal["user", "admin"]
     created_at: datetime
+    # Whether a link or code sent to the address reached it (alert mail needs a confirmed one).
+    email_verified: bool = False
+    phone_verified: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserPublic:
@@ -63,6 +66,8 @@ class UserPublic(BaseModel):
             bio=user.bio,
             role=user.role,  # type: ignore[arg-type]
             created_at=user.created_at,
+            email_verified=user.email is not None and user.email_verified_at is not None,
+            phone_verified=user.phone is not None and user.phone_verified_at is not None,
         )
 
 
@@ -149,3 +154,29 @@ class SessionList(BaseModel):
 
 class Ended(BaseModel):
     ended: int
+
+
+class PasswordResetRequest(BaseModel):
+    """``login``: the email, phone number or user name of the account."""
+
+    login: str = Field(max_length=254)
+
+
+class PasswordResetConfirm(BaseModel):
+    """``token``: the link's token or the 6-digit code; a code needs ``login`` (the phone)."""
+
+    token: str = Field(max_length=200)
+    password: str = Field(max_length=1024)
+    login: str | None = Field(default=None, max_length=254)
+
+
+class VerifyRequest(BaseModel):
+    channel: Literal["email", "phone"]
+
+
+class VerifyConfirm(BaseModel):
+    token: str = Field(max_length=200)
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"

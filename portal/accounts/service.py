@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.accounts import validation
-from portal.accounts.models import ApiToken, AuthSession, LoginThrottle, Role, User
+from portal.accounts.models import (
+    AccountToken,
+    ApiToken,
+    AuthSession,
+    LoginThrottle,
+    Role,
+    TokenPurpose,
+    User,
+)
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
 from portal.db import UTCDateTime, begin_write, utcnow
 from portal.domain_errors import (
@@ -32,12 +40,16 @@ from portal.events.log import append_event
 from portal.i18n import format_duration
 from portal.i18n import gettext as _
 from portal.i18n import lazy_gettext as _l
+from portal.mail.outbox import OutgoingMessage, queue_message, site_url
 
 # Reach _() only as _(field): named here so scripts/translations extracts them.
 FIELD_NAMES = (_l("username"), _l("email"), _l("phone"))
 
 TOKEN_PREFIX = "pt_"  # noqa: S105 - a marker that makes leaked tokens greppable, not a secret
 SEEN_RESOLUTION = timedelta(minutes=5)
+# Account tokens sent by mail (a link) and text message (a 6-digit code).
+LINK_LIFETIME = timedelta(minutes=30)
+CODE_LIFETIME = timedelta(minutes=10)
 
 
 async def auth_changed(session: AsyncSession, user_id: int) -> None:
@@ -132,7 +144,11 @@ async def register_user(
     phone: str | None = None,
     region: str = "CN",
     role: Role = Role.USER,
+    language: str = "en",
+    confirm: bool = False,
 ) -> User:
+    """A new account; with ``confirm``, a confirmation link goes to its e-mail address (queued
+    in the same transaction, sent by the mail consumer: never on the request's path)."""
     errors: dict[str, str] = {}
     if not (username or email or phone):
         message = _("Give at least one of: user name, email, phone number.")
@@ -163,8 +179,12 @@ async def register_user(
         bio="",
         password_hash=password_hash,
         role=role.value,
+        language=language,
     )
     session.add(user)
+    if confirm and user.email:
+        await session.flush()
+        await _issue(session, user, purpose=TokenPurpose.VERIFY, channel="email", target=user.email)
     await _commit_unique(session)
     return user
 
@@ -193,6 +213,61 @@ async def find_user_by_login(session: AsyncSession, login: str, region: str) -> 
     kind, key = found
     column = {"email": User.email_key, "phone": User.phone, "username": User.username_key}[kind]
     return (await session.execute(select(User).where(column == key))).scalar_one_or_none()
+
+
+def _code_hash(user_id: int, code: str) -> str:
+    # Codes are short: hashed with the user's id, so one code's hash matches one account only.
+    return hash_secret(f"code:{user_id}:{code}")
+
+
+async def _issue(
+    session: AsyncSession, user: User, *, purpose: TokenPurpose, channel: str, target: str
+) -> None:
+    """A fresh token for ``user`` (earlier ones of its purpose die) and its message, queued in
+    the same transaction."""
+    now = utcnow()
+    await session.execute(
+        update(AccountToken)
+        .where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == purpose.value,
+            AccountToken.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+    if channel == "phone":
+        raw = f"{secrets.randbelow(1_000_000):06d}"
+        token_hash, lifetime = _code_hash(user.id, raw), CODE_LIFETIME
+    else:
+        raw = secrets.token_urlsafe(32)
+        token_hash, lifetime = hash_secret(raw), LINK_LIFETIME
+    session.add(
+        AccountToken(
+            user_id=user.id,
+            purpose=purpose.value,
+            channel=channel,
+            target=target,
+            token_hash=token_hash,
+            attempts=0,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    await queue_message(
+        session,
+        OutgoingMessage(
+            kind=purpose.value,
+            channel="sms" if channel == "phone" else "email",
+            to=target,
+            language=user.language,
+            base_url=site_url(),
+            context={
+                "name": user.nickname,
+                "token": raw,
+                "minutes": int(lifetime.total_seconds() // 60),
+            },
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- sign-in throttle
@@ -602,8 +677,12 @@ async def update_profile(
     if changes.username is not None:
         user.username, user.username_key = ids.username or (None, None)
     if changes.email is not None:
+        if (ids.email[0] if ids.email else None) != user.email:
+            user.email_verified_at = None  # a new address is unconfirmed until a link reaches it
         user.email, user.email_key = ids.email or (None, None)
     if changes.phone is not None:
+        if ids.phone != user.phone:
+            user.phone_verified_at = None
         user.phone = ids.phone
     if clean_nick is not None:
         user.nickname = clean_nick

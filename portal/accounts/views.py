@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
-from portal.accounts import service
+from portal.accounts import recovery, service
 from portal.accounts.api import throttle_policy
 from portal.accounts.auth import (
     known_device,
@@ -20,6 +20,7 @@ from portal.config import get_settings
 from portal.db import get_session
 from portal.domain_errors import Conflict, DomainError
 from portal.errors import APIError, not_found
+from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.web.client import client_address
 from portal.web.forms import form_data, parse_id, parse_int, parse_page, render_form, safe_next
@@ -56,6 +57,7 @@ async def register() -> ResponseReturnValue:
             email=values.get("email") or None,
             phone=values.get("phone") or None,
             region=_region(),
+            language=current_language(),
         )
     except DomainError as error:
         values.pop("password", None)
@@ -248,3 +250,82 @@ async def admin_set_role(user_id: int) -> ResponseReturnValue:
             _("%(name)s is now %(role)s.", name=user.nickname, role=_(role.value)), "success"
         )
     return redirect(url_for("accounts.admin_users"))
+
+
+@blueprint.route("/password/forgot", methods=["GET", "POST"])
+async def forgot_password() -> ResponseReturnValue:
+    if request.method == "GET":
+        return await render_form("accounts/forgot.html")
+    values = await form_data()
+    login = values.get("login", "").strip()
+    if not login:
+        error = DomainError(_("Give the email, phone number or user name of your account."))
+        return await render_form("accounts/forgot.html", values=values, error=error)
+    await recovery.request_reset(
+        get_session(), login=login, address=client_address(), region=_region()
+    )
+    # The same page whether the account exists or not.
+    return await render_form("accounts/forgot.html", values=values, sent=True)
+
+
+@blueprint.route("/password/reset", methods=["GET", "POST"])
+async def reset_password() -> ResponseReturnValue:
+    if request.method == "GET":
+        token = request.args.get("token", "")[:200]
+        return await render_form("accounts/reset.html", values={"token": token})
+    values = await form_data()
+    try:
+        await recovery.confirm_reset(
+            get_session(),
+            token=values.get("token", "")[:200],
+            password=values.get("password", ""),
+            login=values.get("login") or None,
+            region=_region(),
+        )
+    except DomainError as error:
+        values.pop("password", None)
+        return await render_form("accounts/reset.html", values=values, error=error)
+    await sign_out()
+    await flash(_("Your password is changed. Sign in with it now."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@blueprint.post("/profile/verify")
+async def post_verify() -> ResponseReturnValue:
+    user = await require_user()
+    values = await form_data()
+    channel = values.get("channel", "")
+    if channel not in ("email", "phone"):
+        raise not_found()
+    try:
+        await recovery.request_verification(get_session(), user, channel)
+    except DomainError as error:
+        await flash(error.message, "error")
+    else:
+        await flash(_("A confirmation is on its way."), "success")
+    return redirect(url_for("accounts.profile") + "#confirmed")
+
+
+@blueprint.route("/verify", methods=["GET", "POST"])
+async def verify() -> ResponseReturnValue:
+    """The link in a confirmation mail (a page with a button: mail scanners open links), and
+    the profile's code form."""
+    if request.method == "GET":
+        token = request.args.get("token", "")[:200]
+        return await render_form("accounts/verify.html", values={"token": token})
+    values = await form_data()
+    principal = await load_principal()
+    try:
+        await recovery.confirm_verification(
+            get_session(),
+            token=values.get("token", "")[:200],
+            user=principal.user,
+            region=_region(),
+        )
+    except DomainError as error:
+        return await render_form("accounts/verify.html", values=values, error=error)
+    await flash(_("Address confirmed."), "success")
+    target = (
+        url_for("accounts.profile") + "#confirmed" if principal.user else url_for("accounts.login")
+    )
+    return redirect(target)

@@ -12,6 +12,7 @@ from quart_schema import (
 
 from portal.accounts.auth import require_user
 from portal.alerts import service
+from portal.alerts.models import Delivery
 from portal.alerts.schemas import (
     AlertData,
     AlertList,
@@ -53,6 +54,7 @@ async def post_subscription(data: AlertData) -> tuple[AlertPublic, int]:
         category=data.category.value if data.category else None,
         location=data.location,
         remote=data.remote,
+        delivery=Delivery(data.delivery),
     )
     return AlertPublic.of(alert), 201
 

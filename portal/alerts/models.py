@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, utcnow
+
+
+class Delivery(StrEnum):
+    """How an alert's matches reach its owner besides the inbox and the bell."""
+
+    LIVE = "live"  # only there
+    INSTANT = "instant"  # and a mail per matching job
+    DIGEST = "digest"  # and one mail a day with the day's matches
 
 
 class AlertSubscription(Base):
@@ -20,6 +29,7 @@ class AlertSubscription(Base):
     category: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(120))
     remote: Mapped[bool | None] = mapped_column(Boolean)
+    delivery: Mapped[str] = mapped_column(String(16), default=Delivery.LIVE.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

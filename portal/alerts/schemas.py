@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +20,8 @@ class AlertData(BaseModel):
     category: Category | None = None
     location: OneLine | None = Field(default=None, max_length=120)
     remote: bool | None = None
+    # live: the inbox and the bell only; instant: and a mail per match; digest: a daily mail.
+    delivery: Literal["live", "instant", "digest"] = "live"
 
 
 class AlertPublic(BaseModel):
@@ -28,6 +30,7 @@ class AlertPublic(BaseModel):
     category: Category | None
     location: str | None
     remote: bool | None
+    delivery: str = "live"
     created_at: datetime
 
     @classmethod
@@ -35,6 +38,7 @@ class AlertPublic(BaseModel):
         return cls(
             id=alert.id,
             keywords=alert.keywords,
+            delivery=alert.delivery,
             category=Category(alert.category) if alert.category else None,
             location=alert.location,
             remote=alert.remote,

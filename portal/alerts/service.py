@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
+from quart import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.accounts.models import User
 from portal.alerts.matching import alert_matches, job_facts
-from portal.alerts.models import AlertSubscription, Notification
+from portal.alerts.models import AlertSubscription, Delivery, Notification
+from portal.applications.labels import STATUS_LABELS
 from portal.db import begin_write, utcnow
 from portal.domain_errors import Conflict, Invalid, NotFound
 from portal.events import channels
 from portal.events.log import append_event
+from portal.i18n import force_language
 from portal.i18n import gettext as _
 from portal.jobs.models import Category, Job, JobStatus
 from portal.jobs.search import query_terms
+from portal.mail.outbox import OutgoingMessage, queue_messages, site_url
+
+UNSUBSCRIBE_SALT = "portal.alerts.unsubscribe"
 
 MAX_ALERTS_PER_USER = 20
 
@@ -29,6 +36,7 @@ async def create_alert(
     category: str | None,
     location: str | None,
     remote: bool | None,
+    delivery: Delivery = Delivery.LIVE,
 ) -> AlertSubscription:
     keywords = keywords.strip()
     errors: dict[str, str] = {}
@@ -51,6 +59,7 @@ async def create_alert(
         category=category or None,
         location=(location or "").strip() or None,
         remote=remote or None,
+        delivery=delivery.value,
     )
     session.add(alert)
     await session.commit()
@@ -87,19 +96,19 @@ async def notify_matching_alerts(session: AsyncSession, job: Job, url: str) -> i
         )
     ).scalars()
     facts = job_facts(job.title, job.content, job.location, job.category, job.remote)
-    users = sorted(
-        {
-            alert.user_id
-            for alert in candidates
-            if alert_matches(
-                facts,
-                keywords=alert.keywords,
-                category=alert.category,
-                location=alert.location,
-                remote=alert.remote,
-            )
-        }
-    )
+    matched = [
+        alert
+        for alert in candidates
+        if alert_matches(
+            facts,
+            keywords=alert.keywords,
+            category=alert.category,
+            location=alert.location,
+            remote=alert.remote,
+        )
+    ]
+    users = sorted({alert.user_id for alert in matched})
+    await _mail_instant_matches(session, job, url, matched)
     for user_id in users:
         await add_notification(
             session,
@@ -113,10 +122,107 @@ async def notify_matching_alerts(session: AsyncSession, job: Job, url: str) -> i
     return len(users)
 
 
+def parse_delivery(value: str | None) -> Delivery:
+    try:
+        return Delivery(value or Delivery.LIVE.value)
+    except ValueError:
+        return Delivery.LIVE
+
+
+def _signer(secret: str | bytes) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_path_for(alert_id: int, user_id: int) -> str:
+    """A signed one-click link that stops mail for one alert (``alert_id`` 0: all of them)."""
+    token = _signer(current_app.secret_key or "").dumps([alert_id, user_id])
+    return f"/alerts/unsubscribe/{token}"
+
+
+def unsubscribe_path(alert: AlertSubscription) -> str:
+    return unsubscribe_path_for(alert.id, alert.user_id)
+
+
+async def unsubscribe(session: AsyncSession, token: str, secret: str | bytes) -> bool:
+    """Stop mailing the alert a signed unsubscribe token names; False for a token that is not."""
+    try:
+        alert_id, user_id = _signer(secret).loads(token)
+        alert_id, user_id = int(alert_id), int(user_id)
+    except (BadSignature, TypeError, ValueError):
+        return False
+    await begin_write(session)
+    query = update(AlertSubscription).where(AlertSubscription.user_id == user_id)
+    if alert_id:
+        query = query.where(AlertSubscription.id == alert_id)
+    await session.execute(query.values(delivery=Delivery.LIVE.value))
+    await session.commit()
+    return True
+
+
+async def _mail_instant_matches(
+    session: AsyncSession, job: Job, url: str, matched: list[AlertSubscription]
+) -> None:
+    """One mail per user with an instant alert among ``matched``, to a confirmed address only."""
+    first: dict[int, AlertSubscription] = {}
+    for alert in matched:
+        if alert.delivery == Delivery.INSTANT.value:
+            first.setdefault(alert.user_id, alert)
+    if not first:
+        return
+    users = (
+        await session.execute(
+            select(User).where(
+                User.id.in_(list(first)),
+                User.email.is_not(None),
+                User.email_verified_at.is_not(None),
+            )
+        )
+    ).scalars()
+    base = site_url()
+    await queue_messages(
+        session,
+        [
+            OutgoingMessage(
+                kind="alert",
+                channel="email",
+                to=user.email or "",
+                language=user.language,
+                base_url=base,
+                context={
+                    "name": user.nickname,
+                    "keywords": first[user.id].keywords,
+                    "title": job.title,
+                    "location": job.location or "",
+                    "url": url,
+                },
+                unsubscribe=unsubscribe_path(first[user.id]),
+            )
+            for user in users
+        ],
+    )
+
+
 async def notify_application_moved(
     session: AsyncSession, *, user_id: int, application_id: int, title: str, status: str
 ) -> None:
-    """The applicant's inbox hears of their application's new status."""
+    """The applicant's inbox hears of their application's new status, and their mailbox."""
+    user = await session.get(User, user_id)
+    if user is not None and user.email:
+        with force_language(user.language):
+            status_label = str(STATUS_LABELS.get(status, status))
+        await queue_messages(
+            session,
+            [
+                OutgoingMessage(
+                    kind="application",
+                    channel="email",
+                    to=user.email,
+                    language=user.language,
+                    base_url=site_url(),
+                    context={"name": user.nickname, "title": title, "status": status_label},
+                )
+            ],
+        )
     await add_notification(
         session,
         user_id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Quart, flash, redirect, url_for
+from quart import Blueprint, Quart, current_app, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from portal.accounts.auth import load_principal, require_user
@@ -12,6 +12,7 @@ from portal.domain_errors import DomainError
 from portal.events import channels
 from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
+from portal.web import csrf
 from portal.web.forms import form_data, render_form
 
 blueprint = Blueprint("alerts", __name__)
@@ -52,6 +53,7 @@ async def post_alert() -> ResponseReturnValue:
             category=values.get("category") or None,
             location=values.get("location", "")[:120],
             remote=True if values.get("remote") == "on" else None,
+            delivery=service.parse_delivery(values.get("delivery")),
         )
     except DomainError as error:
         return await _page(values, error)
@@ -83,3 +85,14 @@ def init_app(app: Quart) -> None:
         return {
             "unread_notifications": await service.unread_count(get_session(), principal.user.id)
         }
+
+
+@blueprint.route("/alerts/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+async def unsubscribe(token: str) -> ResponseReturnValue:
+    """The link in alert mail: GET shows a button; POST (the button, or a mail client's
+    one-click List-Unsubscribe-Post) stops the mail, keeping the alert live only."""
+    if request.method == "GET":
+        return await render_form("alerts/unsubscribe.html", token=token[:500])
+    done = await service.unsubscribe(get_session(), token[:500], current_app.secret_key or "")
+    return await render_form("alerts/unsubscribe.html", token=token[:500], done=done)

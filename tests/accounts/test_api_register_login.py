@@ -33,8 +33,10 @@ async def test_register_by_each_identifier(client, db_backend, identifiers, stor
     assert response.status_code == 201
     user = await response.get_json()
     assert set(user) == {
-        "id", "username", "email", "phone", "nickname", "bio", "role", "created_at"
+        "id", "username", "email", "phone", "nickname", "bio", "role", "created_at",
+        "email_verified", "phone_verified",
     }  # fmt: skip
+    assert user["email_verified"] is False and user["phone_verified"] is False
     assert "password" not in str(user) and "hash" not in str(user)
     expected = {"username": None, "email": None, "phone": None, **stored}
     assert {k: user[k] for k in expected} == expected
