@@ -41,7 +41,11 @@ def describe_agent(header: str | None) -> Agent:
     """The browser with its major version, and the operating system, of ``header``."""
     text = (header or "")[:512]
     browser = next(
-        (f"{name} {match.group(1)}" for name, pattern in _BROWSERS if (match := pattern.search(text))),
+        (
+            f"{name} {match.group(1)}"
+            for name, pattern in _BROWSERS
+            if (match := pattern.search(text))
+        ),
         "",
     )
     system = next((name for name, pattern in _SYSTEMS if pattern.search(text)), "")
