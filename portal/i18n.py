@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -145,7 +145,21 @@ def html_lang() -> str:
     return current_language().replace("_Hans", "-Hans").replace("_", "-")
 
 
+def time_ago(moment: datetime, now: datetime | None = None) -> str:
+    """``moment`` relative to now in the current language ("5 minutes ago", "5分钟前")."""
+    now = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # stored as UTC
+    delta = moment - now
+    if abs(delta) < timedelta(minutes=1):
+        return gettext("just now")
+    return format_timedelta(
+        delta, add_direction=True, threshold=1, locale=current_language().replace("_Hans", "")
+    )
+
+
 def init_app(app: Quart) -> None:
+    app.add_template_filter(time_ago, "time_ago")
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True

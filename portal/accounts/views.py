@@ -16,6 +16,7 @@ from portal.accounts.auth import (
     sign_out,
 )
 from portal.accounts.models import Role
+from portal.accounts.useragent import describe_agent
 from portal.config import get_settings
 from portal.db import get_session
 from portal.domain_errors import Conflict, DomainError
@@ -125,6 +126,7 @@ async def _profile_page(
         error=error,
         user=user,
         sessions=await service.list_sessions(session, user),
+        describe_agent=describe_agent,
         current_session_id=principal.session_id,
         tokens=await service.list_tokens(session, user),
         new_token=new_token,
