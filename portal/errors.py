@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from babel.support import LazyProxy
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from quart import (
     Quart,
     Response,
@@ -36,6 +38,7 @@ from portal.domain_errors import (
     Unsupported,
 )
 from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +126,88 @@ def not_found(message: str | None = None) -> APIError:
 
 
 def fields_from_validation(error: ValidationError) -> dict[str, str]:
-    """Flatten pydantic errors to ``{"field": "message"}``, the first message per field."""
+    """Flatten pydantic errors to ``{"field": "message"}``: every field at once, the first
+    message per field, each a plain sentence in the reader's language."""
     fields: dict[str, str] = {}
     for item in error.errors():
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        message = item["msg"]
-        ctx_error = item.get("ctx", {}).get("error")
-        if isinstance(ctx_error, Exception):
-            message = str(ctx_error)
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        fields.setdefault(name, message)
+        fields.setdefault(name, validation_message(item))
     return fields
+
+
+def validation_message(item: ErrorDetails) -> str:
+    """One pydantic error as a sentence for people, translated.
+
+    Pydantic's own wording ("String should have at least 3 characters") is English only and
+    speaks of types; our validators raise ``ValueError`` with a translated sentence already."""
+    kind = item["type"]
+    ctx: dict[str, Any] = dict(item.get("ctx") or {})
+    ctx_error = ctx.get("error")
+    if kind in {"value_error", "assertion_error"}:
+        if isinstance(ctx_error, Exception):
+            return str(ctx_error)
+        return item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind == "string_too_short":
+        if ctx.get("min_length", 1) <= 1:
+            return _("Fill in this field.")
+        return _("Use at least %(min)s characters.", min=ctx["min_length"])
+    if kind == "string_too_long":
+        return _("Use at most %(max)s characters.", max=ctx["max_length"])
+    if kind in {"greater_than_equal", "greater_than"}:
+        low = ctx.get("ge", ctx.get("gt"))
+        if kind == "greater_than":
+            return _("Give a number above %(min)s.", min=low)
+        return _("Give a number of %(min)s or more.", min=low)
+    if kind in {"less_than_equal", "less_than"}:
+        high = ctx.get("le", ctx.get("lt"))
+        if kind == "less_than":
+            return _("Give a number below %(max)s.", max=high)
+        return _("Give a number of %(max)s or less.", max=high)
+    if kind == "too_short":
+        return _("Give at least %(min)s items.", min=ctx.get("min_length", 1))
+    if kind == "too_long":
+        return _("Give at most %(max)s items.", max=ctx.get("max_length", 0))
+    simple = SIMPLE_MESSAGES.get(kind)
+    return str(simple) if simple is not None else _("This value is not valid.")
+
+
+# Messages that need nothing from the error's context, by pydantic error type (lazy: each is
+# translated when shown, in the reader's language).
+SIMPLE_MESSAGES: dict[str, LazyProxy] = {
+    "missing": _l("Fill in this field."),
+    "string_type": _l("Give text here."),
+    "string_unicode": _l("Give text here."),
+    "string_pattern_mismatch": _l("This is not in the expected form."),
+    "int_type": _l("Give a whole number."),
+    "int_parsing": _l("Give a whole number."),
+    "int_parsing_size": _l("Give a whole number."),
+    "int_from_float": _l("Give a whole number."),
+    "float_type": _l("Give a number."),
+    "float_parsing": _l("Give a number."),
+    "finite_number": _l("Give a number."),
+    "decimal_parsing": _l("Give a number."),
+    "bool_type": _l("Choose yes or no."),
+    "bool_parsing": _l("Choose yes or no."),
+    "enum": _l("Choose one of the options offered."),
+    "literal_error": _l("Choose one of the options offered."),
+    "extra_forbidden": _l("This field is not accepted here."),
+    "date_type": _l("Give a date like 2026-12-31."),
+    "date_parsing": _l("Give a date like 2026-12-31."),
+    "date_from_datetime_parsing": _l("Give a date like 2026-12-31."),
+    "datetime_type": _l("Give a date and time like 2026-12-31T18:00:00+08:00."),
+    "datetime_parsing": _l("Give a date and time like 2026-12-31T18:00:00+08:00."),
+    "datetime_from_date_parsing": _l("Give a date and time like 2026-12-31T18:00:00+08:00."),
+    "datetime_object_invalid": _l("Give a date and time like 2026-12-31T18:00:00+08:00."),
+    "timezone_aware": _l("Add the time zone, e.g. +08:00 or Z for UTC."),
+    "list_type": _l("Give a list."),
+    "dict_type": _l("Give an object of named fields."),
+    "model_type": _l("Give an object of named fields."),
+    "model_attributes_type": _l("Give an object of named fields."),
+    "json_invalid": _l("This is not valid JSON."),
+    "url_parsing": _l("Give a full web address starting with https://."),
+    "url_scheme": _l("Give a full web address starting with https://."),
+    "url_type": _l("Give a full web address starting with https://."),
+}
 
 
 def wants_json() -> bool:

@@ -102,6 +102,15 @@ async def _check_unique(
     session: AsyncSession, ids: Identifiers, exclude_user_id: int | None = None
 ) -> None:
     """Name every identifier already taken, so the form can point at the field."""
+    taken = await _taken(session, ids, exclude_user_id)
+    if taken:
+        raise Conflict(_("An account already uses these details."), taken)
+
+
+async def _taken(
+    session: AsyncSession, ids: Identifiers, exclude_user_id: int | None = None
+) -> dict[str, str]:
+    """The identifiers among ``ids`` that another account uses, as field messages."""
     checks = [
         ("username", User.username_key, ids.username[1] if ids.username else None),
         ("email", User.email_key, ids.email[1] if ids.email else None),
@@ -116,8 +125,18 @@ async def _check_unique(
             query = query.where(User.id != exclude_user_id)
         if (await session.execute(query.limit(1))).first() is not None:
             taken[field] = _("This %(field)s is already registered.", field=_(field))
-    if taken:
-        raise Conflict(_("An account already uses these details."), taken)
+    return taken
+
+
+async def _invalid(
+    session: AsyncSession,
+    errors: dict[str, str],
+    ids: Identifiers,
+    exclude_user_id: int | None = None,
+) -> Invalid:
+    """Every field's error at once: the invalid fields, and the valid identifiers already
+    taken (checked again, under the write lock, once the rest is right)."""
+    return Invalid({**await _taken(session, ids, exclude_user_id), **errors})
 
 
 async def _commit_unique(session: AsyncSession) -> None:
@@ -165,7 +184,7 @@ async def register_user(
     except ValueError as error:
         errors["password"] = str(error)
     if errors:
-        raise Invalid(errors)
+        raise await _invalid(session, errors, ids)
     password_hash = await hash_password(password)
     await begin_write(session)
     await _check_unique(session, ids)
@@ -663,12 +682,12 @@ async def update_profile(
         errors.update(
             {k: message for k in ("username", "email", "phone") if getattr(changes, k) == ""}
         )
-    if errors:
-        raise Invalid(errors)
     if changes.new_password is not None and not await verify_password(
         user.password_hash, changes.current_password or ""
     ):
-        raise Invalid({"current_password": _("The current password is wrong.")})
+        errors["current_password"] = _("The current password is wrong.")
+    if errors:
+        raise await _invalid(session, errors, ids, exclude_user_id=user.id)
     new_hash = (
         await hash_password(changes.new_password) if changes.new_password is not None else None
     )

@@ -24,7 +24,15 @@ from portal.errors import APIError, not_found
 from portal.i18n import current_language
 from portal.i18n import gettext as _
 from portal.web.client import client_address
-from portal.web.forms import form_data, parse_id, parse_int, parse_page, render_form, safe_next
+from portal.web.forms import (
+    form_data,
+    parse_id,
+    parse_int,
+    parse_page,
+    render_form,
+    require_filled,
+    safe_next,
+)
 
 blueprint = Blueprint("accounts", __name__)
 
@@ -78,6 +86,8 @@ async def login() -> ResponseReturnValue:
         return await render_form("accounts/login.html", next=request.args.get("next", ""))
     values = await form_data()
     try:
+        # Empty fields are told apart from wrong ones, and cost no attempt.
+        require_filled(values, "login", "password")
         user = await service.authenticate(
             get_session(),
             login=values.get("login", ""),
@@ -211,7 +221,7 @@ async def post_tokens() -> ResponseReturnValue:
             expires_in_days=parse_int(values.get("expires_in_days"), low=1, high=3650),
         )
     except DomainError as error:
-        return await _profile_page(error=error)
+        return await _profile_page(values, error)
     # Rendered, not redirected: the secret must never sit in a URL or a flash cookie.
     return await _profile_page(new_token=raw)
 

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
 
+from portal.db import utcnow
 from portal.domain_errors import Invalid
 from portal.errors import fields_from_validation
 from portal.i18n import gettext as _
 from portal.jobs.models import Job
-from portal.jobs.schemas import JobData, JobFilter
-from portal.web.forms import parse_id
+from portal.jobs.rules import JobFieldsError, check_job, sets_expiry
+from portal.jobs.schemas import SALARY_MAX, JobData, JobFilter
+from portal.web.forms import parse_id, parse_int
 
 OPTIONAL_TEXT = ("salary_currency", "salary_period", "apply_url", "apply_email")
 OPTIONAL_INT = ("salary_min", "salary_max")
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
-def job_data_from_form(form: Mapping[str, str]) -> JobData:
-    """Build ``JobData`` from form strings; errors come back as field messages."""
+def job_data_from_form(form: Mapping[str, str], before: Job | None = None) -> JobData:
+    """Build ``JobData`` from form strings (``before``: the job being edited); errors come
+    back as field messages, every field's at once."""
     raw: dict[str, Any] = {
         key: form.get(key, "")
         for key in ("title", "content", "category", "employment_type", "location", "status")
@@ -31,9 +36,10 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
         raw[key] = form.get(key, "").strip() or None
     for key in OPTIONAL_INT:
         value = form.get(key, "").replace(",", "").strip()
-        # ASCII digits only: "²" and "٣" pass isdigit. JobData reads the number, so its
-        # bounds give the message, also for thousands of digits (which int() refuses).
-        if value and not (value.isascii() and value.isdigit()):
+        # ASCII digits only: "²" and "٣" pass isdigit. A minus sign is let through so that
+        # JobData's bounds say what is wrong with a negative number; they also give the
+        # message for thousands of digits (which int() refuses).
+        if value and not WHOLE_NUMBER.fullmatch(value):
             errors[key] = _("Give a whole number.")
         raw[key] = value if value and key not in errors else None
     company = form.get("company_id", "").strip()
@@ -48,14 +54,32 @@ def job_data_from_form(form: Mapping[str, str]) -> JobData:
             raw["expires_at"] = datetime.combine(date.fromisoformat(expires), time.max, UTC)
         except ValueError:
             errors["expires_at"] = _("Give a date like 2026-12-31.")
+    data = None
     try:
         data = JobData.model_validate(raw)
     except ValidationError as error:
         errors = {**fields_from_validation(error), **errors}
-        raise Invalid(errors) from None
-    if errors:
-        raise Invalid(errors)
+    if errors or data is None:
+        fields = data.model_dump() if data is not None else raw
+        valid = {key: value for key, value in fields.items() if key not in errors}
+        raise Invalid({**_rule_errors(valid, before), **errors})
     return data
+
+
+def _rule_errors(valid: dict[str, Any], before: Job | None) -> dict[str, str]:
+    """What the service's rules would say of the fields that are valid on their own, so the
+    form shows those errors too rather than after the next submission."""
+    for key in OPTIONAL_INT:
+        if valid.get(key) is not None:
+            valid[key] = parse_int(str(valid[key]), low=0, high=SALARY_MAX)
+    previous = None
+    if before is not None:
+        previous = {"expires_at": before.expires_at, "status": before.status}
+    try:
+        check_job(valid, utcnow(), expiry_changed=sets_expiry(previous, valid))
+    except JobFieldsError as error:
+        return error.fields
+    return {}
 
 
 def form_values(job: Job) -> dict[str, Any]:

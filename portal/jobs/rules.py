@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,14 +75,25 @@ def check_job(fields: dict[str, Any], now: datetime, *, expiry_changed: bool) ->
             errors["apply_email"] = str(error)
 
     # A published job needs only its title and content: without an external link or email,
-    # people apply on Portal itself.
-    if out.get("status") == JobStatus.PUBLISHED.value:
-        expires = out.get("expires_at")
-        if expires is not None and expiry_changed and expires <= now:
-            errors["expires_at"] = _("The expiry date must be in the future.")
+    # people apply on Portal itself. A past expiry is refused in any status once it is set
+    # (a draft given one could never be seen); one that has passed since may stay.
+    expires = out.get("expires_at")
+    if expires is not None and expiry_changed and expires <= now:
+        errors["expires_at"] = _("The expiry date must be in the future.")
     if errors:
         raise JobFieldsError(errors)
     return out
+
+
+def sets_expiry(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> bool:
+    """Whether ``after`` sets the job's expiry anew: on creation, when the date changes, and
+    when the job is published (again) with it. Editing other fields keeps a date that has
+    passed since (the edit form sends every field, the date unchanged among them)."""
+    if before is None:
+        return True
+    published = JobStatus.PUBLISHED.value
+    republished = after.get("status") == published != before.get("status")
+    return after.get("expires_at") != before.get("expires_at") or republished
 
 
 class JobFieldsError(ValueError):

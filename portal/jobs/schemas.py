@@ -14,6 +14,7 @@ from portal.i18n import gettext as _
 from portal.jobs.models import Category, EmploymentType, Job, JobAudit, JobStatus, SalaryPeriod
 from portal.web.text import MULTI_LINE_SCHEMA, ONE_LINE_SCHEMA, multi_line, one_line
 
+SALARY_MAX = 1_000_000_000
 # A company id is looked up by the service, which says "No such company." in the reader's
 # language for any id that is not a company's; the schema states the range.
 COMPANY_ID_SCHEMA: JsonDict = {"minimum": 1, "maximum": MAX_ID, "description": "null: no company"}
@@ -58,8 +59,8 @@ class JobData(BaseModel):
     employment_type: EmploymentType = EmploymentType.FULL_TIME
     location: str = Field(default="", max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
     remote: bool = False
-    salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_min: int | None = Field(default=None, ge=0, le=SALARY_MAX)
+    salary_max: int | None = Field(default=None, ge=0, le=SALARY_MAX)
     salary_currency: str | None = Field(
         default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
     )
@@ -92,8 +93,8 @@ class JobPatch(BaseModel):
     employment_type: EmploymentType | None = None
     location: str | None = Field(default=None, max_length=120, json_schema_extra=ONE_LINE_SCHEMA)
     remote: bool | None = None
-    salary_min: int | None = Field(default=None, ge=0, le=1_000_000_000)
-    salary_max: int | None = Field(default=None, ge=0, le=1_000_000_000)
+    salary_min: int | None = Field(default=None, ge=0, le=SALARY_MAX)
+    salary_max: int | None = Field(default=None, ge=0, le=SALARY_MAX)
     salary_currency: str | None = Field(
         default=None, min_length=3, max_length=3, json_schema_extra=ONE_LINE_SCHEMA
     )

@@ -33,7 +33,7 @@ from portal.jobs import search
 from portal.jobs.cache import CachedList, JobListCache
 from portal.jobs.markdown import render_markdown, summarize
 from portal.jobs.models import Job, JobAudit, JobStatus
-from portal.jobs.rules import JobFieldsError, check_job, slugify
+from portal.jobs.rules import JobFieldsError, check_job, sets_expiry, slugify
 from portal.jobs.schemas import AdminJobFilter, JobData, JobFilter, JobSummary
 
 EDITABLE = (
@@ -230,7 +230,7 @@ async def update_job(
         session,
         merged,
         now,
-        expiry_changed="expires_at" in changes or "status" in changes,
+        expiry_changed=sets_expiry(before, merged),
         company_changed=merged["company_id"] != before["company_id"],
     )
     diff = {k: v for k, v in fields.items() if v != before[k]}

@@ -338,7 +338,7 @@ async def admin_edit_job(job_id: int) -> ResponseReturnValue:
         return await _job_form(form_values(job), job=job)
     values = await form_data()
     try:
-        data = job_data_from_form(values)
+        data = job_data_from_form(values, job)
         job = await service.update_job(session, actor, job_id, data.model_dump())
     except Invalid as error:
         return await _job_form(values, job=job, error=error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -9,6 +10,7 @@ from quart import render_template, request
 from werkzeug.urls import iri_to_uri
 
 from portal.db import MAX_ID
+from portal.domain_errors import Invalid
 from portal.errors import APIError, Refusal, http_error
 from portal.i18n import gettext as _
 from portal.web.text import has_controls
@@ -32,6 +34,13 @@ async def form_data() -> dict[str, str]:
         fields = {key.replace("\x00", "")[:100]: message for key in bad}
         raise APIError(422, "validation_failed", message, fields)
     return values
+
+
+def require_filled(values: Mapping[str, str], *names: str) -> None:
+    """Refuse (422) a form whose required fields are empty, naming every one at once."""
+    missing = {name: _("Fill in this field.") for name in names if not values.get(name, "").strip()}
+    if missing:
+        raise Invalid(missing)
 
 
 def parse_int(value: str | None, *, low: int, high: int) -> int | None:

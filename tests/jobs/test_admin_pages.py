@@ -9,21 +9,8 @@ from html import unescape
 import pytest
 
 from tests.factories import csrf_token_for
+from tests.jobs.admin_forms import FORM
 from tests.jobs.helpers import audit_of, events_of, load_job, set_job_columns
-
-FORM = {
-    "title": "Forklift driver",
-    "content": "Drive **forklifts** safely.",
-    "category": "logistics",
-    "employment_type": "part_time",
-    "location": "Hamburg",
-    "status": "published",
-    "apply_email": "Jobs@Example.com",
-    "salary_min": "2,000",
-    "salary_max": "2500",
-    "salary_currency": "eur",
-    "salary_period": "month",
-}
 
 
 async def html_of(response, status: int = 200) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from portal.jobs.rules import JobFieldsError, check_job, slugify
+from portal.jobs.rules import JobFieldsError, check_job, sets_expiry, slugify
 
 NOW = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -180,8 +180,28 @@ def test_expiry_in_the_future_passes() -> None:
     check(**PUBLISHED, expires_at=NOW + timedelta(minutes=1))
 
 
-def test_drafts_may_carry_a_past_expiry() -> None:
-    check(status="draft", expires_at=NOW - timedelta(days=1))
+def test_drafts_may_keep_a_past_expiry() -> None:
+    check(status="draft", expiry_changed=False, expires_at=NOW - timedelta(days=1))
+
+
+@pytest.mark.parametrize("status", ["draft", "closed"])
+def test_a_past_expiry_is_refused_in_any_status_when_set(status: str) -> None:
+    # Issue 13: a draft given a past date was saved silently, to be hidden once published.
+    assert set(errors(status=status, expires_at=NOW - timedelta(days=1))) == {"expires_at"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "sets"),
+    [
+        (None, {"expires_at": NOW}, True),
+        ({"expires_at": NOW, "status": "draft"}, {"expires_at": NOW, "status": "draft"}, False),
+        ({"expires_at": NOW, "status": "draft"}, {"expires_at": None, "status": "draft"}, True),
+        ({"expires_at": NOW, "status": "draft"}, {"expires_at": NOW, "status": "published"}, True),
+        ({"expires_at": NOW, "status": "draft"}, {"expires_at": NOW, "status": "closed"}, False),
+    ],
+)
+def test_sets_expiry(before, after, sets) -> None:
+    assert sets_expiry(before, after) is sets
 
 
 def test_input_is_not_mutated() -> None:
