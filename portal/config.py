@@ -20,6 +20,22 @@ PUBLIC_HOST = re.compile(
 )
 
 
+def amqp_nodes(setting: str) -> list[str]:
+    """The nodes of ``PORTAL_AMQP_URL``: one URL, or several separated by commas.
+
+    Raises ``ValueError`` for a part that is not an ``amqp://`` or ``amqps://`` URL with a host.
+    """
+    nodes = [part.strip() for part in setting.split(",") if part.strip()]
+    if not nodes:
+        raise ValueError("no broker URL given")
+    for node in nodes:
+        parts = urlsplit(node)
+        if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+            raise ValueError(f"not an amqp:// or amqps:// URL with a host: {node!r}")
+        _ = parts.port  # raises ValueError for a port out of range or not a number
+    return nodes
+
+
 class Settings(BaseSettings):
     """Everything that differs between a laptop demo and a production deployment."""
 
@@ -75,6 +91,14 @@ class Settings(BaseSettings):
     def _valid_networks(cls, value: list[str]) -> list[str]:
         for item in value:
             ipaddress.ip_network(item, strict=False)
+        return value
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _valid_amqp_nodes(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # PORTAL_AMQP_URL= (empty) means no broker, as unset does
+        amqp_nodes(value)
         return value
 
     @field_validator("smtp_url", "sms_url")

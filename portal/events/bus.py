@@ -11,8 +11,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
+
+from portal.config import amqp_nodes
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,8 @@ WorkHandler = Callable[[dict[str, Any]], Awaitable[None]]
 # Takes every message delivered since its last call (at least one); they are acked together.
 BatchHandler = Callable[[list[dict[str, Any]]], Awaitable[None]]
 PUBLISH_TIMEOUT = 10.0
+# One node's chance to answer at start-up before the next is tried.
+CONNECT_TIMEOUT = 10.0
 # A failed batch waits this long before it is put back (a tight redelivery loop helps nobody).
 RETRY_DELAY = 1.0
 
@@ -168,15 +173,44 @@ class RabbitBus:
     async def start(self) -> None:
         import aio_pika
 
-        self._connection = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": "portal"}
-        )
+        self._connection = await self._connect()
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self._channel.declare_exchange(
             self.exchange_name, aio_pika.ExchangeType.FANOUT, durable=True
         )
         if self.listen and self._callbacks:
             await self._listen()
+
+    async def _connect(self) -> Any:
+        """A robust connection to the first node that answers, trying each once.
+
+        Processes start at different nodes (by pid), so a cluster's connections spread; once
+        connected, a lost node is left for the next one (portal.server.amqp).
+        """
+        from portal.server.amqp import NodeListConnection, untested_release
+
+        nodes = amqp_nodes(self.url)
+        if len(nodes) > 1 and (release := untested_release()):
+            log.warning(
+                "aio-pika %s: moving to another broker node when one is lost was tested with "
+                "another release and may not happen (see portal/server/amqp.py)",
+                release,
+            )
+        start = os.getpid() % len(nodes)
+        failure: Exception | None = None
+        for offset in range(len(nodes)):
+            connection = NodeListConnection(
+                nodes, first=start + offset, client_properties={"connection_name": "portal"}
+            )
+            try:
+                await connection.connect(CONNECT_TIMEOUT)
+                return connection
+            except Exception as error:  # refused, timed out, refused the login...
+                failure = error
+                with contextlib.suppress(Exception):
+                    await connection.close()
+        assert failure is not None
+        raise failure
 
     @property
     def connected(self) -> bool:

@@ -1,4 +1,5 @@
-"""The one seam to other libraries' internals: Quart's request body, Hypercorn's transports.
+"""The one seam to other libraries' internals: Quart's request body, Hypercorn's transports,
+aio-pika's connection attempts.
 
 Everything in Portal that reaches past a library's public API lives in this package, was
 written against the releases in :data:`portal.server.versions.TESTED` (which pyproject.toml
@@ -9,6 +10,9 @@ pins) and is checked when the app is built by :func:`install`:
 - ``wire``: event frames written straight to websocket transports, and larger socket reads
   for uploads. Both are only faster, so on an untested release they are switched off, with a
   warning, and everything goes through Quart and Hypercorn's public paths.
+- ``amqp``: a robust broker connection that moves to the next node of a cluster when its
+  node dies (it steps on aio-pika's connection attempts; on an untested aio-pika it may stay
+  with its node, and says so).
 
 Nothing here decides what is sent: keepalive pings work without the fast path too
 (portal.live.hub).
