@@ -77,8 +77,11 @@ class BrokerNode:
         base_dir: str | os.PathLike[str] | None = None,
         start_timeout: float = 60.0,
         stop_timeout: float = 30.0,
+        cookie: str | None = None,
     ) -> None:
+        """``cookie``: the Erlang cookie, shared by the nodes of one cluster (else random)."""
         self.node_name = name or f"faults-{os.getpid()}-{next(_names)}@localhost"
+        self._cookie = cookie or new_cookie()
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.port = free_port()
@@ -170,6 +173,15 @@ class BrokerNode:
         A node still running is shut down cleanly first."""
         self.shutdown()
         self.start()
+
+    def join_cluster(self, other: BrokerNode) -> None:
+        """Make this running node a member of ``other``'s cluster (their cookies must match);
+        this node's own data is reset."""
+        self.ctl("stop_app")
+        self.ctl("reset")
+        self.ctl("join_cluster", other.node_name, timeout=self.start_timeout)
+        self.start_app()
+        self.ctl("await_startup", timeout=self.start_timeout)
 
     def ensure_running(self) -> None:
         """Undo whatever outage a previous test left behind (killed node, stopped app)."""
@@ -276,7 +288,7 @@ class BrokerNode:
         for directory in (self._home, self._etc, self._log_dir, self.root / "mnesia"):
             directory.mkdir(parents=True)
         cookie = self._home / ".erlang.cookie"
-        cookie.write_text("".join(secrets.choice(string.ascii_uppercase) for _ in range(20)))
+        cookie.write_text(self._cookie)
         # Erlang refuses a cookie file that others can read.
         cookie.chmod(0o400)
         (self._etc / "rabbitmq.conf").write_text(CONFIG.format(port=self.port))
@@ -332,6 +344,10 @@ class BrokerNode:
 
     def _error(self, message: str) -> BrokerNodeError:
         return BrokerNodeError(f"{message}\n{self.log_tail()}")
+
+
+def new_cookie() -> str:
+    return "".join(secrets.choice(string.ascii_uppercase) for _ in range(20))
 
 
 def rabbitmq_installed() -> bool:
