@@ -50,10 +50,10 @@ RESERVED_PORTS = frozenset({5672, 15672, 25672, 4369, *range(35672, 35683)})
 LOOPBACK_ERL_ARGS = "-kernel inet_dist_use_interface {127,0,0,1}"
 
 CONFIG = """\
-listeners.tcp.default = 127.0.0.1:{port}
+listeners.tcp.default = {host}:{port}
 default_user = guest
 default_pass = guest
-loopback_users.guest = true
+loopback_users.guest = {loopback_only}
 # A shared CI disk must not set off the free-space alarm, which blocks every publisher.
 disk_free_limit.absolute = 1MB
 log.console = false
@@ -78,8 +78,14 @@ class BrokerNode:
         start_timeout: float = 60.0,
         stop_timeout: float = 30.0,
         cookie: str | None = None,
+        host: str = "127.0.0.1",
+        outlive_interpreter: bool = False,
     ) -> None:
-        """``cookie``: the Erlang cookie, shared by the nodes of one cluster (else random)."""
+        """``cookie``: the Erlang cookie, shared by the nodes of one cluster (else random).
+        ``host``: the address AMQP listens on (guest may connect from elsewhere than loopback
+        when it is not 127.0.0.1). ``outlive_interpreter``: the node stays up when this
+        process exits (scripts/cluster); ``stop_node_at`` stops it later."""
+        self.host = host
         self.node_name = name or f"faults-{os.getpid()}-{next(_names)}@localhost"
         self._cookie = cookie or new_cookie()
         self.start_timeout = start_timeout
@@ -95,12 +101,14 @@ class BrokerNode:
         self._stopped = False
         self._write_files()
         self._env = self._environment()
-        atexit.register(self._kill_at_exit)
+        self._outlive = outlive_interpreter
+        if not outlive_interpreter:
+            atexit.register(self._kill_at_exit)
 
     @property
     def url(self) -> str:
         """The AMQP URL of this node (guest/guest, default vhost)."""
-        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        return f"amqp://guest:guest@{self.host}:{self.port}/"
 
     # Lifecycle
 
@@ -201,7 +209,8 @@ class BrokerNode:
                 self._kill_all(self.beam_pids())
             finally:
                 self._stopped = True
-                atexit.unregister(self._kill_at_exit)
+                if not self._outlive:
+                    atexit.unregister(self._kill_at_exit)
                 shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> BrokerNode:
@@ -249,7 +258,7 @@ class BrokerNode:
     def accepting(self) -> bool:
         """Whether the AMQP port accepts TCP connections right now."""
         try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+            with socket.create_connection((self.host, self.port), timeout=0.5):
                 return True
         except OSError:
             return False
@@ -291,7 +300,10 @@ class BrokerNode:
         cookie.write_text(self._cookie)
         # Erlang refuses a cookie file that others can read.
         cookie.chmod(0o400)
-        (self._etc / "rabbitmq.conf").write_text(CONFIG.format(port=self.port))
+        loopback_only = "true" if self.host == "127.0.0.1" else "false"
+        (self._etc / "rabbitmq.conf").write_text(
+            CONFIG.format(host=self.host, port=self.port, loopback_only=loopback_only)
+        )
         (self._etc / "enabled_plugins").write_text("[].\n")
         (self._etc / "rabbitmq-env.conf").write_text("")
 
@@ -303,7 +315,7 @@ class BrokerNode:
             ERL_EPMD_ADDRESS="127.0.0.1",
             RABBITMQ_CONF_ENV_FILE=str(self._etc / "rabbitmq-env.conf"),
             RABBITMQ_NODENAME=self.node_name,
-            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_IP_ADDRESS=self.host,
             RABBITMQ_NODE_PORT=str(self.port),
             RABBITMQ_DIST_PORT=str(self.dist_port),
             RABBITMQ_CONFIG_FILE=str(self._etc / "rabbitmq.conf"),
@@ -401,3 +413,15 @@ def _processes() -> dict[int, tuple[int, bytes]]:
         if state != "Z" and cmdline:
             found[int(entry.name)] = (int(ppid), cmdline)
     return found
+
+
+def kill_nodes_under(directory: Path) -> int:
+    """``kill -9`` every node whose private directory lies under ``directory`` (nodes another
+    process started with ``outlive_interpreter``); how many VMs and helpers were killed."""
+    marker = f"\0-home\0{directory}/".encode()
+    processes = _processes()
+    found = [pid for pid, (_, cmdline) in processes.items() if marker in cmdline]
+    for parent in found:
+        found.extend(pid for pid, (ppid, _) in processes.items() if ppid == parent)
+    _sigkill(found)
+    return len(found)

@@ -1,0 +1,139 @@
+"""``scripts/cluster up``: Portal on two web hosts behind HAProxy, a 3-node RabbitMQ cluster,
+PostgreSQL and a consumer host, all on this machine; ``down`` leaves nothing behind.
+
+A job posted through the balancer reaches a websocket on each web host and one through the
+balancer: the fan-out crosses hosts over the cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import json
+import os
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from tests.cluster import deploy
+
+pytestmark = pytest.mark.slow
+
+
+def can_make_namespaces() -> bool:
+    if os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["ip", "netns", "add", "ptl-probe"], capture_output=True, check=False)
+    subprocess.run(["ip", "netns", "del", "ptl-probe"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[deploy.State]:
+    if not can_make_namespaces():
+        if os.environ.get("CI"):
+            pytest.fail("cluster tests need root and network namespaces, as CI has")
+        pytest.skip("needs root and network namespaces")
+    os.environ["PORTAL_CLUSTER_DIR"] = str(tmp_path_factory.mktemp("cluster") / "state")
+    try:
+        yield deploy.up()
+    finally:
+        deploy.down()
+
+
+class Client:
+    """A signed-in API client, through the balancer."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.csrf = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        request = urllib.request.Request(  # noqa: S310 (the balancer, over http)
+            self.base + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={
+                "Content-Type": "application/json",
+                "Origin": self.base,
+                "X-CSRF-Token": self.csrf,
+            },
+        )
+        with self.opener.open(request, timeout=10) as response:
+            self.csrf = response.headers.get("x-csrf-token") or self.csrf
+            return json.loads(response.read() or b"null")
+
+
+async def job_created(
+    url: str, origin: str, title: str, subscribed: asyncio.Semaphore
+) -> dict[str, Any]:
+    async with websockets.connect(url, origin=origin) as ws:  # type: ignore[arg-type]
+        await ws.send(json.dumps({"type": "subscribe", "channel": "jobs"}))
+        async with asyncio.timeout(30):
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame["type"] == "subscribed":
+                    subscribed.release()  # the job may be posted now
+                messages = frame["messages"] if frame["type"] == "batch" else [frame]
+                for message in messages:
+                    if message.get("event") == "job.created" and message["data"]["title"] == title:
+                        return message
+
+
+async def test_a_job_reaches_sockets_on_every_host(cluster: deploy.State) -> None:
+    base = cluster.balancer
+    admin = Client(base)
+    await asyncio.to_thread(
+        admin.call,
+        "POST",
+        "/api/v1/auth/login",
+        {"login": "admin", "password": cluster.admin_password},
+    )
+    # (websocket URL, the Origin a page served from there would send)
+    sockets = [(base.replace("http", "ws") + "/ws", base)]
+    for host in ("web1", "web2"):
+        direct = f"{deploy.HOSTS[host]}:{deploy.WEB_PORT}"
+        sockets.append((f"ws://{direct}/ws", f"http://{direct}"))
+    title = "Site reliability engineer"
+    subscribed = asyncio.Semaphore(0)
+    waiting = [
+        asyncio.create_task(job_created(url, origin, title, subscribed)) for url, origin in sockets
+    ]
+    async with asyncio.timeout(30):
+        for _ in sockets:
+            await subscribed.acquire()
+    job = await asyncio.to_thread(
+        admin.call,
+        "POST",
+        "/api/v1/jobs",
+        {"title": title, "content": "On call", "status": "published", "apply_email": "a@b.cn"},
+    )
+    got = await asyncio.gather(*waiting)
+    assert {message["data"]["id"] for message in got} == {job["id"]}
+    assert len({message["id"] for message in got}) == 1
+
+
+def test_down_leaves_nothing_behind(cluster: deploy.State) -> None:
+    root = Path(cluster.root)
+    deploy.down()
+    assert not root.exists()
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "ptl-" not in namespaces
+    links = subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
+    assert deploy.BRIDGE not in links
+    for pgid in cluster.processes.values():
+        assert not deploy.alive(pgid)
+    databases = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "root", "-d", "postgres", "-tAc",
+         f"SELECT 1 FROM pg_database WHERE datname = '{cluster.database}'"],  # noqa: S608
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert databases.strip() == ""
