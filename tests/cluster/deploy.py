@@ -73,7 +73,9 @@ backend portal
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter {check_ms}ms fall 2 rise 2
+    # A host marked down has its connections cut at once: a request in flight there fails
+    # now (and may be sent again) instead of waiting out the server timeout.
+    default-server inter {check_ms}ms fall 2 rise 2 on-marked-down shutdown-sessions
 {servers}
 
 frontend postgres
@@ -184,6 +186,8 @@ def environment(state: State, host: str) -> dict[str, str]:
 # The processes this interpreter started, reaped when killed (scripts/cluster up exits and
 # leaves them to run; a test process kills them itself).
 _children: dict[int, subprocess.Popen[bytes]] = {}
+# The RabbitMQ nodes this interpreter started, for tests that kill and restart them.
+nodes: list[BrokerNode] = []
 
 
 def spawn(state: State, name: str, host: str, *command: str) -> None:
@@ -199,11 +203,17 @@ def spawn(state: State, name: str, host: str, *command: str) -> None:
         )
     _children[process.pid] = process
     state.processes[name] = process.pid
+    save(state)  # down, from any process, must find it
 
 
 def start_web(state: State, host: str) -> None:
     bind = f"{HOSTS[host]}:{WEB_PORT}"
     spawn(state, host, host, str(PORTAL), "serve", "--workers", "2", "--bind", bind)
+
+
+def wait_web_ready(host: str, timeout: float = 90) -> None:
+    url = f"http://{HOSTS[host]}:{WEB_PORT}/readyz"
+    wait_for(f"{host} to be ready", lambda: get(url) == 200, timeout)
 
 
 def kill(state: State, name: str, sig: int = signal.SIGKILL) -> None:
@@ -279,16 +289,17 @@ def up() -> State:
     try:
         network_up()
         cookie = new_cookie()
-        nodes = [
+        made = [
             BrokerNode(base_dir=root, cookie=cookie, host=GATEWAY, outlive_interpreter=True)
             for _ in range(3)
         ]
-        for node in nodes:
+        for node in made:
             node.start()
-        for node in nodes[1:]:
-            node.join_cluster(nodes[0])
-        state.brokers = [node.url for node in nodes]
-        state.broker_names = [node.node_name for node in nodes]
+        for node in made[1:]:
+            node.join_cluster(made[0])
+        nodes[:] = made
+        state.brokers = [node.url for node in made]
+        state.broker_names = [node.node_name for node in made]
         save(state)
         servers = "\n".join(
             f"    server {host} {HOSTS[host]}:{WEB_PORT} check" for host in ("web1", "web2")
@@ -324,8 +335,7 @@ def up() -> State:
             spawn(state, consumer, "work", str(PORTAL), "consumer", consumer)
         save(state)
         for host in ("web1", "web2"):
-            url = f"http://{HOSTS[host]}:{WEB_PORT}/readyz"
-            wait_for(f"{host} to be ready", lambda url=url: get(url) == 200, 90)
+            wait_web_ready(host)
         wait_for("the balancer", lambda: get(state.balancer + "/readyz") == 200, 30)
     except BaseException:
         down()
@@ -349,6 +359,7 @@ def down() -> None:
                 os.kill(int(pid), signal.SIGKILL)
     if root.exists():
         kill_nodes_under(root)
+    nodes.clear()
     network_down()
     shutil.rmtree(root, ignore_errors=True)
 

@@ -12,17 +12,24 @@ import http.cookiejar
 import json
 import os
 import subprocess
+import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import websockets
 
 from tests.cluster import deploy
+from tests.faults.harness import Clients, Writers, assert_exactly_once, committed, newest_id, report
 
 pytestmark = pytest.mark.slow
+
+SOCKETS = 50
+CUT_SECONDS = 20
 
 
 def can_make_namespaces() -> bool:
@@ -119,6 +126,73 @@ async def test_a_job_reaches_sockets_on_every_host(cluster: deploy.State) -> Non
     got = await asyncio.gather(*waiting)
     assert {message["data"]["id"] for message in got} == {job["id"]}
     assert len({message["id"] for message in got}) == 1
+
+
+def busiest_node(state: deploy.State) -> int:
+    """The index of the RabbitMQ node that holds the most client connections."""
+    # A connection's pid names its node: <faults-1-2@localhost.1663153839.1097.0>.
+    listed = deploy.nodes[0].ctl("list_connections", "pid")
+    counts = Counter(
+        i for line in listed.splitlines() for i, name in enumerate(state.broker_names)
+        if line.strip().startswith(f"<{name}.")
+    )  # fmt: skip
+    return max(range(len(state.broker_names)), key=lambda i: counts[i])
+
+
+async def test_faults_lose_no_committed_event(cluster: deploy.State) -> None:
+    """Writers post jobs through the balancer and sockets follow ``jobs`` through it while a
+    RabbitMQ node is killed (and started again), a web host's workers are killed (and the host
+    restarted), and the other web host is cut off the network for 20 s."""
+    site = SimpleNamespace(url=cluster.balancer)
+    database = f"postgresql+asyncpg://root@127.0.0.1:5432/{cluster.database}"
+    admin = Client(cluster.balancer)
+    await asyncio.to_thread(
+        admin.call,
+        "POST",
+        "/api/v1/auth/login",
+        {"login": "admin", "password": cluster.admin_password},
+    )
+    token = (await asyncio.to_thread(admin.call, "POST", "/api/v1/me/tokens", {"name": "faults"}))[
+        "token"
+    ]
+    since = await newest_id(database)
+    timings: dict[str, float] = {}
+    async with Clients(site, "jobs", since, count=SOCKETS) as clients:  # type: ignore[arg-type]
+        with Writers(site, token, count=2, pause=0.05) as writers:  # type: ignore[arg-type]
+            await asyncio.sleep(2)
+            victim = deploy.nodes[busiest_node(cluster)]
+            await asyncio.to_thread(victim.kill)
+            await asyncio.sleep(5)
+            await asyncio.to_thread(victim.start)
+
+            deploy.kill(cluster, "web1")
+            await asyncio.sleep(3)
+            started = time.monotonic()
+            deploy.start_web(cluster, "web1")
+            await asyncio.to_thread(deploy.wait_web_ready, "web1")
+            timings["web1 restart to ready (s)"] = round(time.monotonic() - started, 1)
+
+            deploy.cut("web2")
+            await asyncio.sleep(CUT_SECONDS)
+            deploy.cut("web2", down=False)
+            await asyncio.to_thread(deploy.wait_web_ready, "web2")
+            await asyncio.sleep(3)
+        truth = await committed(database, "jobs", since)
+        await clients.settle(truth, timeout=60)
+        books = clients.books(truth)
+    statuses = dict(writers.statuses)
+    text = report(
+        "cluster: rabbitmq node kill -9, web host kill -9, web host cut 20 s",
+        books,
+        Path(cluster.root),
+        writes=statuses,
+        longest_failing_s=round(writers.longest_failing, 1),
+        **timings,
+    )
+    assert_exactly_once(books, text)
+    # A request may fail while the balancer has not yet seen a host go (two checks a second
+    # apart), or was in flight on it; never for longer than that and 5 s.
+    assert writers.longest_failing <= 2 * deploy.CHECK_INTERVAL + 5, text
 
 
 def test_down_leaves_nothing_behind(cluster: deploy.State) -> None:

@@ -208,6 +208,8 @@ class Writers:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.statuses: Counter[int | str] = Counter()
+        # The longest a writer saw nothing but failures (errors and 5xx), in seconds.
+        self.longest_failing = 0.0
 
     def __enter__(self) -> Writers:
         for n in range(self.count):
@@ -224,9 +226,11 @@ class Writers:
     def _write(self, n: int) -> None:
         rng = random.Random(n)
         mine: list[int] = []
+        failing_since: float | None = None
         with requests.Session() as http:
             http.headers["Authorization"] = f"Bearer {self.token}"
             while not self.stopping.is_set():
+                began = time.monotonic()
                 try:
                     if mine and rng.random() < 0.4:
                         response = http.patch(
@@ -248,9 +252,19 @@ class Writers:
                         if response.status_code == 201:
                             mine.append(response.json()["id"])
                     self.statuses[response.status_code] += 1
+                    failed = response.status_code >= 500
                 except requests.RequestException as error:
                     self.statuses[type(error).__name__] += 1
+                    failed = True
                     time.sleep(0.1)
+                if failed:
+                    # From the start of the first failed request: a hung one counts whole.
+                    failing_since = failing_since or began
+                    self.longest_failing = max(
+                        self.longest_failing, time.monotonic() - failing_since
+                    )
+                else:
+                    failing_since = None
                 time.sleep(self.pause)
 
 
