@@ -8,6 +8,7 @@ balancer: the fan-out crosses hosts over the cluster.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -21,15 +22,20 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 import websockets
+from tusclient.client import TusClient
 
 from tests.cluster import deploy
 from tests.faults.harness import Clients, Writers, assert_exactly_once, committed, newest_id, report
+from tests.media.conftest import make_video
 
 pytestmark = pytest.mark.slow
 
 SOCKETS = 50
 CUT_SECONDS = 20
+# Small, so that one upload takes many PATCHes and the balancer spreads them.
+UPLOAD_CHUNK = 64 * 1024
 
 
 def can_make_namespaces() -> bool:
@@ -193,6 +199,67 @@ async def test_faults_lose_no_committed_event(cluster: deploy.State) -> None:
     # A request may fail while the balancer has not yet seen a host go (two checks a second
     # apart), or was in flight on it; never for longer than that and 5 s.
     assert writers.longest_failing <= 2 * deploy.CHECK_INTERVAL + 5, text
+
+
+def test_an_upload_spread_over_both_hosts_arrives_whole(
+    cluster: deploy.State, tmp_path: Path
+) -> None:
+    """tus PATCHes through the balancer go round-robin to both web hosts, which append to the
+    shared media directory under its lock; the consumer host processes the finished video
+    and either web host serves it, byte for byte."""
+    video = make_video(tmp_path / "cluster.mp4")
+    data = video.read_bytes()
+    with requests.Session() as http:
+        signed_in = http.post(
+            cluster.balancer + "/api/v1/auth/login",
+            json={"login": "admin", "password": cluster.admin_password},
+            timeout=10,
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        token = http.post(
+            cluster.balancer + "/api/v1/me/tokens", json={"name": "tus"}, timeout=10
+        ).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        job = http.post(
+            cluster.balancer + "/api/v1/jobs",
+            json={"title": "Video editor", "content": "Cut", "status": "published",
+                  "apply_email": "a@b.cn"},
+            headers=auth, timeout=10,
+        ).json()  # fmt: skip
+        before = {host: patches(cluster, host) for host in ("web1", "web2")}
+        with video.open("rb") as stream:
+            uploader = TusClient(cluster.balancer + "/api/v1/uploads", headers=auth).uploader(
+                file_stream=stream,
+                chunk_size=UPLOAD_CHUNK,
+                metadata={"filename": video.name, "filetype": "video/mp4",
+                          "job_id": str(job["id"])},
+            )  # fmt: skip
+            uploader.upload()
+        for host in ("web1", "web2"):
+            assert patches(cluster, host) > before[host], f"no PATCH reached {host}"
+        deadline = time.monotonic() + 90
+        ready: dict[str, Any] | None = None
+        while ready is None and time.monotonic() < deadline:
+            videos = http.get(
+                f"{cluster.balancer}/api/v1/jobs/{job['id']}", headers=auth, timeout=10
+            ).json()["videos"]
+            ready = next((v for v in videos if v["filename"] == video.name), None)
+            time.sleep(0.5)
+        assert ready is not None, "the video never became ready"
+        for host in ("web1", "web2"):
+            served = http.get(
+                f"http://{deploy.HOSTS[host]}:{deploy.WEB_PORT}{ready['url']}",
+                headers=auth,
+                timeout=30,
+            )
+            assert served.status_code == 200, served.text
+            assert hashlib.sha256(served.content).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def patches(state: deploy.State, host: str) -> int:
+    """How many tus PATCHes a web host's access log shows."""
+    log = (Path(state.root) / f"{host}.log").read_text(errors="replace")
+    return log.count('"PATCH /api/v1/uploads/')
 
 
 def test_down_leaves_nothing_behind(cluster: deploy.State) -> None:
