@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     amqp_prefix: str = "portal"
     # Declare work queues as quorum queues (replicated across a RabbitMQ cluster).
     amqp_quorum_queues: bool = False
+    # Several `portal consumer recommender` processes may run: the clicks queue is declared
+    # with a single active consumer, the others stand by. Fixed when the queue is first
+    # declared, like the quorum type (an existing queue must be deleted to change it).
+    recommender_standby: bool = False
     media_root: Path | None = None
     secret_key: str | None = None
     # The site's own address ("https://jobs.example.com"): every absolute link (canonical

@@ -150,12 +150,21 @@ class RabbitBus:
     """RabbitMQ: a durable fanout exchange for events, durable queues for work."""
 
     def __init__(
-        self, url: str, exchange: str, *, listen: bool = True, quorum_queues: bool = False
+        self,
+        url: str,
+        exchange: str,
+        *,
+        listen: bool = True,
+        quorum_queues: bool = False,
+        single_active: frozenset[str] = frozenset(),
     ) -> None:
         self.url = url
         # On a cluster, work queues should be quorum queues (replicated); the type can only be
         # chosen when a queue is first declared, so it is a setting, not a policy.
         self.queue_arguments = {"x-queue-type": "quorum"} if quorum_queues else None
+        # Queues whose consumers take turns: one gets every message, the others wait to take
+        # over (RabbitMQ's single active consumer; also fixed at the first declaration).
+        self.single_active = single_active
         self.exchange_name = exchange
         self.listen = listen
         self._callbacks: list[EventCallback] = []
@@ -327,8 +336,14 @@ class RabbitBus:
         return await asyncio.wait_for(publish(), PUBLISH_TIMEOUT)
 
     async def declare_work_queue(self, queue: str) -> None:
-        await self._channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
+        await self._channel.declare_queue(queue, durable=True, arguments=self._arguments(queue))
         self._declared.add(queue)
+
+    def _arguments(self, queue: str) -> dict[str, Any] | None:
+        arguments: dict[str, Any] = dict(self.queue_arguments or {})
+        if queue in self.single_active:
+            arguments["x-single-active-consumer"] = True
+        return arguments or None
 
     @staticmethod
     def _work_message(body: dict[str, Any], message_id: str) -> Any:
@@ -378,7 +393,9 @@ class RabbitBus:
     async def consume_work(self, queue: str, handler: WorkHandler, *, prefetch: int = 16) -> None:
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
+        declared = await channel.declare_queue(
+            queue, durable=True, arguments=self._arguments(queue)
+        )
 
         async def on_message(message: Any) -> None:
             # Ack only after the handler finished; a crash before that means redelivery,
@@ -403,7 +420,9 @@ class RabbitBus:
         """
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
-        declared = await channel.declare_queue(queue, durable=True, arguments=self.queue_arguments)
+        declared = await channel.declare_queue(
+            queue, durable=True, arguments=self._arguments(queue)
+        )
         delivered: asyncio.Queue[Any] = asyncio.Queue()
 
         async def on_message(message: Any) -> None:
@@ -470,8 +489,19 @@ class RabbitBus:
 
 
 def make_bus(
-    amqp_url: str | None, exchange: str, *, listen: bool = True, quorum_queues: bool = False
+    amqp_url: str | None,
+    exchange: str,
+    *,
+    listen: bool = True,
+    quorum_queues: bool = False,
+    single_active: frozenset[str] = frozenset(),
 ) -> Bus:
     if amqp_url:
-        return RabbitBus(amqp_url, exchange, listen=listen, quorum_queues=quorum_queues)
+        return RabbitBus(
+            amqp_url,
+            exchange,
+            listen=listen,
+            quorum_queues=quorum_queues,
+            single_active=single_active,
+        )
     return InProcessBus()

@@ -104,8 +104,12 @@ class Events:
     async def start(self) -> None:
         settings = get_settings()
         db = get_db()
+        standby = {settings.queue_name("clicks")} if settings.recommender_standby else set()
         self.bus = make_bus(
-            settings.amqp_url, settings.exchange_name(), quorum_queues=settings.amqp_quorum_queues
+            settings.amqp_url,
+            settings.exchange_name(),
+            quorum_queues=settings.amqp_quorum_queues,
+            single_active=frozenset(standby),
         )
         self.bus.on_event(self._dispatch)
         assert db.sessionmaker is not None
