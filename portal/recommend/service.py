@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 TOP_K = 20
 # Click ids whose list this process stored, remembered to drop re-sent copies of them.
 STORED_WINDOW = 100_000
+# A consumer that handled no batch for this long may have stood by while another consumer
+# worked the queue (single active consumer): before its next batch it reads what it missed.
+IDLE_SECONDS = 1.0
 POPULAR_WINDOW = timedelta(days=30)
 
 
@@ -184,12 +187,17 @@ class RecommenderWorker:
         # click is never stored after the newer one.
         self._lock = asyncio.Lock()
         self._stored = RecentIds(STORED_WINDOW)
+        # The model holds every click up to this id (the rebuild's newest, then each batch's).
+        self._through = 0
+        self._last_batch: float | None = None
 
     async def rebuild(self) -> int:
         async with self.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(Click.user_id, Click.job_id, Click.created_at).order_by(Click.id)
+                    select(Click.user_id, Click.job_id, Click.created_at, Click.id).order_by(
+                        Click.id
+                    )
                 )
             ).all()
         users = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -199,6 +207,7 @@ class RecommenderWorker:
         model = await asyncio.to_thread(Recommender.from_arrays, users, jobs, times, self.config)
         async with self._lock:
             self.model = model
+            self._through = int(rows[-1][3]) if rows else 0
         log.info("recommender rebuilt from %d clicks", len(rows))
         return len(rows)
 
@@ -224,6 +233,7 @@ class RecommenderWorker:
                     clicks[click_id] = click
             if not clicks:
                 return
+            await self._catch_up(clicks.keys())
             latest: dict[int, int] = {}
             for click_id, (user_id, job_id, at) in sorted(clicks.items()):
                 self.model.apply_click(user_id, job_id, at, event_id=click_id)
@@ -245,6 +255,36 @@ class RecommenderWorker:
                         log.warning("no recommendations stored for user %s (deleted?)", user_id)
             for click_id in clicks:
                 self._stored.add(click_id)
+            self._through = max(self._through, max(clicks))
+            self._last_batch = asyncio.get_running_loop().time()
+
+    async def _catch_up(self, batch: Collection[int]) -> None:
+        """Before a batch that follows a while without any: apply from the database the
+        clicks between the model's newest and the batch's newest that the batch lacks.
+
+        A standby that takes over from a consumer that died (or a consumer that lost its turn
+        and got it back) gets only what the other left unacked; the clicks the other applied
+        and acked meanwhile are in the database. A click applied twice changes nothing (the
+        model holds each user and job once), so an overlap is harmless.
+        """
+        now = asyncio.get_running_loop().time()
+        idle = self._last_batch is None or now - self._last_batch > IDLE_SECONDS
+        newest = max(batch)
+        if not idle or newest <= self._through + 1:
+            return
+        async with self.sessionmaker() as session:
+            rows = (
+                await session.execute(
+                    select(Click.id, Click.user_id, Click.job_id, Click.created_at)
+                    .where(Click.id > self._through, Click.id < newest)
+                    .order_by(Click.id)
+                )
+            ).all()
+        missed = [row for row in rows if row[0] not in batch]
+        for click_id, user_id, job_id, at in missed:
+            self.model.apply_click(user_id, job_id, at.timestamp(), event_id=click_id)
+        if missed:
+            log.info("caught up %d clicks another consumer applied", len(missed))
 
     async def _store(
         self,

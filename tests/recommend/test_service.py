@@ -718,3 +718,41 @@ async def test_more_concurrent_clicks_than_pooled_connections_all_complete(
         statuses = await asyncio.gather(*(view() for _ in range(many)))
     assert set(statuses) == {200 if where == "page" else 201}
     assert len(await clicks_of(app, user.id)) == many
+
+
+async def test_a_standby_that_takes_over_holds_every_click_once(app: Quart, admin: User) -> None:
+    """Two consumers rebuilt from the same database; the active one applies and acks clicks,
+    then dies. The standby's first batch (what the other left unacked) comes with a gap: it
+    reads the clicks in between from the database, and a click it already had counts once."""
+    users = [(await make_user(app)).id for _ in range(3)]
+    jobs = await make_jobs(app, admin, [f"Job {n}" for n in range(4)])
+    sessionmaker = get_db(app).sessionmaker
+    assert sessionmaker is not None
+    active, standby = RecommenderWorker(sessionmaker), RecommenderWorker(sessionmaker)
+    await active.rebuild()
+    await standby.rebuild()
+
+    async def clicks(pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+        async with get_db(app).session_scope() as session:
+            rows = [Click(user_id=u, job_id=j, created_at=utcnow()) for u, j in pairs]
+            session.add_all(rows)
+            await session.commit()
+            return [
+                {"click_id": r.id, "user_id": r.user_id, "job_id": r.job_id,
+                 "at": r.created_at.timestamp()}
+                for r in rows
+            ]  # fmt: skip
+
+    acked = await clicks([(users[0], jobs[0].id), (users[1], jobs[1].id), (users[0], jobs[1].id)])
+    await active.handle_batch(acked)
+    unacked = await clicks([(users[2], jobs[2].id), (users[1], jobs[3].id)])
+    # The active consumer dies with these delivered but unacked: the broker gives them to the
+    # standby, with a copy of an acked one that the outbox relay re-sent.
+    await standby.handle_batch([*unacked, acked[1]])
+    assert standby.model.n_clicks == 5
+    assert peek.snapshot(standby.model) == peek.snapshot(
+        Recommender.rebuild(
+            [(r.user_id, r.job_id, r.created_at.timestamp()) for r in await clicks_of(app)],
+            standby.config,
+        )
+    )
