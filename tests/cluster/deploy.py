@@ -42,7 +42,13 @@ HOSTS = {"web1": f"{SUBNET}.11", "web2": f"{SUBNET}.12", "work": f"{SUBNET}.13"}
 WEB_PORT = 8000
 BALANCER_PORT = 18080
 PG_PORT = 15432
-CONSUMERS = ("recommender", "media", "mail")
+# name -> what runs: the second recommender stands by (PORTAL_RECOMMENDER_STANDBY).
+CONSUMERS = {
+    "recommender": "recommender",
+    "recommender-standby": "recommender",
+    "media": "media",
+    "mail": "mail",
+}
 # HAProxy checks every second and takes a host out after two failures.
 CHECK_INTERVAL = 1.0
 
@@ -173,6 +179,7 @@ def environment(state: State, host: str) -> dict[str, str]:
         PORTAL_DATABASE_URL=f"postgresql+asyncpg://root@{GATEWAY}:{PG_PORT}/{state.database}",
         PORTAL_AMQP_URL=state.amqp_url,
         PORTAL_AMQP_QUORUM_QUEUES="true",
+        PORTAL_RECOMMENDER_STANDBY="true",
         PORTAL_MEDIA_ROOT=str(root / "media"),
         PORTAL_SECRET_KEY=state.secret_key,
         PORTAL_PUBLIC_URL=state.balancer,
@@ -209,6 +216,14 @@ def spawn(state: State, name: str, host: str, *command: str) -> None:
 def start_web(state: State, host: str) -> None:
     bind = f"{HOSTS[host]}:{WEB_PORT}"
     spawn(state, host, host, str(PORTAL), "serve", "--workers", "2", "--bind", bind)
+
+
+def subscribed(state: State) -> bool:
+    """Whether the clicks queue has a consumer."""
+    if not nodes:
+        return True  # nodes of another process: nothing to ask
+    listed = nodes[0].ctl("list_queues", "name", "consumers")
+    return any(line.split() == ["portal.clicks", "1"] for line in listed.splitlines())
 
 
 def wait_web_ready(host: str, timeout: float = 90) -> None:
@@ -331,8 +346,11 @@ def up() -> State:
             )
         for host in ("web1", "web2"):
             start_web(state, host)
-        for consumer in CONSUMERS:
-            spawn(state, consumer, "work", str(PORTAL), "consumer", consumer)
+        for name, consumer in CONSUMERS.items():
+            spawn(state, name, "work", str(PORTAL), "consumer", consumer)
+            if name == "recommender":
+                # The first to subscribe is the active one: let it be this one.
+                wait_for("the recommender to subscribe", lambda: subscribed(state), 60)
         save(state)
         for host in ("web1", "web2"):
             wait_web_ready(host)
