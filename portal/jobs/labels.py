@@ -129,3 +129,17 @@ def audit_change(action: str, field: str, pair: list[Any]) -> dict[str, str | No
         "before": audit_value(field, before),
         "after": audit_value(field, after),
     }
+
+
+# Locations that say no more than the remote badge does ("Remote · Remote" on a card).
+REMOTE_WORDS = frozenset(
+    {"remote", "remote only", "fully remote", "100% remote", "远程", "远程办公"}
+)
+
+
+def place_of(location: str | None, remote: bool) -> str:
+    """The location to show beside the remote badge: none when it only repeats it."""
+    text = (location or "").strip()
+    if remote and text.casefold() in REMOTE_WORDS:
+        return ""
+    return text
