@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -86,7 +87,13 @@ ACTION_LABELS: dict[str, LazyProxy] = {
     "unpublish": _l("unpublished"),
     "close": _l("closed"),
     "delete": _l("deleted"),
+    # Written by the applications capability, about one application (its field: "#id name").
+    "apply": _l("applied"),
+    "application": _l("moved"),
+    "note": _l("note"),
+    "withdraw": _l("withdrawn"),
 }
+APPLICATION_ACTIONS = frozenset({"apply", "application", "note", "withdraw"})
 _VALUE_LABELS: dict[str, dict[str, LazyProxy]] = {
     "status": STATUS_LABELS,
     "category": CATEGORY_LABELS,
@@ -112,10 +119,20 @@ def audit_value(field: str, value: Any) -> str:
     return str(value)
 
 
-def audit_change(action: str, field: str, pair: list[Any]) -> dict[str, str | None]:
+def audit_change(
+    action: str, field: str, pair: list[Any], statuses: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
     """What the audit log shows of one field's change: its label, and the values before and
-    after in words (before is None when there is nothing to compare, on creation)."""
+    after in words (before is None when there is nothing to compare, on creation).
+
+    An application's entry names the application; ``statuses`` are its status labels."""
     before, after = pair
+    if action in APPLICATION_ACTIONS:
+        if action == "note":
+            return {"label": field, "before": None, "after": _("note changed")}
+        labels = statuses or {}
+        words = [None if v is None else str(labels.get(str(v), v)) for v in (before, after)]
+        return {"label": field, "before": words[0], "after": words[1] or _("(none)")}
     label = str(FIELD_LABELS[field]) if field in FIELD_LABELS else field
     if field == "content":
         # The body is long: that it changed is what the log says.

@@ -392,3 +392,17 @@ async def test_the_audit_log_speaks_chinese(app, admin_client, make_job) -> None
         assert "None" not in text and "status" not in text and "title" not in text, text
         assert re.search(r"[\u4e00-\u9fff]", text), text
     assert "published" not in closed and "closed" not in closed
+
+
+def test_application_entries_of_the_audit_log_are_in_words() -> None:
+    from portal.i18n import force_language
+    from portal.jobs.labels import audit_change
+
+    statuses = {"submitted": "已提交", "reviewing": "审核中"}
+    with force_language("zh_Hans"):
+        moved = audit_change("application", "#5 Ann", ["submitted", "reviewing"], statuses)
+        applied = audit_change("apply", "#5 Ann", [None, "submitted"], statuses)
+        note = audit_change("note", "#5 Ann", [None, ""], statuses)
+    assert moved == {"label": "#5 Ann", "before": "已提交", "after": "审核中"}
+    assert applied == {"label": "#5 Ann", "before": None, "after": "已提交"}
+    assert note["before"] is None and note["after"] and "None" not in note["after"]
