@@ -147,6 +147,9 @@ def validation_message(item: ErrorDetails) -> str:
         if isinstance(ctx_error, Exception):
             return str(ctx_error)
         return item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if kind in {"too_short", "too_long"} and isinstance(item.get("input"), str):
+        # A length bound on an optional text (``OneLine | None``) is reported as a list's.
+        kind = "string_" + kind
     if kind == "string_too_short":
         if ctx.get("min_length", 1) <= 1:
             return _("Fill in this field.")

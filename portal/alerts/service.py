@@ -28,6 +28,16 @@ UNSUBSCRIBE_SALT = "portal.alerts.unsubscribe"
 MAX_ALERTS_PER_USER = 20
 
 
+def alert_errors(*, keywords: str, category: str | None) -> dict[str, str]:
+    """What is wrong with an alert's fields by the rules of this service, by field."""
+    errors: dict[str, str] = {}
+    if not query_terms(keywords.strip()):
+        errors["keywords"] = _("Give at least one keyword.")
+    if category and category not in {c.value for c in Category}:
+        errors["category"] = _("Unknown category.")
+    return errors
+
+
 async def create_alert(
     session: AsyncSession,
     user: User,
@@ -39,11 +49,7 @@ async def create_alert(
     delivery: Delivery = Delivery.LIVE,
 ) -> AlertSubscription:
     keywords = keywords.strip()
-    errors: dict[str, str] = {}
-    if not query_terms(keywords):
-        errors["keywords"] = _("Give at least one keyword.")
-    if category and category not in {c.value for c in Category}:
-        errors["category"] = _("Unknown category.")
+    errors = alert_errors(keywords=keywords, category=category)
     if errors:
         raise Invalid(errors)
     await begin_write(session)

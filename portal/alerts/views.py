@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
 from quart import Blueprint, Quart, current_app, flash, redirect, request, url_for
 from quart.typing import ResponseReturnValue
 
 from portal.accounts.auth import load_principal, require_user
 from portal.alerts import service
+from portal.alerts.schemas import AlertData
 from portal.db import get_session
-from portal.domain_errors import DomainError
+from portal.domain_errors import DomainError, Invalid
+from portal.errors import fields_from_validation
 from portal.events import channels
 from portal.events.replay import last_event_id
 from portal.i18n import gettext as _
@@ -36,6 +41,26 @@ async def _page(
     )
 
 
+def alert_data_from_form(values: dict[str, str]) -> AlertData:
+    """The alert form as ``AlertData``; refused (422) with every field's message at once, the
+    service's rules told with the schema's (nothing is cut short silently)."""
+    raw: dict[str, Any] = {
+        "keywords": values.get("keywords", ""),
+        "category": values.get("category") or None,
+        "location": values.get("location", "").strip() or None,
+        "remote": True if values.get("remote") == "on" else None,
+        "delivery": values.get("delivery") or "live",
+    }
+    errors = service.alert_errors(keywords=raw["keywords"] or "", category=raw["category"])
+    try:
+        data = AlertData.model_validate(raw)
+    except ValidationError as invalid:
+        raise Invalid({**errors, **fields_from_validation(invalid)}) from None
+    if errors:
+        raise Invalid(errors)
+    return data
+
+
 @blueprint.get("/alerts")
 async def alerts_page() -> ResponseReturnValue:
     return await _page()
@@ -46,14 +71,15 @@ async def post_alert() -> ResponseReturnValue:
     user = await require_user()
     values = await form_data()
     try:
+        data = alert_data_from_form(values)
         await service.create_alert(
             get_session(),
             user,
-            keywords=values.get("keywords", "")[:200],
-            category=values.get("category") or None,
-            location=values.get("location", "")[:120],
-            remote=True if values.get("remote") == "on" else None,
-            delivery=service.parse_delivery(values.get("delivery")),
+            keywords=data.keywords,
+            category=data.category.value if data.category else None,
+            location=data.location,
+            remote=data.remote,
+            delivery=service.parse_delivery(data.delivery),
         )
     except DomainError as error:
         return await _page(values, error)

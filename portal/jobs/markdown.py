@@ -57,16 +57,35 @@ def render_markdown(source: str) -> str:
 _TAGS = re.compile(r"<[^>]+>")
 # Inline elements sit inside words and sentences ("**carefully**."): they go without a space.
 _INLINE_TAGS = re.compile(r"</?(?:a|strong|em|del|s|code)(?:\s[^>]*)?>")
+_HEADING = re.compile(r"<h[1-6][^>]*>.*?</h[1-6]>", re.S)
+# Where one block of text ends and the next begins (paragraphs, items, cells, lines).
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|td|th|blockquote|pre)>|<br\s*/?>|<hr\s*/?>")
 _SPACE = re.compile(r"\s+")
+# A block ending so needs no separator before the next one.
+_SENTENCE_END = tuple(".!?:;。！？：；…")
+
+
+def _blocks(rendered: str) -> list[str]:
+    # Entities are decoded once, after the tags are gone ("&amp;lt;" is the text "&lt;").
+    text = _BLOCK_END.sub("\x00", _INLINE_TAGS.sub("", rendered))
+    pieces = (
+        _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", piece))).strip()
+        for piece in text.split("\x00")
+    )
+    return [piece for piece in pieces if piece]
 
 
 def summarize(rendered: str, limit: int = 280) -> str:
-    """Plain text of the rendered content, cut at a word boundary."""
-    # Entities are decoded once, after the tags are gone ("&amp;lt;" is the text "&lt;").
-    text = _TAGS.sub(" ", _INLINE_TAGS.sub("", rendered))
-    text = _SPACE.sub(" ", html.unescape(text)).strip()
+    """Plain text of the rendered content without its headings (unless it is only headings),
+    its blocks kept apart (" · " after one that ends no sentence), cut at a word boundary."""
+    blocks = _blocks(_HEADING.sub("", rendered)) or _blocks(rendered)
+    text = ""
+    for block in blocks:
+        if text:
+            text += " " if text.endswith(_SENTENCE_END) else " · "
+        text += block
     if len(text) <= limit:
         return text
     cut = text[:limit]
     space = cut.rfind(" ")
-    return (cut[:space] if space > limit * 0.6 else cut).rstrip(" ,.;:，。") + "…"
+    return (cut[:space] if space > limit * 0.6 else cut).rstrip(" ,.;:，。·") + "…"

@@ -36,7 +36,7 @@ from portal.i18n import gettext as _
 from portal.jobs import service
 from portal.jobs.cache import CachedList, get_cache
 from portal.jobs.forms import filters_from_args, form_values, job_data_from_form
-from portal.jobs.labels import STATUS_LABELS, labels_for
+from portal.jobs.labels import REMOTE_WORDS, STATUS_LABELS, audit_change, labels_for, place_of
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.schemas import AdminJobFilter, JobFilter, JobPatch, JobSummary, job_path
 from portal.jobs.seo import SITE_NAME, job_posting_ld
@@ -121,6 +121,7 @@ async def _render_home(
             "types": labels["TYPE_LABELS"],
             "periods": labels["PERIOD_LABELS"],
             "remote": _("Remote"),
+            "remote_words": sorted(REMOTE_WORDS),
             "salary_from": _("from %(amount)s", amount="%(amount)s"),
             "salary_up_to": _("up to %(amount)s", amount="%(amount)s"),
             "save": _("Save"),
@@ -395,3 +396,8 @@ async def admin_audit() -> ResponseReturnValue:
 async def _labels() -> dict[str, Any]:
     # Async on purpose: Quart runs a plain function context processor in a thread pool.
     return {**labels_for(current_language()), "SITE_NAME": SITE_NAME}
+
+
+# Globals, not context: the card macros are imported without the template's context.
+blueprint.add_app_template_global(audit_change, "audit_change")
+blueprint.add_app_template_global(place_of, "place_of")

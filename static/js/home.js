@@ -54,6 +54,12 @@
         else range = this.labels.salary_up_to.replace("%(amount)s", number.format(s.max));
         return [range, s.currency || "", s.period ? this.labels.periods[s.period] : ""].join(" ").trim();
       },
+      // The location beside the remote badge, none when it only repeats it (place_of, labels.py).
+      place(job) {
+        const text = (job.location || "").trim();
+        if (job.remote && this.labels.remote_words.includes(text.toLowerCase())) return "";
+        return text;
+      },
       relative(iso) {
         return window.PortalWhen ? window.PortalWhen.relative(iso, this.now) : iso.slice(0, 10);
       },

@@ -135,6 +135,9 @@ def test_the_live_list_renders_the_servers_cards_which_people_can_scan(
         await session.commit()
 
     server.run_db(two_days_old)
+    remote_id = post_job(
+        admin.request, server.url, title="Remote baker", location="Remote", remote=True
+    )
     post_job(admin.request, server.url, title="Dough mixer")  # its event refreshes the list
 
     static = new_page(base_url=server.url, java_script_enabled=False)
@@ -159,6 +162,11 @@ def test_the_live_list_renders_the_servers_cards_which_people_can_scan(
         " / parseFloat(getComputedStyle(p).lineHeight))"
     )
     assert lines == 2
+    # The excerpt leaves out the description's headings ("The role").
+    expect(card.locator(".summary")).to_have_text(re.compile(r"^Bake bread at night\."))
+    # A location of "Remote" is not said twice beside the remote badge.
+    remote = live.locator(f'.job-card[data-job-id="{remote_id}"] .facts')
+    expect(remote).to_have_text(re.compile(r"^\s*Remote\s*Full-time"))
     expect(card.get_by_role("link", name=re.compile(r"^Save\W+Night baker$"))).to_have_attribute(
         "href", re.compile(r"^/login\?next=")
     )
@@ -179,3 +187,15 @@ def test_the_live_list_renders_the_servers_cards_which_people_can_scan(
     chinese.goto("/")
     expect(chinese.locator(f'.job-card[data-job-id="{job_id}"] time')).to_have_text("2天前")
     screenshot(chinese, "home-390-zh")
+
+    # The job page: its description sits in a box with room inside it.
+    for width in (1366, 390):
+        job_page = new_page(base_url=server.url, viewport={"width": width, "height": 900})
+        job_page.goto(f"/jobs/{job_id}")
+        padding = job_page.locator(".content").evaluate(
+            "box => parseFloat(getComputedStyle(box).paddingLeft)"
+        )
+        assert padding >= 12
+        screenshot(job_page, f"job-{width}")
+    job_page.goto(f"/jobs/{remote_id}")
+    expect(job_page.locator(".facts-grid")).not_to_contain_text("Remote · Remote")

@@ -360,3 +360,49 @@ async def test_audit_page_escapes_changes(app, admin_client, make_job) -> None:
     await make_job(title="<script>alert(1)</script> role", location="<b>bold</b>")
     html = await html_of(await admin_client.get("/admin/audit"))
     assert "<script>alert(1)" not in html and "<b>bold</b>" not in html
+
+
+def changes_of(html: str) -> list[str]:
+    """The text of each row's changes cell, tags dropped and spaces collapsed."""
+    cells = re.findall(r'<td class="changes">(.*?)</td>', html, re.S)
+    return [" ".join(unescape(re.sub(r"<[^>]+>", "", cell)).split()) for cell in cells]
+
+
+async def audit_trail(admin_client, make_job, language: str) -> list[str]:
+    job = await make_job(title="Audited role", status="published", remote=False)
+    await post_form(admin_client, f"/admin/jobs/{job.id}/status", {"status": "closed"})
+    await post_form(admin_client, f"/admin/jobs/{job.id}/delete", {})
+    page = await admin_client.get("/admin/audit", headers={"Accept-Language": language})
+    return changes_of(await html_of(page))
+
+
+async def test_the_audit_log_speaks_of_labelled_fields_and_no_none(app, admin_client, make_job):
+    """Issue 13, defect 11: "status: closed → None" and raw field names."""
+    deleted, closed, created = await audit_trail(admin_client, make_job, "en")
+    assert "None" not in " ".join([deleted, closed, created])
+    assert deleted == "Status: closed → (deleted)"
+    assert closed == "Status: published → closed"
+    assert "Title: Audited role" in created and "Remote work: no" in created
+    assert "employment_type" not in created and "Employment type: Full-time" in created
+
+
+async def test_the_audit_log_speaks_chinese(app, admin_client, make_job) -> None:
+    deleted, closed, created = await audit_trail(admin_client, make_job, "zh-CN")
+    for text in (deleted, closed, created):
+        assert "None" not in text and "status" not in text and "title" not in text, text
+        assert re.search(r"[\u4e00-\u9fff]", text), text
+    assert "published" not in closed and "closed" not in closed
+
+
+def test_application_entries_of_the_audit_log_are_in_words() -> None:
+    from portal.i18n import force_language
+    from portal.jobs.labels import audit_change
+
+    statuses = {"submitted": "已提交", "reviewing": "审核中"}
+    with force_language("zh_Hans"):
+        moved = audit_change("application", "#5 Ann", ["submitted", "reviewing"], statuses)
+        applied = audit_change("apply", "#5 Ann", [None, "submitted"], statuses)
+        note = audit_change("note", "#5 Ann", [None, ""], statuses)
+    assert moved == {"label": "#5 Ann", "before": "已提交", "after": "审核中"}
+    assert applied == {"label": "#5 Ann", "before": None, "after": "已提交"}
+    assert note["before"] is None and note["after"] and "None" not in note["after"]

@@ -118,9 +118,26 @@ def test_code_is_escaped() -> None:
 # ------------------------------------------------------------------------------ summary
 
 
-def test_summary_is_plain_text() -> None:
+def test_summary_is_plain_text_without_headings() -> None:
     html = render_markdown("# Title\n\nSome **bold** text & <more>.")
-    assert summarize(html) == "Title Some bold text & <more>."
+    assert summarize(html) == "Some bold text & <more>."
+
+
+def test_a_chinese_summary_drops_headings_and_separates_blocks() -> None:
+    """Issue 13, defect 11: "岗位职责负责仓库管理任职要求…" ran headings into the text."""
+    html = render_markdown(
+        "## 岗位职责\n\n负责仓库的日常管理\n\n## 任职要求\n\n- 三年以上经验\n- 持有叉车证"
+    )
+    assert summarize(html) == "负责仓库的日常管理 · 三年以上经验 · 持有叉车证"
+
+
+def test_blocks_that_end_a_sentence_are_joined_by_a_space() -> None:
+    html = render_markdown("### About us\n\nWe weld.\n\nYou *learn*.\n\n1. Python\n2. SQL")
+    assert summarize(html) == "We weld. You learn. Python · SQL"
+
+
+def test_a_text_of_headings_only_keeps_them() -> None:
+    assert summarize(render_markdown("# Welder\n\n## Berlin")) == "Welder · Berlin"
 
 
 def test_summary_keeps_inline_markup_inside_its_words() -> None:

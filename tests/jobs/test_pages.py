@@ -384,3 +384,20 @@ async def test_empty_atom_feed_is_valid(app, client) -> None:
     response = await client.get("/jobs.atom")
     feed = parse_feed(await response.get_data())
     assert feed.findall(f"{ATOM}entry") == []
+
+
+async def test_a_remote_location_is_not_said_twice(app, client, make_job) -> None:
+    """Issue 13, defect 11: "Remote · Remote" on cards and job pages."""
+    job = await make_job(title="Remote welder", location="Remote", remote=True)
+    elsewhere = await make_job(title="Hybrid welder", location="Berlin", remote=True)
+    page = await (await client.get(f"/jobs/{job.id}", follow_redirects=True)).get_data(as_text=True)
+    place = re.search(r"<dt>Location</dt><dd>(.*?)</dd>", page, re.S)
+    assert place and place.group(1).strip() == "Remote"
+    page = await (await client.get(f"/jobs/{elsewhere.id}", follow_redirects=True)).get_data(
+        as_text=True
+    )
+    place = re.search(r"<dt>Location</dt><dd>(.*?)</dd>", page, re.S)
+    assert place and place.group(1).strip() == "Berlin · Remote"
+    home = await (await client.get("/")).get_data(as_text=True)
+    assert '<span class="place">Remote</span>' not in home
+    assert '<span class="place">Berlin</span>' in home
