@@ -49,41 +49,13 @@ CONSUMERS = {
     "media": "media",
     "mail": "mail",
 }
-# HAProxy checks every second and takes a host out after two failures.
+# deploy/haproxy.cfg checks every second and takes a host out after two failures.
 CHECK_INTERVAL = 1.0
 
-HAPROXY = """\
-global
-    daemon
-    pidfile {state}/haproxy.pid
-    # Two descriptors a connection, within the 20,000 a process may open here.
-    maxconn 9000
-
-defaults
-    mode http
-    option redispatch
-    retries 2
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    # A websocket, once upgraded, is a tunnel: it may stay quiet between pings.
-    timeout tunnel 1h
-
-frontend web
-    option forwardfor
-    bind 127.0.0.1:{balancer_port}
-    bind {gateway}:{balancer_port}
-    default_backend portal
-
-backend portal
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    # A host marked down has its connections cut at once: a request in flight there fails
-    # now (and may be sent again) instead of waiting out the server timeout.
-    default-server inter {check_ms}ms fall 2 rise 2 on-marked-down shutdown-sessions
-{servers}
-
+# The balancer's configuration is the one deploy/ recommends, with its addresses from the
+# environment; HAProxy reaches PostgreSQL for the namespaces too (a second file).
+HAPROXY_CONFIG = REPO / "deploy" / "haproxy.cfg"
+POSTGRES_BRIDGE = """\
 frontend postgres
     mode tcp
     bind {gateway}:{pg_port}
@@ -316,21 +288,20 @@ def up() -> State:
         state.brokers = [node.url for node in made]
         state.broker_names = [node.node_name for node in made]
         save(state)
-        servers = "\n".join(
-            f"    server {host} {HOSTS[host]}:{WEB_PORT} check" for host in ("web1", "web2")
+        bridge = root / "postgres.cfg"
+        bridge.write_text(POSTGRES_BRIDGE.format(gateway=GATEWAY, pg_port=PG_PORT))
+        subprocess.run(
+            ["haproxy", "-f", str(HAPROXY_CONFIG), "-f", str(bridge)],
+            env={
+                **os.environ,
+                "PORTAL_LB_BIND": f"127.0.0.1:{BALANCER_PORT}",
+                "PORTAL_LB_STATE": str(root),
+                "PORTAL_WEB1": f"{HOSTS['web1']}:{WEB_PORT}",
+                "PORTAL_WEB2": f"{HOSTS['web2']}:{WEB_PORT}",
+            },
+            check=True,
+            capture_output=True,
         )
-        config = root / "haproxy.cfg"
-        config.write_text(
-            HAPROXY.format(
-                state=root,
-                balancer_port=BALANCER_PORT,
-                gateway=GATEWAY,
-                pg_port=PG_PORT,
-                check_ms=int(CHECK_INTERVAL * 1000),
-                servers=servers,
-            )
-        )
-        run("haproxy", "-f", str(config))
         run("psql", "-h", "127.0.0.1", "-U", "root", "-d", "postgres", "-c",
             f"CREATE DATABASE {state.database}")  # fmt: skip
         for command in (
