@@ -57,6 +57,7 @@ async def start_worker(app: Quart) -> MailWorker:
         mail=mail_transport(settings),
         sms=sms_gateway(settings),
         sender=settings.mail_from,
+        lease=settings.mail_lease_seconds,
     )
     events = get_events(app)
     assert events.bus is not None
