@@ -14,9 +14,10 @@ from sqlalchemy import select
 from portal.alerts import digest
 from portal.config import Settings, get_settings
 from portal.db import get_db, utcnow
+from portal.events import hooks
 from portal.events.extension import get_events
 from portal.events.models import WorkItem
-from portal.mail import views
+from portal.mail import notices, views
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import QUEUE
 from portal.mail.transports import (
@@ -113,5 +114,6 @@ def get_mail(app: Quart | None = None) -> Mail:
 
 def init_app(app: Quart) -> Mail:
     mail = Mail(app)
+    get_events(app).reactions.on(hooks.APPLICATION_CREATED, notices.mail_admins_new_application)
     app.register_blueprint(views.blueprint)
     return mail
