@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Text messages: the provider's HTTP endpoint (the message is POSTed as JSON); unset, they
     # are written as files under <data dir>/sms.
     sms_url: str | None = None
+    # How long a mail consumer holds a message it sends (beyond any backoff wait); another
+    # consumer takes it over only after that, so it must outlast one SMTP or gateway attempt.
+    mail_lease_seconds: float = Field(default=60.0, gt=0)
     # Adds /_bench/bare, the constant-string baseline that bench/http_pages.py compares with.
     bench_routes: bool = False
 

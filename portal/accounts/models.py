@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -41,6 +41,8 @@ class User(Base):
     phone_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The language mail and text messages to this user are written in (one of PORTAL_LANGUAGES).
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # Admins only: whether each new application is mailed to them (off until they opt in).
+    mail_new_applications: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[str] = mapped_column(String(16), default=Role.USER.value, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

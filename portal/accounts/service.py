@@ -810,6 +810,18 @@ async def set_role(session: AsyncSession, actor: User, user_id: int, role: Role)
     return user
 
 
+async def set_new_application_mail(session: AsyncSession, admin: User, on: bool) -> User:
+    """Whether ``admin`` is mailed each new application (at a confirmed address)."""
+    if not admin.is_admin:
+        raise Forbidden()
+    await session.execute(update(User).where(User.id == admin.id).values(mail_new_applications=on))
+    # Pages read the signed-in user from a per-process cache: it must forget the old choice.
+    await auth_changed(session, admin.id)
+    await session.commit()
+    admin.mail_new_applications = on
+    return admin
+
+
 async def ensure_admin(
     session: AsyncSession, *, username: str, password: str, email: str | None, region: str
 ) -> tuple[User, bool]:

@@ -10,6 +10,7 @@ from quart.typing import ResponseReturnValue
 
 from portal.accounts.auth import load_principal, require_user
 from portal.alerts import service
+from portal.alerts.labels import DELIVERY_LABELS
 from portal.alerts.schemas import AlertData
 from portal.db import get_session
 from portal.domain_errors import DomainError, Invalid
@@ -38,6 +39,7 @@ async def _page(
         notifications=notifications,
         removed_jobs=await service.removed_jobs(session, notifications),
         since_jobs=since_jobs,
+        DELIVERY_LABELS=DELIVERY_LABELS,
     )
 
 

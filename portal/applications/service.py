@@ -383,6 +383,13 @@ async def _insert(
         type="application.created",
         data=event_data(view, for_admins=True),
     )
+    await hooks.emit(
+        session,
+        hooks.APPLICATION_CREATED,
+        application_id=application.id,
+        title=application.job_title,
+        applicant=user.nickname,
+    )
     await session.commit()
     return view
 

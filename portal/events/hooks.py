@@ -25,6 +25,8 @@ COMPANY_DELETING = "company.deleting"  # actor: User, company_id: int
 # An application's status changed in a way its applicant hears of.
 APPLICATION_MOVED = "application.moved"  # user_id, application_id: int; title, status: str
 
+# A new application was sent (admins who opted in are mailed of it).
+APPLICATION_CREATED = "application.created"  # application_id: int; title, applicant: str
 # Whatever a reaction returns is ignored.
 Reaction = Callable[..., Awaitable[object]]
 

@@ -14,9 +14,10 @@ from sqlalchemy import select
 from portal.alerts import digest
 from portal.config import Settings, get_settings
 from portal.db import get_db, utcnow
+from portal.events import hooks
 from portal.events.extension import get_events
 from portal.events.models import WorkItem
-from portal.mail import views
+from portal.mail import notices, views
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import QUEUE
 from portal.mail.transports import (
@@ -57,6 +58,7 @@ async def start_worker(app: Quart) -> MailWorker:
         mail=mail_transport(settings),
         sms=sms_gateway(settings),
         sender=settings.mail_from,
+        lease=settings.mail_lease_seconds,
     )
     events = get_events(app)
     assert events.bus is not None
@@ -112,5 +114,6 @@ def get_mail(app: Quart | None = None) -> Mail:
 
 def init_app(app: Quart) -> Mail:
     mail = Mail(app)
+    get_events(app).reactions.on(hooks.APPLICATION_CREATED, notices.mail_admins_new_application)
     app.register_blueprint(views.blueprint)
     return mail

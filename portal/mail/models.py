@@ -35,6 +35,10 @@ class MailDelivery(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The consumer sending it now and until when: another one given the same message (the
+    # relay re-sent it) waits for the lease to end rather than send beside it.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DigestRun(Base):

@@ -5,18 +5,28 @@ is parked. Its ``event_id`` (the outbox row) is the dedupe key: a ``mail_deliver
 records what became of it, so a redelivery of a message already sent or parked is dropped.
 Failed attempts are counted in that row before the next one, so a consumer killed while
 backing off resumes the count after a restart instead of starting over.
+
+The row is also a lease: a consumer takes it (``claimed_by``, ``lease_until``) in a short
+transaction with a conditional UPDATE before each send, and holds it through its backoff.
+Another consumer given the same message (the relay re-sent it) waits for the lease to end: by
+then the message was sent (and is dropped there) or its holder died (and it is taken over).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import update
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.db import begin_write, utcnow
@@ -31,6 +41,10 @@ log = logging.getLogger(__name__)
 # minutes in all: a message stays unacknowledged meanwhile, well inside RabbitMQ's 30-minute
 # consumer timeout.
 DEFAULT_BACKOFF = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 120.0, 120.0, 120.0, 120.0, 120.0, 120.0)
+# Seconds a consumer holds a message for one attempt (longer than an SMTP or gateway attempt
+# may take), and beyond each backoff delay. A consumer killed mid-send delays its message by
+# at most this much.
+DEFAULT_LEASE = 60.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,9 @@ class MailWorker:
         sms: SmsGateway,
         sender: str,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
+        lease: float = DEFAULT_LEASE,
         sleep: Callable[[float], Any] = asyncio.sleep,
+        name: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.env = env
@@ -58,7 +74,10 @@ class MailWorker:
         self.sms = sms
         self.sender = sender
         self.backoff = tuple(backoff)
+        self.lease = lease
         self.sleep = sleep
+        # Unique per worker, so a restarted consumer is not taken for the one it replaced.
+        self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         # Ids being sent here: a duplicate delivery meanwhile is dropped, not sent beside it.
         self._busy: set[int] = set()
 
@@ -78,26 +97,60 @@ class MailWorker:
         finally:
             self._busy.discard(event_id)
 
-    async def _record(self, event_id: int, message: OutgoingMessage) -> MailDelivery:
+    async def _claim(self, event_id: int, message: OutgoingMessage) -> tuple[MailDelivery, bool]:
+        """The message's row (recorded if new), and whether this worker now holds its lease."""
         async with self.sessionmaker() as session:
-            # Read, then maybe insert: on SQLite the write lock is taken up front, or a
+            # Read, then maybe write: on SQLite the write lock is taken up front, or a
             # concurrent writer (a sign-up) makes the upgrade fail with "database is locked".
             await begin_write(session)
-            row = await session.get(MailDelivery, event_id)
-            if row is None:
-                row = MailDelivery(
-                    event_id=event_id,
-                    kind=message.kind[:32],
-                    channel=message.channel,
-                    recipient=message.to[:254],
-                    status=DeliveryStatus.SENDING.value,
-                    attempts=0,
-                    reason="",
-                    updated_at=utcnow(),
+            now = utcnow()
+            lease_until = now + timedelta(seconds=self.lease)
+            if await session.get(MailDelivery, event_id) is None:
+                session.add(
+                    MailDelivery(
+                        event_id=event_id,
+                        kind=message.kind[:32],
+                        channel=message.channel,
+                        recipient=message.to[:254],
+                        status=DeliveryStatus.SENDING.value,
+                        attempts=0,
+                        reason="",
+                        updated_at=now,
+                        claimed_by=self.name,
+                        lease_until=lease_until,
+                    )
                 )
-                session.add(row)
-                await session.commit()
-            return row
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    # Another consumer recorded it at the same moment: its lease decides.
+                    await session.rollback()
+                else:
+                    row = await session.get(MailDelivery, event_id)
+                    assert row is not None
+                    return row, True
+                await begin_write(session)
+            # Conditional, so of two consumers at once one takes it (PostgreSQL re-checks the
+            # WHERE on the row the other one just updated; SQLite has one writer at a time).
+            taken = await session.execute(
+                update(MailDelivery)
+                .where(
+                    MailDelivery.event_id == event_id,
+                    MailDelivery.status == DeliveryStatus.SENDING.value,
+                    or_(
+                        MailDelivery.claimed_by.is_(None),
+                        MailDelivery.claimed_by == self.name,
+                        MailDelivery.lease_until.is_(None),
+                        MailDelivery.lease_until < now,
+                    ),
+                )
+                .values(claimed_by=self.name, lease_until=lease_until, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            row = await session.get(MailDelivery, event_id, populate_existing=True)
+            await session.commit()
+            assert row is not None
+            return row, getattr(taken, "rowcount", 0) == 1
 
     async def _update(self, event_id: int, **values: Any) -> None:
         async with self.sessionmaker() as session:
@@ -109,9 +162,15 @@ class MailWorker:
             await session.commit()
 
     async def deliver(self, event_id: int, message: OutgoingMessage) -> Outcome:
-        row = await self._record(event_id, message)
-        if row.status != DeliveryStatus.SENDING.value:
-            return Outcome(event_id, DeliveryStatus(row.status), row.attempts)  # a redelivery
+        while True:
+            row, held = await self._claim(event_id, message)
+            if row.status != DeliveryStatus.SENDING.value:
+                return Outcome(event_id, DeliveryStatus(row.status), row.attempts)  # a redelivery
+            if held:
+                break
+            # Unacknowledged meanwhile: if the holder died, this copy is the one that is sent.
+            left = (row.lease_until - utcnow()).total_seconds() if row.lease_until else 0.0
+            await self.sleep(min(max(left, 0.0), self.lease) + 0.05)
         attempts = row.attempts
         while True:
             attempts += 1
@@ -122,8 +181,14 @@ class MailWorker:
             except TransientError as error:
                 if attempts > len(self.backoff):
                     return await self._park(event_id, attempts, f"gave up: {error}")
-                await self._update(event_id, attempts=attempts, reason=str(error)[:2000])
                 delay = self.backoff[attempts - 1]
+                # Held through the wait and the next attempt.
+                await self._update(
+                    event_id,
+                    attempts=attempts,
+                    reason=str(error)[:2000],
+                    lease_until=utcnow() + timedelta(seconds=delay + self.lease),
+                )
                 log.warning(
                     "mail %s to %s not accepted (%s); attempt %d in %.0f s",
                     event_id,
@@ -135,7 +200,11 @@ class MailWorker:
                 await self.sleep(delay)
                 continue
             await self._update(
-                event_id, status=DeliveryStatus.SENT.value, attempts=attempts, sent_at=utcnow()
+                event_id,
+                status=DeliveryStatus.SENT.value,
+                attempts=attempts,
+                sent_at=utcnow(),
+                lease_until=None,
             )
             return Outcome(event_id, DeliveryStatus.SENT, attempts)
 
@@ -150,6 +219,10 @@ class MailWorker:
     async def _park(self, event_id: int, attempts: int, reason: str) -> Outcome:
         log.error("mail %s parked after %d attempt(s): %s", event_id, attempts, reason)
         await self._update(
-            event_id, status=DeliveryStatus.PARKED.value, attempts=attempts, reason=reason[:2000]
+            event_id,
+            status=DeliveryStatus.PARKED.value,
+            attempts=attempts,
+            reason=reason[:2000],
+            lease_until=None,
         )
         return Outcome(event_id, DeliveryStatus.PARKED, attempts)

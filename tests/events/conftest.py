@@ -26,6 +26,6 @@ async def amqp_prefix() -> AsyncIterator[str]:
     async with connection:
         channel = await connection.channel()
         await channel.exchange_delete(f"{prefix}.events")
-        for purpose in ("clicks", "media"):
+        for purpose in ("clicks", "media", "mail"):
             channel = await connection.channel()
             await channel.queue_delete(f"{prefix}.{purpose}")

@@ -23,8 +23,12 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.refuse = False
+        # Seconds each mail takes to be accepted: a slow server keeps a send in flight.
+        self.delay = 0.0
 
     async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.refuse:
             return "451 try again later"
         data = envelope.content  # type: ignore[attr-defined]

@@ -91,3 +91,26 @@ async def test_daily_digest_is_sent_once_per_user_and_day(
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Python developer" in text and "Python tester" in text
     assert mail["List-Unsubscribe"]
+
+
+async def test_the_alerts_page_shows_each_alerts_delivery_in_the_users_language(
+    app: Quart,
+) -> None:
+    client, _user = await signed_in_client(app, email="una@example.com", nickname="Una")
+    for keywords, delivery in (("rust", "live"), ("golang", "instant"), ("haskell", "digest")):
+        made = await client.post(
+            "/api/v1/subscriptions", json={"keywords": keywords, "delivery": delivery}
+        )
+        assert made.status_code == 201
+    page = await (await client.get("/alerts")).get_data(as_text=True)
+    items = page.split('<ul class="plain alerts">', 1)[1].split("</ul>", 1)[0]
+    for keywords, label in (
+        ("rust", "Inbox only, no mail"),
+        ("golang", "A mail for each new job"),
+        ("haskell", "A daily digest"),
+    ):
+        item = next(li for li in items.split("<li>") if keywords in li)
+        assert label in item, item
+    chinese = await client.get("/alerts", headers={"Accept-Language": "zh-CN"})
+    text = await chinese.get_data(as_text=True)
+    assert "每日摘要" in text and "仅收件箱" in text
