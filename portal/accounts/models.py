@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, UTCDateTime, utcnow
@@ -57,6 +57,12 @@ class User(Base):
         if self.username:
             return f"@{self.username}"
         return f"#{self.id}"
+
+
+def confirmed_email() -> ColumnElement[bool]:
+    """Users with an e-mail address someone confirmed: the only ones mailed alerts and notices
+    (an address nobody confirmed may be a stranger's)."""
+    return and_(User.email.is_not(None), User.email_verified_at.is_not(None))
 
 
 class AuthSession(Base):

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from portal.accounts.models import User
+from portal.accounts.models import User, confirmed_email
 from portal.alerts.models import AlertSubscription, Delivery, Notification
 from portal.alerts.service import unsubscribe_path_for
 from portal.db import utcnow
 from portal.mail.models import DigestRun
-from portal.mail.outbox import OutgoingMessage, queue_message, site_url
+from portal.mail.outbox import OutgoingMessage, queue_message
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,7 @@ async def _digest_users(session: AsyncSession) -> list[User]:
     wanting = select(AlertSubscription.user_id).where(
         AlertSubscription.delivery == Delivery.DIGEST.value
     )
-    rows = await session.execute(
-        select(User).where(
-            User.id.in_(wanting), User.email.is_not(None), User.email_verified_at.is_not(None)
-        )
-    )
+    rows = await session.execute(select(User).where(User.id.in_(wanting), confirmed_email()))
     return list(rows.scalars())
 
 
@@ -70,13 +66,10 @@ async def send_digests(sessionmaker: async_sessionmaker[AsyncSession], now: date
             if items:
                 await queue_message(
                     session,
-                    OutgoingMessage(
-                        kind="digest",
-                        channel="email",
-                        to=user.email or "",
-                        language=user.language,
-                        base_url=site_url(),
-                        context={"name": user.nickname, "items": items},
+                    OutgoingMessage.email_to(
+                        user,
+                        "digest",
+                        {"items": items},
                         unsubscribe=unsubscribe_path_for(0, user.id),
                     ),
                 )

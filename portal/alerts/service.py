@@ -9,7 +9,7 @@ from quart import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import User
+from portal.accounts.models import User, confirmed_email
 from portal.alerts.matching import alert_matches, job_facts
 from portal.alerts.models import AlertSubscription, Delivery, Notification
 from portal.applications.labels import STATUS_LABELS
@@ -176,32 +176,23 @@ async def _mail_instant_matches(
     if not first:
         return
     users = (
-        await session.execute(
-            select(User).where(
-                User.id.in_(list(first)),
-                User.email.is_not(None),
-                User.email_verified_at.is_not(None),
-            )
-        )
+        await session.execute(select(User).where(User.id.in_(list(first)), confirmed_email()))
     ).scalars()
     base = site_url()
     await queue_messages(
         session,
         [
-            OutgoingMessage(
-                kind="alert",
-                channel="email",
-                to=user.email or "",
-                language=user.language,
-                base_url=base,
-                context={
-                    "name": user.nickname,
+            OutgoingMessage.email_to(
+                user,
+                "alert",
+                {
                     "keywords": first[user.id].keywords,
                     "title": job.title,
                     "location": job.location or "",
                     "url": url,
                 },
                 unsubscribe=unsubscribe_path(first[user.id]),
+                base_url=base,
             )
             for user in users
         ],
@@ -219,13 +210,8 @@ async def notify_application_moved(
         await queue_messages(
             session,
             [
-                OutgoingMessage(
-                    kind="application",
-                    channel="email",
-                    to=user.email,
-                    language=user.language,
-                    base_url=site_url(),
-                    context={"name": user.nickname, "title": title, "status": status_label},
+                OutgoingMessage.email_to(
+                    user, "application", {"title": title, "status": status_label}
                 )
             ],
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.accounts.models import Role, User
+from portal.accounts.models import Role, User, confirmed_email
 from portal.mail.outbox import OutgoingMessage, queue_messages, site_url
 
 
@@ -19,9 +19,7 @@ async def mail_admins_new_application(
             select(User).where(
                 User.role == Role.ADMIN.value,
                 User.mail_new_applications.is_(True),
-                User.email.is_not(None),
-                # An address nobody confirmed may be a stranger's: it gets no applicants' names.
-                User.email_verified_at.is_not(None),
+                confirmed_email(),
             )
         )
     ).scalars()
@@ -29,18 +27,15 @@ async def mail_admins_new_application(
     await queue_messages(
         session,
         [
-            OutgoingMessage(
-                kind="new_application",
-                channel="email",
-                to=admin.email or "",
-                language=admin.language,
-                base_url=base_url,
-                context={
-                    "name": admin.nickname,
+            OutgoingMessage.email_to(
+                admin,
+                "new_application",
+                {
                     "title": title,
                     "applicant": applicant,
                     "path": f"/admin/applications/{application_id}",
                 },
+                base_url=base_url,
             )
             for admin in admins
         ],

@@ -9,7 +9,7 @@ request's path. Services of any capability call ``queue_message`` as they call
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Literal, Protocol, Self
 
 from quart import has_request_context, request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,14 @@ FALLBACK_BASE_URL = "http://127.0.0.1:5000"
 Channel = Literal["email", "sms"]
 
 
+class Recipient(Protocol):
+    """Who a mail is for (an account): its address, language and the name to greet."""
+
+    email: str | None
+    language: str
+    nickname: str
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     """What the consumer needs to render and send one message, as JSON in the outbox."""
@@ -36,6 +44,27 @@ class OutgoingMessage:
     context: dict[str, Any] = field(default_factory=dict)
     # Site-relative path of a one-click unsubscribe (List-Unsubscribe), for alert mail.
     unsubscribe: str | None = None
+
+    @classmethod
+    def email_to(
+        cls,
+        user: Recipient,
+        kind: str,
+        context: dict[str, Any],
+        *,
+        unsubscribe: str | None = None,
+        base_url: str | None = None,
+    ) -> Self:
+        """A mail to ``user``'s address in their language, greeting them by name."""
+        return cls(
+            kind=kind,
+            channel="email",
+            to=user.email or "",
+            language=user.language,
+            base_url=base_url or site_url(),
+            context={"name": user.nickname, **context},
+            unsubscribe=unsubscribe,
+        )
 
     def to_data(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,10 +24,12 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -239,9 +241,9 @@ def get(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
-def wait_for(what: str, check: object, timeout: float) -> None:
+def wait_for(what: str, check: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise ClusterError(f"timed out waiting for {what}")
         time.sleep(0.2)
@@ -372,8 +374,6 @@ def status() -> dict[str, str]:
 
 
 def get_tcp(host: str, port: int) -> bool:
-    import socket
-
     try:
         with socket.create_connection((host, port), timeout=0.5):
             return True

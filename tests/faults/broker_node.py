@@ -269,14 +269,14 @@ class BrokerNode:
         The VM is found by its ``-home`` argument, this node's private HOME."""
         marker = f"\0-home\0{self._home}\0".encode()
         processes = _processes()
-        found = [
-            pid
-            for pid, (_, cmdline) in processes.items()
-            if b"beam" in cmdline.split(b"\0", 1)[0] and marker in cmdline
-        ]
-        for parent in found:  # grows while it is walked: a breadth-first walk of the tree
-            found.extend(pid for pid, (ppid, _) in processes.items() if ppid == parent)
-        return found
+        return _with_descendants(
+            [
+                pid
+                for pid, (_, cmdline) in processes.items()
+                if b"beam" in cmdline.split(b"\0", 1)[0] and marker in cmdline
+            ],
+            processes,
+        )
 
     def log_tail(self, lines: int = 40) -> str:
         """The node's error lines and last log lines, its launch output and any crash dump."""
@@ -384,6 +384,13 @@ def free_port(exclude: set[int] | frozenset[int] = frozenset()) -> int:
     raise BrokerNodeError(f"no free port in {PORT_RANGE}")
 
 
+def _with_descendants(found: list[int], processes: dict[int, tuple[int, bytes]]) -> list[int]:
+    """``found`` and every descendant of theirs in ``processes``, parents first."""
+    for parent in found:  # grows while it is walked: a breadth-first walk of the tree
+        found.extend(pid for pid, (ppid, _) in processes.items() if ppid == parent)
+    return found
+
+
 def _read_lines(path: Path) -> list[str]:
     return path.read_text(errors="replace").splitlines()
 
@@ -420,8 +427,8 @@ def kill_nodes_under(directory: Path) -> int:
     process started with ``outlive_interpreter``); how many VMs and helpers were killed."""
     marker = f"\0-home\0{directory}/".encode()
     processes = _processes()
-    found = [pid for pid, (_, cmdline) in processes.items() if marker in cmdline]
-    for parent in found:
-        found.extend(pid for pid, (ppid, _) in processes.items() if ppid == parent)
+    found = _with_descendants(
+        [pid for pid, (_, cmdline) in processes.items() if marker in cmdline], processes
+    )
     _sigkill(found)
     return len(found)
