@@ -15,6 +15,7 @@ from quart import Quart
 
 from portal.app import create_app
 from portal.config import Settings
+from portal.mail.outbox import OutgoingMessage
 
 
 class Inbox:
@@ -40,6 +41,18 @@ class Inbox:
             while len(self.messages) < count:
                 await asyncio.sleep(0.02)
         return self.messages
+
+
+def reset_mail(to: str, name: str, base_url: str = "http://x") -> OutgoingMessage:
+    """A password-reset mail, the tests' usual message (nobody checks its token)."""
+    return OutgoingMessage(
+        kind="reset",
+        channel="email",
+        to=to,
+        language="en",
+        base_url=base_url,
+        context={"name": name, "token": "t" * 43, "minutes": 30},
+    )
 
 
 def free_port() -> int:

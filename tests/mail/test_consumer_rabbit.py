@@ -21,10 +21,10 @@ from portal.app import create_app
 from portal.config import Settings
 from portal.db import get_db
 from portal.mail.models import DeliveryStatus, MailDelivery
-from portal.mail.outbox import OutgoingMessage, queue_messages
+from portal.mail.outbox import queue_messages
 from tests.events import conftest as events_conftest
 from tests.events.conftest import AMQP_URL
-from tests.mail.conftest import SmtpServer
+from tests.mail.conftest import SmtpServer, reset_mail
 from tests.utils.broker import QueueWatcher
 from tests.utils.consumers import ConsumerProcess, Consumers, running_consumers
 
@@ -90,14 +90,7 @@ async def queue(app: Quart, count: int, start: int = 0) -> None:
         await queue_messages(
             session,
             [
-                OutgoingMessage(
-                    kind="reset",
-                    channel="email",
-                    to=f"user{n}@example.com",
-                    language="en",
-                    base_url="http://jobs.example.test",
-                    context={"name": f"User {n}", "token": "t" * 43, "minutes": 30},
-                )
+                reset_mail(f"user{n}@example.com", f"User {n}", "http://jobs.example.test")
                 for n in range(start, start + count)
             ],
         )

@@ -15,7 +15,7 @@ from portal.mail.extension import mail_transport, sms_gateway
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import OutgoingMessage
 from portal.mail.worker import MailWorker
-from tests.mail.conftest import SmtpServer
+from tests.mail.conftest import SmtpServer, reset_mail
 
 pytestmark = pytest.mark.both_databases
 
@@ -38,14 +38,7 @@ def consumer(app: Quart, name: str, *, lease: float = 5.0) -> MailWorker:
 
 
 def message(event_id: int) -> dict[str, object]:
-    body = OutgoingMessage(
-        kind="reset",
-        channel="email",
-        to="lea@example.com",
-        language="en",
-        base_url="http://jobs.example.test",
-        context={"name": "Lea", "token": "t" * 43, "minutes": 30},
-    ).to_data()
+    body = reset_mail("lea@example.com", "Lea", "http://jobs.example.test").to_data()
     return {**body, "event_id": event_id}
 
 

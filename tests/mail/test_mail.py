@@ -11,9 +11,8 @@ from sqlalchemy import select, update
 from portal.accounts.models import User
 from portal.db import get_db
 from portal.mail.models import DeliveryStatus, MailDelivery
-from portal.mail.outbox import OutgoingMessage
 from tests.factories import PASSWORD, make_user
-from tests.mail.conftest import SmtpServer
+from tests.mail.conftest import SmtpServer, reset_mail
 
 LINK = re.compile(r"http://jobs\.example\.test/password/reset\?token=([A-Za-z0-9_-]+)")
 
@@ -131,14 +130,7 @@ async def test_smtp_down_then_back_sends_the_queued_mail(
 
 async def test_a_redelivered_message_is_sent_once(smtp_app: Quart, smtp_server: SmtpServer) -> None:
     worker = smtp_app.extensions["portal.mail.worker"]
-    body = OutgoingMessage(
-        kind="reset",
-        channel="email",
-        to="dee@example.com",
-        language="en",
-        base_url="http://jobs.example.test",
-        context={"name": "Dee", "token": "t" * 43, "minutes": 30},
-    ).to_data()
+    body = reset_mail("dee@example.com", "Dee", "http://jobs.example.test").to_data()
     await worker.handle({**body, "event_id": 987654})
     await worker.handle({**body, "event_id": 987654})
     await asyncio.sleep(0.2)
@@ -151,14 +143,7 @@ async def test_a_message_is_parked_with_the_reason_after_the_last_retry(
     worker = smtp_app.extensions["portal.mail.worker"]
     worker.backoff = (0.01, 0.01)
     smtp_server.inbox.refuse = True
-    body = OutgoingMessage(
-        kind="reset",
-        channel="email",
-        to="ed@example.com",
-        language="en",
-        base_url="http://x",
-        context={"name": "Ed", "token": "t" * 43, "minutes": 30},
-    ).to_data()
+    body = reset_mail("ed@example.com", "Ed").to_data()
     await worker.handle({**body, "event_id": 55})
     async with get_db(smtp_app).session_scope() as session:
         row = await session.get(MailDelivery, 55)
@@ -183,14 +168,7 @@ async def test_killed_mid_send_and_restarted_sends_once(
     )
     app = create_app(settings)
     body = {
-        **OutgoingMessage(
-            kind="reset",
-            channel="email",
-            to="fi@example.com",
-            language="en",
-            base_url="http://x",
-            context={"name": "Fi", "token": "t" * 43, "minutes": 30},
-        ).to_data(),
+        **reset_mail("fi@example.com", "Fi").to_data(),
         "event_id": 77,
     }
     async with app.test_app():

@@ -15,9 +15,9 @@ from portal.config import get_settings
 from portal.db import get_db
 from portal.mail.extension import mail_transport, sms_gateway
 from portal.mail.models import DeliveryStatus, MailDelivery
-from portal.mail.outbox import OutgoingMessage
 from portal.mail.worker import MailWorker
 from tests.factories import PASSWORD
+from tests.mail.conftest import reset_mail
 
 
 class SignUpsDuringReads(AsyncSession):
@@ -70,14 +70,7 @@ async def test_deliveries_and_concurrent_sign_ups_both_succeed(app: Quart) -> No
     )
     outcomes = []
     for event_id in (901, 902, 903):
-        body = OutgoingMessage(
-            kind="reset",
-            channel="email",
-            to=f"u{event_id}@example.com",
-            language="en",
-            base_url="http://x",
-            context={"name": "U", "token": "t" * 43, "minutes": 30},
-        )
+        body = reset_mail(f"u{event_id}@example.com", "U")
         outcomes.append(await asyncio.wait_for(worker.deliver(event_id, body), 20))
     assert [outcome.status for outcome in outcomes] == [DeliveryStatus.SENT] * 3
     answers = await asyncio.wait_for(asyncio.gather(*sign_ups), 20)
