@@ -104,7 +104,14 @@ class EaseWeights:
             scores += self.dense[rows].sum(axis=0, dtype=np.float32)
             return
         assert self.columns is not None and self.values is not None
-        np.add.at(scores, self.columns[rows].ravel(), self.values[rows].ravel())
+        if rows.shape[0] == 1:
+            # A row's columns are distinct, so a fancy-index add is exact (and ~10x np.add.at).
+            scores[self.columns[rows[0]]] += self.values[rows[0]]
+            return
+        summed = np.bincount(
+            self.columns[rows].ravel(), self.values[rows].ravel(), minlength=self.n_jobs
+        )
+        scores += summed.astype(np.float32)
 
     def scores(self, rows: IntArray) -> Float32Array:
         """``x B`` for the binary history ``x`` whose ones are ``rows``."""
@@ -186,8 +193,13 @@ def prune(weights: Float32Array, k: int) -> tuple[npt.NDArray[np.int32], Float32
     for start in range(0, n, step):
         block = weights[start : start + step]
         magnitude = np.abs(block)
-        # Stable over ties: rank by (−|w|, column) exactly, whatever argpartition's order.
-        chosen = np.argsort(-magnitude, axis=1, kind="stable")[:, :k]
+        chosen = np.argpartition(-magnitude, k - 1, axis=1)[:, :k]
+        # argpartition breaks ties at the k-th value its own way: where the row has more
+        # weights equal to it than places left, rank that row by (-|w|, column) exactly.
+        kth = np.take_along_axis(magnitude, chosen, axis=1).min(axis=1)
+        tied = np.flatnonzero((magnitude >= kth[:, None]).sum(axis=1) > k)
+        if tied.shape[0]:
+            chosen[tied] = np.argsort(-magnitude[tied], axis=1, kind="stable")[:, :k]
         chosen.sort(axis=1)
         columns[start : start + step] = chosen
         values[start : start + step] = np.take_along_axis(block, chosen, axis=1)

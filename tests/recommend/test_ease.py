@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from portal.recommend import Reason, Recommender, RecommenderConfig, ease
+from portal.recommend import Reason, Recommender, RecommenderConfig, ease, service
 from portal.recommend.evaluate import clicks_from_arrays, clicks_from_tuples, select_lambda
+from portal.recommend.service import RecommenderWorker
 
 DENSE = ease.EaseConfig(dense_jobs=10_000)
 
@@ -201,3 +204,58 @@ def test_clicks_from_arrays_keeps_ids_as_labels() -> None:
     log = clicks_from_arrays(np.array([7, 3, 7]), np.array([10, 10, 11]), np.array([3.0, 1, 2]))
     assert log.user_labels == ["3", "7"] and log.item_labels == ["10", "11"]
     assert log.times.tolist() == [1.0, 2.0, 3.0]
+
+
+# --- the consumer's training ----------------------------------------------------------------
+
+
+def ease_worker(rows, lambdas=(20.0,)) -> RecommenderWorker:
+    """A worker with EASE serving over ``rows`` (no database: training never touches it)."""
+    worker = RecommenderWorker(None, ease=True, lambdas=lambdas)  # type: ignore[arg-type]
+    worker.model = engine_of(rows, worker.config)
+    worker.ease = ease.EaseRecommender(worker.model, None, worker.ease_config)
+    return worker
+
+
+async def test_the_worker_trains_in_the_background_and_swaps() -> None:
+    rows = stream()
+    worker = ease_worker(rows, lambdas=(5.0, 50.0))
+    assert worker.ease is not None and worker.ease.weights is None
+    user = rows[0][0]
+    assert all(r.source != "ease" for r in worker.ease.recommend(user, 5))  # item-CF meanwhile
+    task = worker.train()
+    assert worker.train() is task  # one training at a time
+    weights = await task
+    assert weights is not None and worker.ease.weights is weights
+    assert weights.lam in (5.0, 50.0) and set(weights.validation) == {5.0, 50.0}
+    assert worker.ease.recommend(user, 5)[0].source == "ease"
+
+
+async def test_a_crash_mid_training_keeps_the_old_weights(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worker = ease_worker(stream())
+    old = await worker.train()
+    assert old is not None
+
+    def crash(*args: object) -> None:
+        raise MemoryError("killed mid-inversion")
+
+    monkeypatch.setattr(service, "train_ease", crash)
+    assert await worker.train() is None
+    assert worker.ease is not None and worker.ease.weights is old
+
+
+async def test_training_leaves_the_event_loop_free() -> None:
+    worker = ease_worker(stream(users=3_000, jobs=1_800, clicks=60_000))
+    gaps: list[float] = []
+    task = worker.train()
+    last = time.perf_counter()
+    while not task.done():
+        await asyncio.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    assert await task is not None
+    # The fit (about a second) ran in a thread: the loop kept ticking all along.
+    assert len(gaps) > 10 and max(gaps) < 0.5
