@@ -77,10 +77,11 @@ from common import (
 )
 from common import cpu_seconds as common_cpu_seconds
 
-from portal.recommend import ease
+from portal.recommend import ease, service
 from portal.recommend.engine import Mode, Recommender, RecommenderConfig
 from portal.recommend.evaluate import (
     Split,
+    clicks_from_arrays,
     clicks_from_tuples,
     ranking_metrics,
     select_lambda,
@@ -324,6 +325,43 @@ def batch_ease(train: Any, n_items: int, lam: float) -> np.ndarray:
     return b
 
 
+def implicit_rankers(train: Any, n_users: int, n_items: int) -> dict[str, Any]:
+    """implicit's cosine, BM25 and ALS on the same training clicks, if it is installed."""
+    try:
+        import scipy.sparse as sparse
+        from implicit.als import AlternatingLeastSquares
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+        from implicit.utils import ParameterWarning
+    except ImportError as error:
+        print(f"implicit skipped: not installed ({error})")
+        return {}
+    matrix = sparse.csr_matrix(
+        (np.ones(train.n_clicks, dtype=np.float32), (train.users, train.items)),
+        shape=(n_users, n_items),
+    )
+    rankers: dict[str, Any] = {}
+    with warnings.catch_warnings():  # its own COO→CSR conversions, its BLAS thread advice
+        warnings.simplefilter("ignore", ParameterWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        models = {
+            "implicit cosine K=20": CosineRecommender(K=20),
+            "implicit BM25 K=100": BM25Recommender(K=100),
+            "implicit ALS f=64": AlternatingLeastSquares(
+                factors=64, regularization=0.05, alpha=10.0, iterations=15, random_state=0
+            ),
+        }
+        for model in models.values():
+            model.fit(matrix, show_progress=False)
+    for name, model in models.items():
+
+        def rank(user: int, k: int, model: Any = model) -> list[int]:
+            ids, _scores = model.recommend(user, matrix[user], N=k)
+            return [int(i) for i in ids if i >= 0]
+
+        rankers[name] = rank
+    return rankers
+
+
 def ease_quality(label: str, rows: Clicks, max_users: int, lambdas: Sequence[float]) -> None:
     """One split, one run: blend, EASE as served (λ by validation), pruned, and a batch fit."""
     print(f"\n== EASE vs blend: {label} ==")
@@ -359,6 +397,7 @@ def ease_quality(label: str, rows: Clicks, max_users: int, lambdas: Sequence[flo
             r.job for r in top.recommend(user, k)
         ],
         "batch EASE (bench, f64)": batch_rank,
+        **implicit_rankers(train, log.n_users, log.n_items),
     }
     figures: dict[str, tuple[float, float]] = {}
     for name, rank in rankers.items():
@@ -377,13 +416,27 @@ def ease_quality(label: str, rows: Clicks, max_users: int, lambdas: Sequence[flo
             f"{precision / base_p - 1:+8.1%} {ndcg / base_n - 1:+8.1%} "
             f"{precision / ref_p - 1:+8.2%} {ndcg / ref_n - 1:+8.2%}"
         )
+    best = max(
+        (name for name in figures if name.startswith("implicit")),
+        key=lambda name: figures[name][1],
+        default=None,
+    )
+    if best is not None:
+        print(f"implicit's best here: {best}")
     print(
         f"memory: dense {mib(dense.memory_bytes())}, top-{pruned.columns.shape[1]} "
         f"{mib(pruned.memory_bytes())}"
     )
 
 
-def ease_cost(users: int, jobs: int, n_clicks: int, lam: float, samples: int) -> None:
+def ease_cost(
+    users: int,
+    jobs: int,
+    n_clicks: int,
+    lam: float,
+    samples: int,
+    lambdas: Sequence[float] | None = None,
+) -> None:
     """Training time and memory at the issue's size, and the per-click score refresh."""
     print(f"\n== EASE cost: {users:,} users × {jobs:,} jobs × {n_clicks:,} clicks, λ {lam:g} ==")
     rows = generate(users, jobs, n_clicks, seed=1)
@@ -392,6 +445,16 @@ def ease_cost(users: int, jobs: int, n_clicks: int, lam: float, samples: int) ->
     started = time.perf_counter()
     engine = Recommender.from_arrays(u, j, t, SERVICE_CONFIG)
     print(f"engine rebuild (the Gram matrix it keeps anyway) {time.perf_counter() - started:.1f} s")
+    # What the consumer's scheduled training does: λ from the grid by validation, then the fit.
+    if lambdas is not None:
+        log = clicks_from_arrays(*engine.click_arrays())
+        started = time.perf_counter()
+        weights = service.train_ease(engine.gram_entries(), log, lambdas, ease.EaseConfig())
+        print(
+            f"scheduled training, λ grid {list(lambdas)} → {weights.lam:g}: "
+            f"{time.perf_counter() - started:.1f} s in all"
+        )
+        del weights, log
     for number, config in enumerate(
         (ease.EaseConfig(dense_jobs=10**9), ease.EaseConfig(dense_jobs=1))
     ):
@@ -1181,6 +1244,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-ease", action="store_true")
     parser.add_argument("--ease-only", action="store_true", help="only the EASE sections")
     parser.add_argument(
+        "--skip-selection",
+        action="store_true",
+        help="no timing of a whole scheduled training (λ grid + fit) at the cost size",
+    )
+    parser.add_argument(
         "--lambdas",
         default="50,200,500,1000",
         help="EASE λ grid (comma-separated), chosen from by validation",
@@ -1223,7 +1291,12 @@ def main(argv: list[str] | None = None) -> int:
             lambdas,
         )
         cost = (20_000, 2_000, 200_000) if args.quick else (100_000, 10_000, 1_000_000)
-        ease_cost(*cost, lam=500.0, samples=500 if args.quick else 2_000)
+        ease_cost(
+            *cost,
+            lam=500.0,
+            samples=500 if args.quick else 2_000,
+            lambdas=None if args.skip_selection else lambdas,
+        )
         if args.ease_only:
             return 0
     if not args.skip_engine or not args.skip_implicit:
