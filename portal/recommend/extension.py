@@ -73,3 +73,8 @@ def init_app(app: Quart) -> None:
         if get_settings().amqp_url is None:
             app.extensions["portal.recommender"] = await start_worker(current_app)  # type: ignore[arg-type]
         yield
+        # A training thread cannot be interrupted; the schedule stops, and a fit under way
+        # finishes in its thread and is dropped with the app.
+        schedule = app.extensions.pop("portal.recommender.training", None)
+        if schedule is not None:
+            schedule.cancel()
