@@ -77,11 +77,14 @@ from common import (
 )
 from common import cpu_seconds as common_cpu_seconds
 
+from portal.recommend import ease, service
 from portal.recommend.engine import Mode, Recommender, RecommenderConfig
 from portal.recommend.evaluate import (
     Split,
+    clicks_from_arrays,
     clicks_from_tuples,
     ranking_metrics,
+    select_lambda,
     split_random,
 )
 
@@ -304,6 +307,193 @@ def implicit_bench(label: str, rows: Clicks, figures: EngineFigures, max_users: 
         f"  update + re-rank   p50 {us(refresh50)} → {fit / refresh50:,.0f}×   "
         f"p99 {us(refresh99)} → {fit / refresh99:,.0f}×"
     )
+
+
+# -------------------------------------------------------------------------------------- EASE
+
+
+def batch_ease(train: Any, n_items: int, lam: float) -> np.ndarray:
+    """EASE straight from the paper in float64 on a dense binary X: the bench's own reference."""
+    x = np.zeros((train.n_users, n_items), dtype=np.float64)
+    x[train.users, train.items] = 1.0
+    gram = x.T @ x
+    del x
+    gram[np.diag_indices(n_items)] += lam
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def implicit_rankers(train: Any, n_users: int, n_items: int) -> dict[str, Any]:
+    """implicit's cosine, BM25 and ALS on the same training clicks, if it is installed."""
+    try:
+        import scipy.sparse as sparse
+        from implicit.als import AlternatingLeastSquares
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+        from implicit.utils import ParameterWarning
+    except ImportError as error:
+        print(f"implicit skipped: not installed ({error})")
+        return {}
+    matrix = sparse.csr_matrix(
+        (np.ones(train.n_clicks, dtype=np.float32), (train.users, train.items)),
+        shape=(n_users, n_items),
+    )
+    rankers: dict[str, Any] = {}
+    with warnings.catch_warnings():  # its own COO→CSR conversions, its BLAS thread advice
+        warnings.simplefilter("ignore", ParameterWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        models = {
+            "implicit cosine K=20": CosineRecommender(K=20),
+            "implicit BM25 K=100": BM25Recommender(K=100),
+            "implicit ALS f=64": AlternatingLeastSquares(
+                factors=64, regularization=0.05, alpha=10.0, iterations=15, random_state=0
+            ),
+        }
+        for model in models.values():
+            model.fit(matrix, show_progress=False)
+    for name, model in models.items():
+
+        def rank(user: int, k: int, model: Any = model) -> list[int]:
+            ids, _scores = model.recommend(user, matrix[user], N=k)
+            return [int(i) for i in ids if i >= 0]
+
+        rankers[name] = rank
+    return rankers
+
+
+def ease_quality(label: str, rows: Clicks, max_users: int, lambdas: Sequence[float]) -> None:
+    """One split, one run: blend, EASE as served (λ by validation), pruned, and a batch fit."""
+    print(f"\n== EASE vs blend: {label} ==")
+    log = clicks_from_tuples(rows)
+    split = split_random(log, 0.2, seed=0)
+    users = test_users(split, max_users, seed=0)
+    train = split.train
+    print(f"random 80/20 split per user (seed 0), {len(users):,} test users, λ grid {lambdas}")
+    engine = Recommender.from_arrays(train.users, train.items, train.times, SERVICE_CONFIG)
+    choice = select_lambda(train, lambdas)
+    tried = ", ".join(f"{lam:g}: {v:.4f}" for lam, v in choice.scores.items())
+    print(f"λ chosen {choice.lam:g} in {choice.seconds:.1f} s (validation NDCG@10 {tried})")
+    dense = ease.train(engine, choice.lam, ease.EaseConfig(dense_jobs=10**9))
+    pruned = ease.train(engine, choice.lam, ease.EaseConfig(dense_jobs=1))  # always pruned
+    reference = batch_ease(train, log.n_items, choice.lam)
+    seen = {u: set() for u in users}
+    for u, i in zip(train.users.tolist(), train.items.tolist(), strict=True):
+        if u in seen:
+            seen[u].add(i)
+
+    def batch_rank(user: int, k: int) -> list[int]:
+        scores = reference[list(seen[user])].sum(axis=0)
+        scores[list(seen[user])] = -np.inf
+        top = np.argsort(-scores, kind="stable")[:k]
+        return [int(i) for i in top if scores[i] > 0]
+
+    served = ease.EaseRecommender(engine, dense)
+    top = ease.EaseRecommender(engine, pruned)
+    rankers: dict[str, Any] = {
+        "blend (today)": lambda user, k: [r.job for r in engine.recommend(user, k)],
+        f"ease dense λ={choice.lam:g}": lambda user, k: [r.job for r in served.recommend(user, k)],
+        f"ease top-{ease.EaseConfig().top_k}": lambda user, k: [
+            r.job for r in top.recommend(user, k)
+        ],
+        "batch EASE (bench, f64)": batch_rank,
+        **implicit_rankers(train, log.n_users, log.n_items),
+    }
+    figures: dict[str, tuple[float, float]] = {}
+    for name, rank in rankers.items():
+        totals = {"precision": 0.0, "ndcg": 0.0}
+        for user in users:
+            for key, value in ranking_metrics(rank(user, 10), split.test[user], 10).items():
+                if key in totals:
+                    totals[key] += value
+        figures[name] = (totals["precision"] / len(users), totals["ndcg"] / len(users))
+    base_p, base_n = figures["blend (today)"]
+    ref_p, ref_n = figures["batch EASE (bench, f64)"]
+    print(f"{'algorithm':26} {'P@10':>7} {'NDCG@10':>8} {'vs blend':>17} {'vs batch':>17}")
+    for name, (precision, ndcg) in figures.items():
+        print(
+            f"{name:26} {precision:7.4f} {ndcg:8.4f} "
+            f"{precision / base_p - 1:+8.1%} {ndcg / base_n - 1:+8.1%} "
+            f"{precision / ref_p - 1:+8.2%} {ndcg / ref_n - 1:+8.2%}"
+        )
+    best = max(
+        (name for name in figures if name.startswith("implicit")),
+        key=lambda name: figures[name][1],
+        default=None,
+    )
+    if best is not None:
+        print(f"implicit's best here: {best}")
+    print(
+        f"memory: dense {mib(dense.memory_bytes())}, top-{pruned.columns.shape[1]} "
+        f"{mib(pruned.memory_bytes())}"
+    )
+
+
+def ease_cost(
+    users: int,
+    jobs: int,
+    n_clicks: int,
+    lam: float,
+    samples: int,
+    lambdas: Sequence[float] | None = None,
+) -> None:
+    """Training time and memory at the issue's size, and the per-click score refresh."""
+    print(f"\n== EASE cost: {users:,} users × {jobs:,} jobs × {n_clicks:,} clicks, λ {lam:g} ==")
+    rows = generate(users, jobs, n_clicks, seed=1)
+    u, j, t = arrays(rows)
+    del rows
+    started = time.perf_counter()
+    engine = Recommender.from_arrays(u, j, t, SERVICE_CONFIG)
+    print(f"engine rebuild (the Gram matrix it keeps anyway) {time.perf_counter() - started:.1f} s")
+    # What the consumer's scheduled training does: λ from the grid by validation, then the fit.
+    if lambdas is not None:
+        log = clicks_from_arrays(*engine.click_arrays())
+        started = time.perf_counter()
+        weights = service.train_ease(engine.gram_entries(), log, lambdas, ease.EaseConfig())
+        print(
+            f"scheduled training, λ grid {list(lambdas)} → {weights.lam:g}: "
+            f"{time.perf_counter() - started:.1f} s in all"
+        )
+        del weights, log
+    for number, config in enumerate(
+        (ease.EaseConfig(dense_jobs=10**9), ease.EaseConfig(dense_jobs=1))
+    ):
+        gc.collect()
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        started = time.perf_counter()
+        weights = ease.train(engine, lam, config)
+        spent = time.perf_counter() - started
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        kind = "dense" if not weights.pruned else f"top-{config.top_k}"
+        print(
+            f"train {kind:8} {spent:5.1f} s ({os.cpu_count()} CPUs)  model "
+            f"{mib(weights.memory_bytes())}  retained {mib(current - base)}  "
+            f"peak during training {mib(peak - base)}"
+        )
+        model = ease.EaseRecommender(engine, weights, config)
+        rng = np.random.default_rng(5 + number)  # other clicks than the last model's
+        people = rng.choice(np.unique(u), size=samples, replace=False).tolist()
+        job_ids = engine.job_ids.copy()
+        refresh: list[float] = []
+        rank: list[float] = []
+        clock = time.perf_counter
+        for n, person in enumerate(people):
+            index = engine.user_index(person)
+            assert index is not None
+            model.user_scores(index)  # the user's vector is live before their click
+            job = int(job_ids[rng.integers(job_ids.shape[0])])
+            before = clock()
+            model.apply_click(person, job, 2e9 + n, event_id=10**9 + number * samples + n)
+            refresh.append(clock() - before)
+            before = clock()
+            model.recommend(person, RERANK_K)
+            rank.append(clock() - before)
+        print(f"  per click: apply + score refresh {p50_p99(refresh)}")
+        print(f"             re-rank top-{RERANK_K} {p50_p99(rank)}")
+        del model, weights
+        gc.collect()
 
 
 # ------------------------------------------------------------------------------- end to end
@@ -1051,6 +1241,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-engine", action="store_true")
     parser.add_argument("--skip-implicit", action="store_true")
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--skip-ease", action="store_true")
+    parser.add_argument("--ease-only", action="store_true", help="only the EASE sections")
+    parser.add_argument(
+        "--skip-selection",
+        action="store_true",
+        help="no timing of a whole scheduled training (λ grid + fit) at the cost size",
+    )
+    parser.add_argument(
+        "--lambdas",
+        default="50,200,500,1000",
+        help="EASE λ grid (comma-separated), chosen from by validation",
+    )
     parser.add_argument("--skip-drain", action="store_true", help="no backlog phase")
     parser.add_argument(
         "--amqp-url",
@@ -1079,6 +1281,24 @@ def main(argv: list[str] | None = None) -> int:
         else [("10k", 10_000, 1_000, 100_000), ("100k", 100_000, 10_000, 1_000_000)]
     )
     print(f"numpy {np.__version__}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if not args.skip_ease:
+        lambdas = [float(x) for x in args.lambdas.split(",")]
+        quality = (2_000, 300, 20_000) if args.quick else (10_000, 1_000, 100_000)
+        ease_quality(
+            f"{quality[0]:,} users × {quality[1]:,} jobs × {quality[2]:,} clicks",
+            generate(*quality, seed=1),
+            args.eval_users,
+            lambdas,
+        )
+        cost = (20_000, 2_000, 200_000) if args.quick else (100_000, 10_000, 1_000_000)
+        ease_cost(
+            *cost,
+            lam=500.0,
+            samples=500 if args.quick else 2_000,
+            lambdas=None if args.skip_selection else lambdas,
+        )
+        if args.ease_only:
+            return 0
     if not args.skip_engine or not args.skip_implicit:
         for label, users, jobs, n_clicks in sizes:
             rows, figures = engine_bench(

@@ -83,10 +83,21 @@ class Settings(BaseSettings):
     # How long a mail consumer holds a message it sends (beyond any backoff wait); another
     # consumer takes it over only after that, so it must outlast one SMTP or gateway attempt.
     mail_lease_seconds: float = Field(default=60.0, gt=0)
+    # Which model ranks "Recommended for you": the engine's blend, item, user or popular, or
+    # "ease" (trained in the background by the recommender consumer; item-CF until then).
+    recs_algorithm: Literal["blend", "item", "user", "popular", "ease"] = "blend"
+    # EASE's λ grid: each training picks the best by NDCG@10 on a validation split of the
+    # clicks (one value: used as is, nothing evaluated).
+    recs_ease_lambdas: Annotated[list[float], NoDecode] = [50.0, 200.0, 500.0, 1000.0]
+    # Seconds between EASE trainings in the recommender consumer (0: only at start-up and on
+    # demand).
+    recs_train_interval_seconds: int = Field(default=3600, ge=0)
     # Adds /_bench/bare, the constant-string baseline that bench/http_pages.py compares with.
     bench_routes: bool = False
 
-    @field_validator("allowed_origins", "trusted_proxies", "languages", mode="before")
+    @field_validator(
+        "allowed_origins", "trusted_proxies", "languages", "recs_ease_lambdas", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -42,7 +43,7 @@ from portal.recommend.pairs import (
 )
 
 Mode = Literal["item", "user", "blend", "popular"]
-Source = Literal["item", "user", "popular"]
+Source = Literal["item", "user", "popular", "ease"]
 MODES: tuple[Mode, ...] = ("item", "user", "blend", "popular")
 
 # Largest decay exponent allowed before the clock origin moves: 2**256 stays far from float64's
@@ -115,6 +116,24 @@ class Recommendation:
     reason: Reason
     source: Source
     because: int | None = None
+
+
+# A personal ranking for :meth:`Recommender.recommend_with`: (dense user, k, allowed) → picks.
+Personal = Callable[[int, int, npt.NDArray[np.bool_]], list[Recommendation]]
+
+
+@dataclass(frozen=True, slots=True)
+class GramEntries:
+    """A copy of the model's item Gram matrix ``XᵀX``: the upper pairs and the diagonal.
+
+    Indices are the engine's dense job indices, so ``job_ids[i]`` names job ``i``.
+    """
+
+    job_ids: IntArray
+    rows: IntArray
+    cols: IntArray
+    values: FloatArray
+    diagonal: FloatArray
 
 
 def sample_hash(user: int, job: int, seed: int = 0) -> int:
@@ -231,6 +250,60 @@ class Recommender:
             total += sys.getsizeof(sampled) + 120 * len(sampled)  # + a tuple of two ints
         total += self._events.memory_bytes()
         return total
+
+    @property
+    def job_ids(self) -> IntArray:
+        """Each dense job index's id (a view: it grows as jobs arrive)."""
+        return self._job_ids.view
+
+    def user_index(self, user: int) -> int | None:
+        return self._users.get(user)
+
+    def job_index(self, job: int) -> int | None:
+        return self._jobs.get(job)
+
+    def history_indices(self, u: int) -> IntArray:
+        """Dense indices of every job user ``u`` (a dense index) clicked, in click order."""
+        history = self._history[u]
+        return np.fromiter(history, dtype=np.int64, count=len(history))
+
+    def gram_entries(self) -> GramEntries:
+        """A copy of ``XᵀX`` as the model holds it (sampled and decayed as configured).
+
+        Copying is a few memcpys, so it can be taken on the event loop and the heavy work
+        done on it elsewhere while clicks keep changing the model.
+        """
+        keys = self._pairs.keys.view
+        return GramEntries(
+            job_ids=self._job_ids.view.copy(),
+            rows=(keys >> 32).astype(np.int64),
+            cols=(keys & LOW32).astype(np.int64),
+            values=self._pairs.values.view.astype(np.float64),
+            diagonal=self._n.view.astype(np.float64),
+        )
+
+    def click_arrays(self) -> tuple[IntArray, IntArray, FloatArray]:
+        """Every distinct click as (user ids, job ids, first times), in no particular order."""
+        sizes = [len(history) for history in self._history]
+        total = sum(sizes)
+        owners = np.repeat(np.arange(len(sizes)), sizes)
+        jobs = np.fromiter((i for h in self._history for i in h), np.int64, total)
+        times = np.fromiter((t for h in self._history for t in h.values()), np.float64, total)
+        return self._user_ids.data[owners], self._job_ids.data[jobs], times
+
+    def item_scores(self, u: int) -> FloatArray:
+        """Item-CF scores of every job for user ``u`` (a dense index), unnormalised."""
+        items, weights = self._model_vector(u)
+        if items.shape[0] == 0:
+            return np.zeros(self.n_jobs)
+        return self._item_scores(items, weights)
+
+    def item_because(self, u: int, chosen: IntArray) -> list[int | None]:
+        """For each chosen dense job, the id of the history job with the largest item-CF vote."""
+        items, weights = self._model_vector(u)
+        if items.shape[0] == 0 or chosen.shape[0] == 0:
+            return [None] * chosen.shape[0]
+        return self._because(items, weights, chosen)
 
     # ----------------------------------------------------------------------------- updates
 
@@ -554,6 +627,22 @@ class Recommender:
         mode = mode or self.config.mode
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        personal = None if mode == "popular" else partial(self._personal, mode=mode)
+        return self.recommend_with(personal, user, k, exclude, candidates)
+
+    def recommend_with(
+        self,
+        personal: Personal | None,
+        user: int,
+        k: int = 10,
+        exclude: Collection[int] = (),
+        candidates: Iterable[int] | None = None,
+    ) -> list[Recommendation]:
+        """:meth:`recommend` with another personal ranking (another model) in front.
+
+        ``personal(u, k, allowed)`` gets the user's dense index and the mask of jobs it may
+        pick, and must clear the ones it picks; popular jobs fill what it leaves short.
+        """
         n = self.n_jobs
         if k <= 0 or n == 0:
             return []
@@ -571,8 +660,8 @@ class Recommender:
         if u is not None:
             history = self._history[u]
             allowed[np.fromiter(history, dtype=np.int64, count=len(history))] = False
-            if mode != "popular":
-                result = self._personal(u, k, allowed, mode)
+            if personal is not None:
+                result = personal(u, k, allowed)
         if len(result) < k:
             result += self._popular(k - len(result), allowed)
         return result

@@ -2,8 +2,10 @@
 
 Reads ``user,item,timestamp`` rows, holds out part of each user's clicks, fits the engine on the
 rest and ranks the full catalogue for every held-out user (no sampled candidates): precision,
-recall, NDCG and hit rate at k, and catalogue coverage, for popularity, item-CF, user-CF and
-their blend. Two protocols: a seeded random 80/20 split per user, and leave-last-out by time.
+recall, NDCG and hit rate at k, and catalogue coverage, for popularity, item-CF, user-CF, their
+blend and EASE. Two protocols: a seeded random 80/20 split per user, and leave-last-out by time.
+EASE's λ is chosen here too (:func:`select_lambda`): on a validation split of the training
+clicks only, so the test clicks never pick it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,14 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
+from portal.recommend.ease import (
+    DEFAULT_LAMBDAS,
+    EaseConfig,
+    EaseRecommender,
+    EaseWeights,
+    dense_gram,
+    fit,
+)
 from portal.recommend.engine import FloatArray, IntArray, Mode, Recommender, RecommenderConfig
 
 Protocol = Literal["random", "last"]
@@ -33,7 +43,9 @@ ALGORITHMS: dict[str, Mode] = {
     "item-cf": "item",
     "user-cf": "user",
     "blend": "blend",
+    "ease": "item",  # EASE in front; the engine's item-CF covers jobs newer than its weights
 }
+EASE = "ease"
 
 # Header names recognised for each column when a header row is present.
 _USER_NAMES = ("user", "userid", "user_id", "uid", "visitor", "visitorid", "customer", "session")
@@ -101,6 +113,8 @@ class EvaluationResult:
     fit_seconds: float
     algorithms: dict[str, Metrics] = field(default_factory=dict)
     source: str = ""
+    # With EASE: the λ chosen, each λ's validation NDCG@k, and the final fit's seconds.
+    ease: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (what ``--json`` prints)."""
@@ -111,6 +125,7 @@ class EvaluationResult:
             "seed": self.seed,
             "data": dict(self.data),
             "fit_seconds": round(self.fit_seconds, 4),
+            "ease": dict(self.ease),
             "algorithms": {
                 name: {key: _rounded(value) for key, value in asdict(metrics).items()}
                 for name, metrics in self.algorithms.items()
@@ -201,6 +216,23 @@ def clicks_from_labels(
         rows=len(users) + bad_rows if rows is None else rows,
         bad_rows=bad_rows,
         duplicates=len(users) - int(keep.shape[0]),
+    )
+
+
+def clicks_from_arrays(users: IntArray, items: IntArray, times: FloatArray) -> ClickLog:
+    """A :class:`ClickLog` from parallel integer id arrays (a model's own clicks, say)."""
+    if users.shape[0] == 0:
+        return _empty_log()
+    user_ids, u = np.unique(users, return_inverse=True)
+    item_ids, i = np.unique(items, return_inverse=True)
+    order = np.lexsort((np.arange(times.shape[0]), times))
+    return ClickLog(
+        users=u.ravel()[order].astype(np.int64),
+        items=i.ravel()[order].astype(np.int64),
+        times=times[order].astype(np.float64),
+        user_labels=[str(x) for x in user_ids.tolist()],
+        item_labels=[str(x) for x in item_ids.tolist()],
+        rows=int(users.shape[0]),
     )
 
 
@@ -322,6 +354,74 @@ def ranking_metrics(recommended: Sequence[int], relevant: set[int], k: int) -> d
     }
 
 
+@dataclass(frozen=True, slots=True)
+class LambdaChoice:
+    """The λ with the best validation NDCG@k (ties: the first in the grid), and every score."""
+
+    lam: float
+    scores: dict[float, float]
+    seconds: float
+
+
+def select_lambda(
+    train: ClickLog,
+    lambdas: Sequence[float] = DEFAULT_LAMBDAS,
+    *,
+    k: int = 10,
+    seed: int = 0,
+    fraction: float = 0.2,
+    max_users: int | None = 2_000,
+    config: EaseConfig | None = None,
+    engine_config: RecommenderConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LambdaChoice:
+    """Choose EASE's λ from ``lambdas`` by NDCG@k on a random split of ``train`` itself.
+
+    The Gram matrix of the validation training part is built once; each λ costs one fit.
+    A grid of one is returned as is, without an evaluation.
+    """
+    started = time.perf_counter()
+    grid = list(dict.fromkeys(float(lam) for lam in lambdas))
+    if not grid:
+        raise ValueError("the λ grid is empty")
+    if len(grid) == 1:
+        return LambdaChoice(grid[0], {}, 0.0)
+    config = config or EaseConfig()
+    split = split_random(train, fraction, seed)
+    engine = Recommender.from_arrays(
+        split.train.users, split.train.items, split.train.times, engine_config
+    )
+    entries = engine.gram_entries()
+    gram = dense_gram(entries)
+    users = _sample_users(split, max_users, seed)
+    scores: dict[float, float] = {}
+    for number, lam in enumerate(grid):
+        weights = fit(gram.copy(), entries.job_ids, lam, config)
+        model = EaseRecommender(engine, weights, replace(config, cached_users=0))
+        scores[lam] = _score(_ranker(model), split, users, k, train.n_items).ndcg
+        if progress is not None:
+            progress(number + 1, len(grid))
+    best = max(grid, key=lambda lam: (scores[lam], -grid.index(lam)))
+    return LambdaChoice(best, scores, time.perf_counter() - started)
+
+
+def _sample_users(split: Split, max_users: int | None, seed: int) -> list[int]:
+    users = sorted(split.test)
+    if max_users is not None and len(users) > max_users:
+        rng = np.random.default_rng(seed)
+        users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
+    return users
+
+
+Ranker = Callable[[int, int], list[int]]
+
+
+def _ranker(model: Recommender | EaseRecommender, mode: Mode | None = None) -> Ranker:
+    if isinstance(model, EaseRecommender):
+        return lambda user, k: [r.job for r in model.recommend(user, k)]
+    return lambda user, k: [r.job for r in model.recommend(user, k, mode=mode)]
+
+
 def evaluate(
     log: ClickLog,
     protocol: Protocol = "random",
@@ -333,6 +433,8 @@ def evaluate(
     config: RecommenderConfig | None = None,
     max_users: int | None = None,
     source: str = "",
+    lambdas: Sequence[float] = DEFAULT_LAMBDAS,
+    ease_config: EaseConfig | None = None,
 ) -> EvaluationResult:
     """Split, fit once on the training clicks, and score every algorithm on the same users."""
     unknown = [name for name in algorithms if name not in ALGORITHMS]
@@ -346,10 +448,7 @@ def evaluate(
         split.train.users, split.train.items, split.train.times, config
     )
     fit_seconds = time.perf_counter() - started
-    users = sorted(split.test)
-    if max_users is not None and len(users) > max_users:
-        rng = np.random.default_rng(seed)
-        users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
+    users = _sample_users(split, max_users, seed)
     result = EvaluationResult(
         protocol=protocol,
         k=k,
@@ -368,18 +467,50 @@ def evaluate(
         source=source,
     )
     for name in algorithms:
-        result.algorithms[name] = _score(engine, ALGORITHMS[name], split, users, k, log.n_items)
+        if name == EASE:
+            weights = _ease_weights(split, engine, k, seed, fraction, lambdas, ease_config, config)
+            result.ease.update(lam=weights.lam, fit_seconds=round(weights.seconds, 4))
+            tried = weights.validation.items()
+            result.ease["validation"] = {str(lam): round(v, 6) for lam, v in tried}
+            ranker = _ranker(EaseRecommender(engine, weights, ease_config))
+        else:
+            ranker = _ranker(engine, ALGORITHMS[name])
+        result.algorithms[name] = _score(ranker, split, users, k, log.n_items)
     return result
 
 
-def _score(
-    engine: Recommender, mode: Mode, split: Split, users: list[int], k: int, catalogue: int
-) -> Metrics:
+def _ease_weights(
+    split: Split,
+    engine: Recommender,
+    k: int,
+    seed: int,
+    fraction: float,
+    lambdas: Sequence[float],
+    ease_config: EaseConfig | None,
+    config: RecommenderConfig | None,
+) -> EaseWeights:
+    """λ chosen on the training clicks, then the weights fitted on all of them."""
+    ease_config = ease_config or EaseConfig()
+    choice = select_lambda(
+        split.train,
+        lambdas,
+        k=k,
+        seed=seed,
+        fraction=fraction,
+        config=ease_config,
+        engine_config=config,
+    )
+    entries = engine.gram_entries()
+    weights = fit(dense_gram(entries), entries.job_ids, choice.lam, ease_config)
+    return replace(weights, validation=choice.scores)
+
+
+def _score(rank: Ranker, split: Split, users: list[int], k: int, catalogue: int) -> Metrics:
     totals = {"precision": 0.0, "recall": 0.0, "ndcg": 0.0, "hit_rate": 0.0}
     shown: set[int] = set()
     started = time.perf_counter()
     for user in users:
-        recommended = [r.job for r in engine.recommend(user, k, mode=mode)]
+        recommended = rank(user, k)
         shown.update(recommended)
         for key, value in ranking_metrics(recommended, split.test[user], k).items():
             totals[key] += value
@@ -420,6 +551,12 @@ def format_table(results: Sequence[EvaluationResult]) -> str:
             f"\n{title} · {data['test_users']:,} test users · "
             f"{data['train_clicks']:,} training clicks · fit {result.fit_seconds:.2f} s\n"
         )
+        if result.ease:
+            tried = ", ".join(f"{lam}: {v:.4f}" for lam, v in result.ease["validation"].items())
+            out.write(
+                f"EASE λ {result.ease['lam']:g} (validation NDCG@{result.k}: {tried or 'one λ'}) "
+                f"· fit {result.ease['fit_seconds']:.2f} s\n"
+            )
         k = result.k
         header = ["algorithm", f"P@{k}", f"R@{k}", f"NDCG@{k}", f"HR@{k}", "coverage", "seconds"]
         lines = [header]
@@ -450,6 +587,16 @@ def _columns(text: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError("give comma-separated numbers, e.g. 100,500") from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError("give positive numbers, e.g. 100,500")
+    return values
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portal recs evaluate",
@@ -473,6 +620,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-history", type=int, default=None)
     parser.add_argument("--half-life", type=float, default=None, help="model decay, seconds")
     parser.add_argument("--max-users", type=int, default=None, help="evaluate a sample")
+    parser.add_argument(
+        "--lambdas",
+        type=_floats,
+        default=DEFAULT_LAMBDAS,
+        help="EASE's λ grid, chosen from on a validation split of the training clicks",
+    )
+    parser.add_argument("--top-k", type=int, default=EaseConfig().top_k, help="EASE weights kept")
+    parser.add_argument(
+        "--dense-jobs",
+        type=int,
+        default=EaseConfig().dense_jobs,
+        help="EASE keeps every weight up to this many jobs",
+    )
     parser.add_argument("--delimiter", default=None, help="default: guessed from the first line")
     parser.add_argument("--columns", type=_columns, default=None, help="e.g. 0,1,3")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -491,6 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_history=args.max_history,
             half_life=args.half_life,
         )
+        ease_config = EaseConfig(top_k=args.top_k, dense_jobs=args.dense_jobs)
         log = read_clicks(args.clicks, delimiter=args.delimiter, columns=args.columns)
     except (OSError, ValueError) as error:
         print(f"portal recs evaluate: {error}", file=sys.stderr)
@@ -511,6 +672,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config=config,
                 max_users=args.max_users,
                 source=str(args.clicks),
+                lambdas=args.lambdas,
+                ease_config=ease_config,
             )
             for protocol in protocols
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
@@ -10,6 +11,7 @@ from portal.config import get_settings
 from portal.db import get_db
 from portal.events.extension import get_events
 from portal.recommend.clicks import ClickRecorder
+from portal.recommend.engine import RecommenderConfig
 from portal.recommend.service import RecommenderWorker
 
 PREFETCH = 256
@@ -19,11 +21,22 @@ async def start_worker(app: Quart) -> RecommenderWorker:
     """Rebuild the model and consume the clicks queue on this app's bus."""
     db = get_db(app)
     assert db.sessionmaker is not None
-    worker = RecommenderWorker(db.sessionmaker)
+    settings = get_settings(app)
+    algorithm = settings.recs_algorithm
+    worker = RecommenderWorker(
+        db.sessionmaker,
+        RecommenderConfig(mode="blend" if algorithm == "ease" else algorithm),
+        ease=algorithm == "ease",
+        lambdas=settings.recs_ease_lambdas,
+    )
     await worker.rebuild()
+    if worker.ease is not None:
+        # Training runs in a thread, on this schedule; the task lives as long as the app.
+        app.extensions["portal.recommender.training"] = asyncio.create_task(
+            worker.train_every(settings.recs_train_interval_seconds)
+        )
     events = get_events(app)
     assert events.bus is not None
-    settings = get_settings(app)
     if settings.amqp_url is not None:
         # A consumer of its own (not the embedded default's web process): it has no websockets
         # to feed, so it need not receive every event, its own ~one per click included.
@@ -60,3 +73,8 @@ def init_app(app: Quart) -> None:
         if get_settings().amqp_url is None:
             app.extensions["portal.recommender"] = await start_worker(current_app)  # type: ignore[arg-type]
         yield
+        # A training thread cannot be interrupted; the schedule stops, and a fit under way
+        # finishes in its thread and is dropped with the app.
+        schedule = app.extensions.pop("portal.recommender.training", None)
+        if schedule is not None:
+            schedule.cancel()

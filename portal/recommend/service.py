@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -22,7 +23,9 @@ from portal.events import channels
 from portal.events.log import append_events, append_work
 from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
-from portal.recommend.engine import Recommendation, Recommender, RecommenderConfig
+from portal.recommend.ease import EaseConfig, EaseRecommender, EaseWeights, dense_gram, fit
+from portal.recommend.engine import GramEntries, Recommendation, Recommender, RecommenderConfig
+from portal.recommend.evaluate import ClickLog, clicks_from_arrays, select_lambda
 from portal.recommend.models import Click, StoredRecommendations
 
 log = logging.getLogger(__name__)
@@ -162,6 +165,16 @@ def _reason(item: Recommendation, titles: dict[int, str]) -> str:
     return _("Viewed by people with similar views")
 
 
+def train_ease(
+    entries: GramEntries, log: ClickLog, lambdas: Sequence[float], config: EaseConfig
+) -> EaseWeights:
+    """λ by validation on the clicks, then the weights on the whole Gram matrix (CPU-bound:
+    run it in a thread; numpy's BLAS releases the GIL)."""
+    choice = select_lambda(log, lambdas, config=config)
+    weights = fit(dense_gram(entries), entries.job_ids, choice.lam, config)
+    return replace(weights, validation=choice.scores)
+
+
 class RecommenderWorker:
     """Applies clicks from the ``clicks`` work queue and stores each user's new top-K.
 
@@ -179,10 +192,19 @@ class RecommenderWorker:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         config: RecommenderConfig | None = None,
+        *,
+        ease: bool = False,
+        lambdas: Sequence[float] = (50.0, 200.0, 500.0, 1000.0),
+        ease_config: EaseConfig | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.config = config or RecommenderConfig(mode="blend")
         self.model = Recommender(self.config)
+        # With EASE serving: the weights in front of the model (item-CF until the first training).
+        self.lambdas = tuple(lambdas)
+        self.ease_config = ease_config or EaseConfig()
+        self.ease = EaseRecommender(self.model, None, self.ease_config) if ease else None
+        self._training: asyncio.Task[EaseWeights | None] | None = None
         # One batch at a time, from applying to commit: a list ranked before a user's newer
         # click is never stored after the newer one.
         self._lock = asyncio.Lock()
@@ -208,8 +230,52 @@ class RecommenderWorker:
         async with self._lock:
             self.model = model
             self._through = int(rows[-1][3]) if rows else 0
+            if self.ease is not None:
+                # Weights are keyed by job id, so they stay valid over a rebuilt model.
+                self.ease = EaseRecommender(model, self.ease.weights, self.ease_config)
         log.info("recommender rebuilt from %d clicks", len(rows))
         return len(rows)
+
+    def train(self) -> asyncio.Task[EaseWeights | None]:
+        """Train EASE in the background (one training at a time: a running one is returned).
+
+        The model is copied under the lock, fitted in a thread, and the new weights swapped in
+        with one assignment; if the training fails the old weights keep serving.
+        """
+        if self._training is None or self._training.done():
+            self._training = asyncio.create_task(self._train())
+        return self._training
+
+    async def _train(self) -> EaseWeights | None:
+        if self.ease is None:
+            return None
+        async with self._lock:
+            # A copy of the state (memcpys plus one pass over the histories): clicks go on
+            # changing the model while the copy is fitted.
+            entries = self.model.gram_entries()
+            log_ = clicks_from_arrays(*self.model.click_arrays())
+        if entries.job_ids.shape[0] == 0:
+            return None
+        try:
+            weights = await asyncio.to_thread(
+                train_ease, entries, log_, self.lambdas, self.ease_config
+            )
+        except Exception:
+            log.exception("EASE training failed; the previous weights keep serving")
+            return None
+        self.ease.swap(weights)
+        log.info(
+            "EASE trained: %d jobs, λ %g, %.1f s", weights.n_jobs, weights.lam, weights.seconds
+        )
+        return weights
+
+    async def train_every(self, seconds: float) -> None:
+        """Train now, then every ``seconds`` (0: only now); runs until cancelled."""
+        while True:
+            await self.train()
+            if not seconds:
+                return
+            await asyncio.sleep(seconds)
 
     async def handle(self, body: dict[str, Any]) -> None:
         """One click: a batch of one."""
@@ -235,10 +301,11 @@ class RecommenderWorker:
                 return
             await self._catch_up(clicks.keys())
             latest: dict[int, int] = {}
+            model = self.ease or self.model  # EASE passes each click on to the model
             for click_id, (user_id, job_id, at) in sorted(clicks.items()):
-                self.model.apply_click(user_id, job_id, at, event_id=click_id)
+                model.apply_click(user_id, job_id, at, event_id=click_id)
                 latest[user_id] = click_id
-            ranked = {user_id: self.model.recommend(user_id, k=TOP_K * 2) for user_id in latest}
+            ranked = {user_id: model.recommend(user_id, k=TOP_K * 2) for user_id in latest}
             try:
                 async with self.sessionmaker() as session:
                     await self._store(session, ranked, latest)

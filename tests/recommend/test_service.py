@@ -14,6 +14,8 @@ from quart.typing import TestWebsocketConnectionProtocol as Socket
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Role, User
+from portal.app import create_app
+from portal.config import Settings
 from portal.db import get_db, utcnow
 from portal.events.channels import user as user_channel
 from portal.events.models import Event, WorkItem
@@ -756,3 +758,35 @@ async def test_a_standby_that_takes_over_holds_every_click_once(app: Quart, admi
             standby.config,
         )
     )
+
+
+async def test_ease_serves_when_chosen_and_trains_in_the_background(settings: Settings) -> None:
+    """PORTAL_RECS_ALGORITHM=ease: trained on a schedule and on demand, then EASE's lists."""
+    chosen = settings.model_copy(
+        update={"recs_algorithm": "ease", "recs_ease_lambdas": [10.0, 100.0]}
+    )
+    application = create_app(chosen)
+    async with application.test_app():
+        admin = await make_user(application, role=Role.ADMIN)
+        client, user = await signed_in_client(application)
+        others = [(await make_user(application)).id for _ in range(4)]
+        python, rust, go, chef = await make_jobs(
+            application, admin, ["Python dev", "Rust dev", "Go dev", "Chef"]
+        )
+        await seed_clicks(
+            application,
+            [(o, j.id) for o in others[:3] for j in (python, rust)]
+            + [(others[0], go.id), (others[3], chef.id), (others[3], go.id)],
+        )
+        schedule = application.extensions["portal.recommender.training"]
+        assert not schedule.done()  # trains again in an hour
+        found = worker(application)
+        # The start-up training saw an empty site; one on demand sees the seeded clicks.
+        await asyncio.wait_for(found.train(), TIMEOUT)
+        assert found.ease is not None and found.ease.weights is not None
+        assert found.ease.weights.lam in (10.0, 100.0)
+        row = await applied(application, user.id, await click(client, python.id))
+    first = row.items[0]
+    assert (first["job_id"], first["source"]) == (rust.id, "ease")
+    assert first["reason"] == "Because you viewed “Python dev”"
+    assert python.id not in [item["job_id"] for item in row.items]
