@@ -44,7 +44,12 @@ def main() -> None:
             runs.append(run.figures)
     finally:
         deploy.down()
-    for key in ("longest_failing_s", "recommender takeover (s)", "web1 restart to ready (s)"):
+    for key in (
+        "longest_failing_s",
+        "recommender takeover (s)",
+        "standby's /readyz says active (s)",
+        "web1 restart to ready (s)",
+    ):
         print(f"median {key}: {statistics.median(r[key] for r in runs)}")
 
 

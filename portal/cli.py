@@ -261,13 +261,30 @@ def demo(bind: str) -> None:
     asyncio.run(run())
 
 
+def _host_port(
+    _context: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, int] | None:
+    if not value:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
 @main.command()
 @click.argument("name", type=click.Choice(["recommender", "media", "mail"]))
-def consumer(name: str) -> None:
+@click.option(
+    "--health-bind",
+    envvar="PORTAL_CONSUMER_HEALTH_BIND",
+    callback=_host_port,
+    help="HOST:PORT where the consumer answers /healthz and /readyz (default: nowhere)",
+)
+def consumer(name: str, health_bind: tuple[str, int] | None) -> None:
     """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
     from portal.consumer import CONSUMERS
 
-    CONSUMERS[name]()
+    CONSUMERS[name](health_bind)
 
 
 @main.group()

@@ -10,19 +10,35 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar
 
 from quart import Quart
 
 from portal.app import create_app
 from portal.config import get_settings
+from portal.events.extension import get_events
 from portal.mail.extension import start_worker as start_mail_worker
 from portal.media.extension import start_worker as start_media_worker
 from portal.recommend.extension import start_worker as start_recommender_worker
+from portal.recommend.service import RecommenderWorker
+from portal.web.health import readiness
+from portal.web.health_server import serve_health
 
 log = logging.getLogger("portal.consumer")
 
 
-def run(name: str, start: Callable[[Quart], Awaitable[object]]) -> None:
+Started = TypeVar("Started")
+
+
+def run(
+    name: str,
+    start: Callable[[Quart], Awaitable[Started]],
+    health: tuple[str, int] | None = None,
+    describe: Callable[[Started], Mapping[str, str]] = lambda _: {"role": "worker"},
+) -> None:
+    """Run the consumer ``start`` makes until a signal; with ``health``, answer ``/healthz``
+    and ``/readyz`` there (``describe`` adds what the consumer is doing, e.g. its role)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app()
     if not get_settings(app).amqp_url:
@@ -39,31 +55,49 @@ def run(name: str, start: Callable[[Quart], Awaitable[object]]) -> None:
         await app.startup()
         try:
             async with app.app_context():
-                await start(app)
-            log.info("%s consumer running", name)
-            await stop.wait()
+                worker = await start(app)
+                server = None
+                if health is not None:
+                    server = await serve_health(*health, partial(ready, worker))
+                log.info("%s consumer running", name)
+                await stop.wait()
+                if server is not None:
+                    server.close()
         finally:
             await app.shutdown()
+
+    async def ready(worker: Started) -> tuple[bool, dict[str, Any]]:
+        async with app.app_context():
+            return await readiness({"consumer": name, **describe(worker)})
 
     asyncio.run(main())
 
 
-def media() -> None:
+def media(health: tuple[str, int] | None = None) -> None:
     """The media work queue: each uploaded video probed, its poster written, marked ready."""
-    run("media", start_media_worker)
+    run("media", start_media_worker, health)
 
 
-def recommender() -> None:
-    """The clicks queue: the model rebuilt, then each click applied, the user's top list stored."""
-    run("recommender", start_recommender_worker)
+def recommender(health: tuple[str, int] | None = None) -> None:
+    """The clicks queue: the model rebuilt, then each click applied, the user's top list stored.
+
+    Its ``/readyz`` tells whether it holds the queue's turn (``active``) or stands by."""
+
+    def role(worker: RecommenderWorker) -> Mapping[str, str]:
+        bus = get_events().bus
+        connected = bus is not None and bus.connected
+        now = asyncio.get_running_loop().time()
+        return {"role": worker.turn.role(now, connected=connected).value}
+
+    run("recommender", start_recommender_worker, health, role)
 
 
-def mail() -> None:
+def mail(health: tuple[str, int] | None = None) -> None:
     """The mail work queue: each message rendered and sent (SMTP or the SMS gateway)."""
-    run("mail", start_mail_worker)
+    run("mail", start_mail_worker, health)
 
 
-CONSUMERS: Mapping[str, Callable[[], None]] = {
+CONSUMERS: Mapping[str, Callable[[tuple[str, int] | None], None]] = {
     "mail": mail,
     "media": media,
     "recommender": recommender,

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
 
 from portal.config import get_settings
 from portal.db import get_db
+from portal.events.bus import Bus
 from portal.events.extension import get_events
 from portal.recommend.clicks import ClickRecorder
 from portal.recommend.engine import RecommenderConfig
 from portal.recommend.service import RecommenderWorker
+from portal.recommend.turn import PROBE_SECONDS, probe
+
+log = logging.getLogger(__name__)
 
 PREFETCH = 256
 
@@ -43,10 +51,29 @@ async def start_worker(app: Quart) -> RecommenderWorker:
         await events.stop_listening()
     # Up to PREFETCH clicks are delivered unacked; the worker takes all that arrived while it
     # stored the last batch, so a backlog is worked off in a few large transactions.
+    queue = settings.queue_name("clicks")
     await events.bus.consume_work_batches(
-        settings.queue_name("clicks"), worker.handle_batch, prefetch=PREFETCH, max_batch=PREFETCH
+        queue, worker.handle_batch, prefetch=PREFETCH, max_batch=PREFETCH
     )
+    worker.turn.subscribed = asyncio.get_running_loop().time()
+    if settings.amqp_url is None:
+        worker.turn.solo = True
+    else:
+        app.extensions["portal.recommender.probes"] = asyncio.create_task(
+            send_probes(events.bus, queue)
+        )
     return worker
+
+
+async def send_probes(bus: Bus, queue: str) -> None:
+    """Put a probe on the clicks queue every few seconds (portal.recommend.turn)."""
+    sender = f"{socket.gethostname()}:{os.getpid()}"
+    while True:
+        await asyncio.sleep(PROBE_SECONDS)
+        try:
+            await bus.send_work(queue, probe(sender), message_id=f"probe-{uuid.uuid4().hex}")
+        except Exception as error:  # the broker is away: the role says so; try again later
+            log.debug("probe not sent: %s", error)
 
 
 def get_click_recorder() -> ClickRecorder:

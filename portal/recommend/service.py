@@ -27,6 +27,7 @@ from portal.recommend.ease import EaseConfig, EaseRecommender, EaseWeights, dens
 from portal.recommend.engine import GramEntries, Recommendation, Recommender, RecommenderConfig
 from portal.recommend.evaluate import ClickLog, clicks_from_arrays, select_lambda
 from portal.recommend.models import Click, StoredRecommendations
+from portal.recommend.turn import Turn, is_probe
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,7 @@ class RecommenderWorker:
         # The model holds every click up to this id (the rebuild's newest, then each batch's).
         self._through = 0
         self._last_batch: float | None = None
+        self.turn = Turn()
 
     async def rebuild(self) -> int:
         async with self.sessionmaker() as session:
@@ -283,9 +285,12 @@ class RecommenderWorker:
 
     async def handle_batch(self, bodies: list[dict[str, Any]]) -> None:
         """Apply the clicks, then store each affected user's list, all in one transaction."""
+        self.turn.delivered(asyncio.get_running_loop().time())
         async with self._lock:
             clicks: dict[int, tuple[int, int, float]] = {}
             for body in bodies:
+                if is_probe(body):
+                    continue
                 try:
                     click_id = int(body["click_id"])
                     click = (int(body["user_id"]), int(body["job_id"]), float(body["at"]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 from quart import Blueprint
 from quart.typing import ResponseReturnValue
@@ -28,6 +30,13 @@ async def get_health() -> ResponseReturnValue:
 async def get_readiness() -> ResponseReturnValue:
     """Readiness: the database answers within two seconds and, when one is configured, the
     broker is connected (without it live updates stop, though requests still succeed)."""
+    ready, body = await readiness()
+    return body, 200 if ready else 503, {"Cache-Control": "no-store"}
+
+
+async def readiness(extra: Mapping[str, str] | None = None) -> tuple[bool, dict[str, Any]]:
+    """Whether this process can do its work, and the checks that say so (in an app context);
+    ``extra`` adds facts that do not decide it, such as a consumer's role."""
     checks = {"database": "ok", "broker": "ok"}
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT), get_db().session_scope() as session:
@@ -40,5 +49,4 @@ async def get_readiness() -> ResponseReturnValue:
     elif bus is None or not bus.connected:
         checks["broker"] = "disconnected"
     ready = checks["database"] == "ok" and checks["broker"] in ("ok", "in-process")
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
-    return body, 200 if ready else 503, {"Cache-Control": "no-store"}
+    return ready, {"status": "ok" if ready else "unavailable", "checks": checks, **(extra or {})}

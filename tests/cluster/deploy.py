@@ -51,6 +51,8 @@ CONSUMERS = {
     "media": "media",
     "mail": "mail",
 }
+# Where each consumer answers /healthz and /readyz (--health-bind) on the consumer host.
+HEALTH_PORTS = {"recommender": 8091, "recommender-standby": 8092, "media": 8093, "mail": 8094}
 # deploy/haproxy.cfg checks every second and takes a host out after two failures.
 CHECK_INTERVAL = 1.0
 
@@ -241,6 +243,18 @@ def get(url: str, timeout: float = 2.0) -> int:
         return 0
 
 
+def consumer_role(name: str) -> str:
+    """What the consumer's /readyz says it is doing (a recommender: active or standby)."""
+    url = f"http://{HOSTS['work']}:{HEALTH_PORTS[name]}/readyz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return str(json.load(response).get("role", "?"))
+    except urllib.error.HTTPError as error:
+        return f"not ready ({error.code})"
+    except (OSError, ValueError):
+        return "not answering"
+
+
 def wait_for(what: str, check: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -320,7 +334,8 @@ def up() -> State:
         for host in ("web1", "web2"):
             start_web(state, host)
         for name, consumer in CONSUMERS.items():
-            spawn(state, name, "work", str(PORTAL), "consumer", consumer)
+            health = f"{HOSTS['work']}:{HEALTH_PORTS[name]}"
+            spawn(state, name, "work", str(PORTAL), "consumer", consumer, "--health-bind", health)
             if name == "recommender":
                 # The first to subscribe is the active one: let it be this one.
                 wait_for("the recommender to subscribe", lambda: subscribed(state), 60)
@@ -365,7 +380,7 @@ def status() -> dict[str, str]:
         found[host] = f"{HOSTS[host]}:{WEB_PORT} /readyz {code}"
     for name, pgid in state.processes.items():
         if name in CONSUMERS:
-            found[f"consumer {name}"] = "running" if alive(pgid) else "dead"
+            found[f"consumer {name}"] = f"running, {consumer_role(name)}" if alive(pgid) else "dead"
     for url in state.brokers:
         port = int(url.rsplit(":", 1)[1].strip("/"))
         found[f"rabbitmq :{port}"] = "up" if get_tcp(GATEWAY, port) else "down"

@@ -70,6 +70,10 @@ def busiest_node(state: deploy.State) -> int:
     return max(range(len(state.broker_names)), key=lambda i: counts[i])
 
 
+# The active recommender and its standby, as tests/cluster/deploy.py starts them.
+RECS = ("recommender", "recommender-standby")
+
+
 async def faults(cluster: deploy.State, *, sockets: int, cut_seconds: float) -> Run:
     """Writers post jobs and a user clicks through the balancer, and ``sockets`` websockets
     follow ``jobs`` through it (resuming with ``since`` when cut), while the busiest RabbitMQ
@@ -120,6 +124,7 @@ async def faults(cluster: deploy.State, *, sockets: int, cut_seconds: float) -> 
             deploy.cut("web2", down=False)
             await asyncio.to_thread(deploy.wait_web_ready, "web2")
 
+            roles = {name: await asyncio.to_thread(deploy.consumer_role, name) for name in RECS}
             newest, _stored = await click_books(database, me["id"])
             killed = time.monotonic()
             deploy.kill(cluster, "recommender")
@@ -127,6 +132,10 @@ async def faults(cluster: deploy.State, *, sockets: int, cut_seconds: float) -> 
                 while (await click_books(database, me["id"]))[1] <= newest:
                     await asyncio.sleep(0.2)
             timings["recommender takeover (s)"] = round(time.monotonic() - killed, 1)
+            async with asyncio.timeout(60):
+                while await asyncio.to_thread(deploy.consumer_role, RECS[1]) != "active":
+                    await asyncio.sleep(0.2)
+            timings["standby's /readyz says active (s)"] = round(time.monotonic() - killed, 1)
             await asyncio.sleep(3)
         truth = await committed(database, "jobs", since)
         await clients.settle(truth, timeout=60)
@@ -146,6 +155,7 @@ async def faults(cluster: deploy.State, *, sockets: int, cut_seconds: float) -> 
         # Click ids past the one the user's stored list reflects: accepted, never applied.
         "clicks not in the model": max(newest - stored, 0),
         "longest_failing_s": round(writers.longest_failing, 1),
+        "recommender roles before the kill": roles,
         "reconnects per socket (max)": max(book["reconnects"] for book in books),
         **timings,
     }
