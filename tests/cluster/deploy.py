@@ -55,6 +55,8 @@ CONSUMERS = {
 HEALTH_PORTS = {"recommender": 8091, "recommender-standby": 8092, "media": 8093, "mail": 8094}
 # deploy/haproxy.cfg checks every second and takes a host out after two failures.
 CHECK_INTERVAL = 1.0
+# ... and back in after two successes: how long after a host is ready the balancer uses it.
+BACK_IN_BALANCER = 2 * CHECK_INTERVAL + 0.5
 
 # The balancer's configuration is the one deploy/ recommends, with its addresses from the
 # environment; HAProxy reaches PostgreSQL for the namespaces too (a second file).
@@ -192,6 +194,11 @@ def spawn(state: State, name: str, host: str, *command: str) -> None:
 def start_web(state: State, host: str) -> None:
     bind = f"{HOSTS[host]}:{WEB_PORT}"
     spawn(state, host, host, str(PORTAL), "serve", "--workers", "2", "--bind", bind)
+
+
+def start_consumer(state: State, name: str) -> None:
+    health = f"{HOSTS['work']}:{HEALTH_PORTS[name]}"
+    spawn(state, name, "work", str(PORTAL), "consumer", CONSUMERS[name], "--health-bind", health)
 
 
 def subscribed(state: State) -> bool:
@@ -333,9 +340,8 @@ def up() -> State:
             )
         for host in ("web1", "web2"):
             start_web(state, host)
-        for name, consumer in CONSUMERS.items():
-            health = f"{HOSTS['work']}:{HEALTH_PORTS[name]}"
-            spawn(state, name, "work", str(PORTAL), "consumer", consumer, "--health-bind", health)
+        for name in CONSUMERS:
+            start_consumer(state, name)
             if name == "recommender":
                 # The first to subscribe is the active one: let it be this one.
                 wait_for("the recommender to subscribe", lambda: subscribed(state), 60)

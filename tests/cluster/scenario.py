@@ -118,24 +118,33 @@ async def faults(cluster: deploy.State, *, sockets: int, cut_seconds: float) -> 
             deploy.start_web(cluster, "web1")
             await asyncio.to_thread(deploy.wait_web_ready, "web1")
             timings["web1 restart to ready (s)"] = round(time.monotonic() - started, 1)
+            # Ready, but the balancer sends it nothing until its checks say so: cutting the
+            # other host before that would leave the balancer with none.
+            await asyncio.sleep(deploy.BACK_IN_BALANCER)
 
             deploy.cut("web2")
             await asyncio.sleep(cut_seconds)
             deploy.cut("web2", down=False)
             await asyncio.to_thread(deploy.wait_web_ready, "web2")
+            await asyncio.sleep(deploy.BACK_IN_BALANCER)
 
             roles = {name: await asyncio.to_thread(deploy.consumer_role, name) for name in RECS}
+            # After an earlier run the standby may hold the turn: kill whichever does.
+            active = next((name for name, role in roles.items() if role == "active"), RECS[0])
+            standby = RECS[1 - RECS.index(active)]
             newest, _stored = await click_books(database, me["id"])
             killed = time.monotonic()
-            deploy.kill(cluster, "recommender")
+            deploy.kill(cluster, active)
             async with asyncio.timeout(60):
                 while (await click_books(database, me["id"]))[1] <= newest:
                     await asyncio.sleep(0.2)
             timings["recommender takeover (s)"] = round(time.monotonic() - killed, 1)
             async with asyncio.timeout(60):
-                while await asyncio.to_thread(deploy.consumer_role, RECS[1]) != "active":
+                while await asyncio.to_thread(deploy.consumer_role, standby) != "active":
                     await asyncio.sleep(0.2)
             timings["standby's /readyz says active (s)"] = round(time.monotonic() - killed, 1)
+            # Back as the standby, as its supervisor would restart it.
+            deploy.start_consumer(cluster, active)
             await asyncio.sleep(3)
         truth = await committed(database, "jobs", since)
         await clients.settle(truth, timeout=60)

@@ -114,10 +114,8 @@ async def test_faults_lose_no_committed_event(cluster: deploy.State) -> None:
     # apart), or was in flight on it; never for longer than that and 5 s.
     assert run.figures["longest_failing_s"] <= 2 * deploy.CHECK_INTERVAL + 5, run.text
     assert run.figures["recommender takeover (s)"] <= 10, run.text
-    assert run.figures["recommender roles before the kill"] == {
-        "recommender": "active",
-        "recommender-standby": "standby",
-    }, run.text
+    roles = run.figures["recommender roles before the kill"]
+    assert sorted(roles.values()) == ["active", "standby"], run.text
     assert run.figures["standby's /readyz says active (s)"] <= 10, run.text
     assert run.figures["clicks not in the model"] == 0, run.text
 
