@@ -223,7 +223,7 @@ async def explain_user(session: AsyncSession, user: User, limit: int = 50) -> di
         "history": [
             {"job_id": row.job_id, "title": row.title, "at": row.created_at} for row in history
         ],
-        "items": items,
+        "recommendations": items,
         "updated_at": stored.updated_at if stored else None,
     }
 

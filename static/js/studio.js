@@ -44,19 +44,27 @@
     live.lag.push(f.lag_ms_p95);
     live.queue.push(f.queue_depth);
     for (const key of Object.keys(live)) if (live[key].length > KEEP) live[key].splice(0, live[key].length - KEEP);
+    root.dataset.points = String(live.at.length); // how far the live chart got (tests read it)
   }
   data.stats.forEach(addFigures);
+
+  // Live charts: clock times on the x axis (uPlot's default shows fractions of a second).
+  const timeAxis = {
+    space: 70,
+    values: (u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString(document.documentElement.lang)),
+  };
 
   const clicksChart = chart(
     document.getElementById("chart-clicks"),
     [{ label: labels.clicks_per_minute }, { label: labels.lists_per_minute }],
-    [live.at, live.clicks, live.lists]
+    [live.at, live.clicks, live.lists],
+    { axes: [timeAxis, {}] }
   );
   const lagChart = chart(
     document.getElementById("chart-lag"),
     [{ label: labels.lag, scale: "ms" }, { label: labels.queue, scale: "n" }],
     [live.at, live.lag, live.queue],
-    { axes: [{}, { scale: "ms" }, { scale: "n", side: 1, grid: { show: false } }] }
+    { axes: [timeAxis, { scale: "ms" }, { scale: "n", side: 1, grid: { show: false } }] }
   );
 
   function showFigures(f) {
@@ -120,7 +128,9 @@
           return r && r.algorithms[n] ? r.algorithms[n].ndcg : null;
         })
       );
-      chart(history, names.map((n) => ({ label: labels.algorithms[n] || n })), [at].concat(series));
+      chart(history, names.map((n) => ({ label: labels.algorithms[n] || n })), [at].concat(series), {
+        axes: [{ space: 90, values: (u, splits) => splits.map((v) => new Date(v * 1000).toLocaleDateString(document.documentElement.lang)) }, {}],
+      });
     }
   }
   evaluationCharts();

@@ -189,15 +189,14 @@ async def test_an_evaluation_runs_in_the_background_and_is_kept(
     # Its progress was announced on recs as it went, up to 100%.
     async with get_db(app).session_scope() as session:
         reports = [
-            e.data
-            for e in await session.scalars(select(Event).where(Event.type == "recs.task"))
+            e.data for e in await session.scalars(select(Event).where(Event.type == "recs.task"))
         ]
     assert reports[-1]["status"] == "done" and reports[-1]["progress"] == 1.0
     assert any(r["status"] == "running" for r in reports)
 
 
 async def test_one_task_of_a_kind_at_a_time(app: Quart, admin: tuple[Client, User]) -> None:
-    client, admin_user = admin
+    client, _admin = admin
     async with get_db(app).session_scope() as session:
         session.add(RecsTask(kind="evaluate", status="running", heartbeat_at=utcnow()))
         await session.commit()
@@ -300,3 +299,35 @@ async def test_reasons_are_worded_in_the_readers_language(
     html = await (await member_client.get("/")).get_data(as_text=True)
     assert "因为你浏览过“Python dev”" in html
     assert "Because you viewed" not in html  # nor in the live list's templates
+
+
+# --- explore -------------------------------------------------------------------------------
+
+
+async def test_explore_shows_a_jobs_neighbours_and_a_users_reasons(
+    app: Quart, admin: tuple[Client, User], member: tuple[Client, User]
+) -> None:
+    client, admin_user = admin
+    python, rust, go = await make_jobs(app, admin_user, ["Python dev", "Rust dev", "Go dev"])
+    others = [await make_user(app) for _ in range(3)]
+    await seed_clicks(
+        app,
+        [
+            (others[0].id, python.id),
+            (others[0].id, rust.id),
+            (others[1].id, python.id),
+            (others[1].id, rust.id),
+            (others[2].id, python.id),
+            (others[2].id, go.id),
+        ],
+    )
+    member_client, user = member
+    await applied(app, user.id, await click(member_client, python.id))
+    html = await (await client.get(f"{PAGE}?job={python.id}")).get_data(as_text=True)
+    assert 'id="nearest-jobs"' in html
+    assert html.index("Rust dev") < html.index("Go dev")  # two co-clicks before one
+    html = await (await client.get(f"{PAGE}?user={user.username}")).get_data(as_text=True)
+    assert 'id="user-history"' in html and "Because you viewed “Python dev”" in html
+    client.set_cookie("localhost", "portal_lang", "zh_Hans")
+    html = await (await client.get(f"{PAGE}?user={user.id}")).get_data(as_text=True)
+    assert "因为你浏览过“Python dev”" in html and "Because you viewed" not in html
