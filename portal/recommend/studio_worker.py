@@ -53,6 +53,8 @@ STALE_SECONDS = 20.0
 # Progress is written at most this often, and the heartbeat at least this often.
 REPORT_SECONDS = 0.5
 HEARTBEAT_SECONDS = 5.0
+# Figures whose change is news even without clicks (a rebuild, a training, a switch).
+STATE_KEYS = ("algorithm", "users", "jobs", "clicks_total", "rebuilt_at", "trained_at")
 # Users each algorithm is scored on per protocol (a sample past it, as ``--max-users``).
 EVALUATION_USERS = 5000
 
@@ -95,7 +97,10 @@ class Studio:
         self._ticker: asyncio.Task[None] | None = None
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._refresh: asyncio.Task[int] | None = None
-        self._last_published = 0.0
+        # An idle start publishes nothing for QUIET_SECONDS (tests and quiet sites write
+        # nothing in the background); a click or a change of the model's size does at once.
+        self._last_published = time.monotonic()
+        self._last_state: tuple[Any, ...] | None = None
 
     async def start(self) -> None:
         """Serve the persisted choice, take orphaned tasks, and start the ticks."""
@@ -186,8 +191,11 @@ class Studio:
     async def tick(self) -> None:
         figures = await self.figures()
         now = time.monotonic()
+        state = tuple(figures[key] for key in STATE_KEYS)
+        changed = self._last_state is not None and state != self._last_state
+        self._last_state = state
         busy = figures["clicks"] or figures["queue_depth"]
-        if busy or now - self._last_published >= QUIET_SECONDS:
+        if busy or changed or now - self._last_published >= QUIET_SECONDS:
             async with self.sessionmaker() as session:
                 await studio.publish_stats(session, figures)
             self._last_published = now

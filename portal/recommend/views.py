@@ -40,7 +40,8 @@ async def admin_recommendations() -> ResponseReturnValue:
     await require_admin()
     session = get_session()
     job_id = _query_id("job")
-    user_text = request.args.get("user", "").strip()[:100]
+    # No user name holds a NUL (and PostgreSQL refuses one in a query).
+    user_text = request.args.get("user", "").replace("\x00", "").strip()[:100]
     job = await session.get(Job, job_id) if job_id is not None else None
     explored_user = await studio.find_user(session, user_text) if user_text else None
     return await render_form(
