@@ -8,6 +8,9 @@
   const data = JSON.parse(document.getElementById("studio-data").textContent);
   const KEEP = 300; // live points kept (ten minutes of busy ticks)
   const COLOURS = ["#4f46e5", "#0891b2", "#d97706", "#dc2626", "#16a34a"];
+  // The tables' order (the page's JSON has its keys sorted).
+  const ORDER = ["popularity", "item-cf", "user-cf", "blend", "ease"];
+  const byOrder = (a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99);
   const charts = [];
 
   function width(el) {
@@ -50,13 +53,14 @@
 
   // Live charts: clock times on the x axis (uPlot's default shows fractions of a second).
   const timeAxis = {
-    space: 70,
+    space: 90,
+    incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400],
     values: (u, splits) => splits.map((v) => new Date(v * 1000).toLocaleTimeString(document.documentElement.lang)),
   };
 
   const clicksChart = chart(
     document.getElementById("chart-clicks"),
-    [{ label: labels.clicks_per_minute }, { label: labels.lists_per_minute }],
+    [{ label: labels.clicks_per_minute }, { label: labels.lists_per_minute, dash: [6, 4] }],
     [live.at, live.clicks, live.lists],
     { axes: [timeAxis, {}] }
   );
@@ -95,7 +99,7 @@
     const random = evaluation && evaluation.results.find((r) => r.protocol === "random");
     const el = document.getElementById("chart-evaluation");
     if (random && el) {
-      const names = Object.keys(random.algorithms);
+      const names = Object.keys(random.algorithms).sort(byOrder);
       const xs = names.map((_n, i) => i);
       const bars = (align) => window.uPlot.paths.bars({ size: [0.35, 48], align: align });
       chart(
@@ -121,6 +125,7 @@
         const r = run.results.find((x) => x.protocol === "random");
         if (r) for (const n of Object.keys(r.algorithms)) if (!names.includes(n)) names.push(n);
       }
+      names.sort(byOrder);
       const at = data.history.map((run) => run.at);
       const series = names.map((n) =>
         data.history.map((run) => {
