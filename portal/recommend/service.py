@@ -50,7 +50,7 @@ POPULAR_WINDOW = timedelta(days=30)
 # What can serve: the engine's modes, and EASE in front of the engine.
 ALGORITHMS: tuple[str, ...] = (*MODES, "ease")
 # Users ranked per transaction when every stored list is refreshed (clicks interleave).
-REFRESH_CHUNK = 200
+REFRESH_CHUNK = 50
 Progress = Callable[[int, int], None]
 
 
