@@ -62,6 +62,7 @@ class Bus(Protocol):
     async def consume_work_batches(
         self, queue: str, handler: BatchHandler, *, prefetch: int = 256, max_batch: int = 256
     ) -> None: ...
+    async def queue_depth(self, queue: str) -> int | None: ...
 
 
 class InProcessBus:
@@ -104,6 +105,10 @@ class InProcessBus:
 
     def _queue(self, name: str) -> asyncio.Queue[dict[str, Any]]:
         return self._queues.setdefault(name, asyncio.Queue())
+
+    async def queue_depth(self, queue: str) -> int | None:
+        """Messages waiting in ``queue`` (not yet taken by its consumer)."""
+        return self._queue(queue).qsize()
 
     async def send_work(self, queue: str, body: dict[str, Any], *, message_id: str) -> None:
         await self.send_work_many(queue, [(body, message_id)])
@@ -178,6 +183,9 @@ class RabbitBus:
         # was deleted) comes back, and then the queue is declared again.
         self._declared: set[str] = set()
         self._batch_workers: list[asyncio.Task[None]] = []
+        # A channel of its own for passive declarations: the broker closes the channel of
+        # one that names a missing queue, and the publishing channel must not be that one.
+        self._probe_channel: Any = None
 
     async def start(self) -> None:
         import aio_pika
@@ -334,6 +342,21 @@ class RabbitBus:
             )
 
         return await asyncio.wait_for(publish(), PUBLISH_TIMEOUT)
+
+    async def queue_depth(self, queue: str) -> int | None:
+        """Messages ready in ``queue`` (delivered, unacked ones not counted); None when the
+        broker cannot tell now (not connected, or no such queue)."""
+        if self._connection is None or not self.connected:
+            return None
+        try:
+            if self._probe_channel is None or self._probe_channel.is_closed:
+                self._probe_channel = await self._connection.channel()
+            declared = await self._probe_channel.declare_queue(queue, passive=True)
+            return int(declared.declaration_result.message_count)
+        except Exception as error:  # a missing queue, a lost connection: no figure this time
+            log.debug("no depth for %s: %s", queue, error)
+            self._probe_channel = None
+            return None
 
     async def declare_work_queue(self, queue: str) -> None:
         await self._channel.declare_queue(queue, durable=True, arguments=self._arguments(queue))

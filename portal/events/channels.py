@@ -10,13 +10,15 @@ from __future__ import annotations
 JOBS = "jobs"
 UPLOADS = "uploads"
 APPLICATIONS = "applications"
+# The recommender studio's live figures, tasks and serving choice (admins only).
+RECS = "recs"
 CONTROL = "control"
 ME = "me"
 USER_PREFIX = "user:"
 
 # What a browser may subscribe to, and which of those only admins may follow.
-BROWSER_CHANNELS = frozenset({JOBS, UPLOADS, APPLICATIONS, ME})
-ADMIN_CHANNELS = frozenset({UPLOADS, APPLICATIONS})
+BROWSER_CHANNELS = frozenset({JOBS, UPLOADS, APPLICATIONS, RECS, ME})
+ADMIN_CHANNELS = frozenset({UPLOADS, APPLICATIONS, RECS})
 
 
 def user(user_id: int) -> str:
@@ -43,6 +45,9 @@ EVENT_TYPES = frozenset(
         "notification",
         "application.created",
         "application.updated",
+        "recs.stats",
+        "recs.task",
+        "recs.algorithm",
     }
 )
 INTERNAL_EVENT_TYPES = frozenset({"auth.changed"})

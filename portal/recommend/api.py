@@ -44,7 +44,7 @@ class RecommendationPublic(BaseModel):
     job: JobSummary
     score: float
     reason: str
-    source: Literal["item", "user", "blend", "popular"]
+    source: Literal["item", "user", "blend", "popular", "ease"]
 
 
 class RecommendationList(RootModel[list[RecommendationPublic]]):

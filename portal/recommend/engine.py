@@ -256,6 +256,11 @@ class Recommender:
         """Each dense job index's id (a view: it grows as jobs arrive)."""
         return self._job_ids.view
 
+    @property
+    def user_ids(self) -> IntArray:
+        """Each dense user index's id (a view: it grows as users arrive)."""
+        return self._user_ids.view
+
     def user_index(self, user: int) -> int | None:
         return self._users.get(user)
 

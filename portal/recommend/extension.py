@@ -15,9 +15,14 @@ from portal.config import get_settings
 from portal.db import get_db
 from portal.events.bus import Bus
 from portal.events.extension import get_events
+from portal.events.message import EventMessage
+from portal.recommend import studio
 from portal.recommend.clicks import ClickRecorder
 from portal.recommend.engine import RecommenderConfig
+from portal.recommend.reasons import reason_templates
 from portal.recommend.service import RecommenderWorker
+from portal.recommend.studio import QUEUE
+from portal.recommend.studio_worker import Studio
 from portal.recommend.turn import PROBE_SECONDS, probe
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,17 @@ async def start_worker(app: Quart) -> RecommenderWorker:
         app.extensions["portal.recommender.probes"] = asyncio.create_task(
             send_probes(events.bus, queue)
         )
+    # The studio's figures, commands and tasks (portal.recommend.studio_worker).
+    studio_worker = Studio(
+        worker,
+        db.sessionmaker,
+        events.bus,
+        clicks_queue=settings.queue_name("clicks"),
+        default_algorithm=algorithm,
+    )
+    app.extensions["portal.recommender.studio"] = studio_worker
+    await studio_worker.start()
+    await events.bus.consume_work(settings.queue_name(QUEUE), studio_worker.handle)
     return worker
 
 
@@ -80,16 +96,43 @@ def get_click_recorder() -> ClickRecorder:
     return current_app.extensions["portal.clicks"]
 
 
+class ServingChoice:
+    """What this web worker knows serves: read at start-up, then each ``recs.algorithm``
+    event (whichever worker the choice was made on) moves it."""
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+
+    def listen(self, event: EventMessage) -> None:
+        if event.type == "recs.algorithm" and isinstance(event.data, dict):
+            algorithm = event.data.get("algorithm")
+            if isinstance(algorithm, str):
+                self.algorithm = algorithm
+
+
+def get_serving() -> ServingChoice:
+    return current_app.extensions["portal.recs.serving"]
+
+
 def init_app(app: Quart) -> None:
     # The routes reach the click recorder through this module: imported once it is loaded.
-    from portal.recommend import api
+    from portal.recommend import api, views
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(views.blueprint)
+    serving = app.extensions["portal.recs.serving"] = ServingChoice(
+        get_settings(app).recs_algorithm
+    )
+    get_events(app).add_listener(serving.listen)
+    # The live list words the reasons of the lists it receives in the page's language.
+    app.jinja_env.globals["recommendation_reasons"] = reason_templates
 
     @app.while_serving
     async def _click_recorder() -> AsyncGenerator[None, None]:
         sessionmaker = get_db().sessionmaker
         assert sessionmaker is not None
+        async with sessionmaker() as session:
+            serving.algorithm = await studio.serving_algorithm(session, serving.algorithm)
         recorder = app.extensions["portal.clicks"] = ClickRecorder(sessionmaker)
         yield
         await recorder.stop()
@@ -105,3 +148,6 @@ def init_app(app: Quart) -> None:
         schedule = app.extensions.pop("portal.recommender.training", None)
         if schedule is not None:
             schedule.cancel()
+        running = app.extensions.pop("portal.recommender.studio", None)
+        if running is not None:
+            await running.stop()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -21,12 +22,21 @@ from portal.cache import RecentIds
 from portal.db import begin_write, utcnow
 from portal.events import channels
 from portal.events.log import append_events, append_work
-from portal.i18n import gettext as _
 from portal.jobs.models import Job, JobStatus
 from portal.recommend.ease import EaseConfig, EaseRecommender, EaseWeights, dense_gram, fit
-from portal.recommend.engine import GramEntries, Recommendation, Recommender, RecommenderConfig
+from portal.recommend.engine import (
+    MODES,
+    GramEntries,
+    Mode,
+    Reason,
+    Recommendation,
+    Recommender,
+    RecommenderConfig,
+)
 from portal.recommend.evaluate import ClickLog, clicks_from_arrays, select_lambda
 from portal.recommend.models import Click, StoredRecommendations
+from portal.recommend.reasons import item_reason, reason_fields, reason_text
+from portal.recommend.stats import LiveCounters
 from portal.recommend.turn import Turn, is_probe
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,11 @@ STORED_WINDOW = 100_000
 # worked the queue (single active consumer): before its next batch it reads what it missed.
 IDLE_SECONDS = 1.0
 POPULAR_WINDOW = timedelta(days=30)
+# What can serve: the engine's modes, and EASE in front of the engine.
+ALGORITHMS: tuple[str, ...] = (*MODES, "ease")
+# Users ranked per transaction when every stored list is refreshed (clicks interleave).
+REFRESH_CHUNK = 50
+Progress = Callable[[int, int], None]
 
 
 def _public(query: Any) -> Any:
@@ -139,7 +154,11 @@ async def recommendations_for(
             j.id: j
             for j in (await session.execute(_public(select(Job).where(Job.id.in_(ids))))).scalars()
         }
-        result = [{**item, "job": jobs[item["job_id"]]} for item in items if item["job_id"] in jobs]
+        result = [
+            {**item, "job": jobs[item["job_id"]], "reason": item_reason(item)}
+            for item in items
+            if item["job_id"] in jobs
+        ]
         if result:
             return result[:limit]
     return [
@@ -148,31 +167,33 @@ async def recommendations_for(
             "job": job,
             "score": score,
             "source": "popular",
-            "reason": _("Popular right now"),
+            "reason": reason_text(Reason.POPULAR),
         }
         for job, score in await popular_jobs(session, limit + len(clicked))
         if job.id not in clicked
     ][:limit]
 
 
-def _reason(item: Recommendation, titles: dict[int, str]) -> str:
-    """The words for the engine's reason code (``Reason``), from the facts it rests on."""
-    if item.because in titles:  # Reason.VIEWED_JOB: the viewed job is named
-        return _("Because you viewed “%(title)s”", title=titles[item.because])
-    if item.source == "popular":  # Reason.POPULAR
-        return _("Popular right now")
-    # Reason.SIMILAR_VIEWERS, a user-based pick with no similar job in the history (or a
-    # viewed job since gone): no single job to name.
-    return _("Viewed by people with similar views")
-
-
 def train_ease(
-    entries: GramEntries, log: ClickLog, lambdas: Sequence[float], config: EaseConfig
+    entries: GramEntries,
+    log: ClickLog,
+    lambdas: Sequence[float],
+    config: EaseConfig,
+    progress: Progress | None = None,
 ) -> EaseWeights:
     """λ by validation on the clicks, then the weights on the whole Gram matrix (CPU-bound:
-    run it in a thread; numpy's BLAS releases the GIL)."""
-    choice = select_lambda(log, lambdas, config=config)
+    run it in a thread; numpy's BLAS releases the GIL). ``progress(done, total)`` is called
+    from that thread after each fit."""
+    steps = len(dict.fromkeys(lambdas)) + 1
+    choice = select_lambda(
+        log,
+        lambdas,
+        config=config,
+        progress=None if progress is None else lambda done, _total: progress(done, steps),
+    )
     weights = fit(dense_gram(entries), entries.job_ids, choice.lam, config)
+    if progress is not None:
+        progress(steps, steps)
     return replace(weights, validation=choice.scores)
 
 
@@ -205,7 +226,17 @@ class RecommenderWorker:
         self.lambdas = tuple(lambdas)
         self.ease_config = ease_config or EaseConfig()
         self.ease = EaseRecommender(self.model, None, self.ease_config) if ease else None
+        # The newest trained weights, kept while another algorithm serves (a switch back to
+        # EASE is then instant).
+        self.weights: EaseWeights | None = None
+        self.mode: Mode = self.config.mode
         self._training: asyncio.Task[EaseWeights | None] | None = None
+        # For the studio: what each batch did, and when the model was last built or trained
+        # (wall clock); a training's progress is reported from its thread.
+        self.counters = LiveCounters(time.monotonic())
+        self.rebuilt_at: float | None = None
+        self.trained_at: float | None = None
+        self.train_progress: Progress | None = None
         # One batch at a time, from applying to commit: a list ranked before a user's newer
         # click is never stored after the newer one.
         self._lock = asyncio.Lock()
@@ -235,8 +266,56 @@ class RecommenderWorker:
             if self.ease is not None:
                 # Weights are keyed by job id, so they stay valid over a rebuilt model.
                 self.ease = EaseRecommender(model, self.ease.weights, self.ease_config)
+        self.rebuilt_at = time.time()
         log.info("recommender rebuilt from %d clicks", len(rows))
         return len(rows)
+
+    @property
+    def algorithm(self) -> str:
+        """What serves now: ``ease`` or one of the engine's modes."""
+        return "ease" if self.ease is not None else self.mode
+
+    def set_algorithm(self, algorithm: str) -> bool:
+        """Serve ``algorithm`` from the next ranking on; True when that changed anything.
+
+        EASE starts from the newest weights this process trained (item-CF until there are
+        some: a training is started).
+        """
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"algorithm must be one of {ALGORITHMS}, not {algorithm!r}")
+        if algorithm == self.algorithm:
+            return False
+        if algorithm == "ease":
+            self.ease = EaseRecommender(self.model, self.weights, self.ease_config)
+            if self.weights is None:
+                self.train()
+        else:
+            self.ease = None
+            self.mode = cast(Mode, algorithm)
+        log.info("recommender now serves %s", algorithm)
+        return True
+
+    def _rank(self, user_id: int) -> list[Recommendation]:
+        if self.ease is not None:
+            return self.ease.recommend(user_id, k=TOP_K * 2)
+        return self.model.recommend(user_id, k=TOP_K * 2, mode=self.mode)
+
+    async def refresh_all(self) -> int:
+        """Rank every user in the model again and store their lists (after a switch of the
+        algorithm); returns how many. A chunk at a time under the lock, so clicks go on."""
+        users = [int(u) for u in self.model.user_ids.tolist()]
+        done = 0
+        for start in range(0, len(users), REFRESH_CHUNK):
+            async with self._lock:
+                chunk = users[start : start + REFRESH_CHUNK]
+                ranked = {user_id: self._rank(user_id) for user_id in chunk}
+                # The model holds every click up to _through: each list reflects the user's.
+                latest = dict.fromkeys(ranked, self._through)
+                await self._store_guarded(ranked, latest)
+            done += len(chunk)
+            await asyncio.sleep(0)
+        log.info("refreshed the stored lists of %d users", done)
+        return done
 
     def train(self) -> asyncio.Task[EaseWeights | None]:
         """Train EASE in the background (one training at a time: a running one is returned).
@@ -249,8 +328,6 @@ class RecommenderWorker:
         return self._training
 
     async def _train(self) -> EaseWeights | None:
-        if self.ease is None:
-            return None
         async with self._lock:
             # A copy of the state (memcpys plus one pass over the histories): clicks go on
             # changing the model while the copy is fitted.
@@ -260,12 +337,15 @@ class RecommenderWorker:
             return None
         try:
             weights = await asyncio.to_thread(
-                train_ease, entries, log_, self.lambdas, self.ease_config
+                train_ease, entries, log_, self.lambdas, self.ease_config, self.train_progress
             )
         except Exception:
             log.exception("EASE training failed; the previous weights keep serving")
             return None
-        self.ease.swap(weights)
+        self.weights = weights
+        self.trained_at = time.time()
+        if self.ease is not None:
+            self.ease.swap(weights)
         log.info(
             "EASE trained: %d jobs, λ %g, %.1f s", weights.n_jobs, weights.lam, weights.seconds
         )
@@ -310,25 +390,34 @@ class RecommenderWorker:
             for click_id, (user_id, job_id, at) in sorted(clicks.items()):
                 model.apply_click(user_id, job_id, at, event_id=click_id)
                 latest[user_id] = click_id
-            ranked = {user_id: model.recommend(user_id, k=TOP_K * 2) for user_id in latest}
-            try:
-                async with self.sessionmaker() as session:
-                    await self._store(session, ranked, latest)
-            except IntegrityError:
-                # A user deleted since their click: store the others one by one, so that one
-                # message cannot hold up the queue (a failed batch is retried whole).
-                for user_id, user_ranked in ranked.items():
-                    try:
-                        async with self.sessionmaker() as session:
-                            await self._store(
-                                session, {user_id: user_ranked}, {user_id: latest[user_id]}
-                            )
-                    except IntegrityError:
-                        log.warning("no recommendations stored for user %s (deleted?)", user_id)
+            ranked = {user_id: self._rank(user_id) for user_id in latest}
+            await self._store_guarded(ranked, latest)
             for click_id in clicks:
                 self._stored.add(click_id)
             self._through = max(self._through, max(clicks))
             self._last_batch = asyncio.get_running_loop().time()
+            stored_at = time.time()
+            self.counters.record_batch(
+                len(clicks), len(ranked), [stored_at - at for _u, _j, at in clicks.values()]
+            )
+
+    async def _store_guarded(
+        self, ranked: dict[int, list[Recommendation]], latest: dict[int, int]
+    ) -> None:
+        try:
+            async with self.sessionmaker() as session:
+                await self._store(session, ranked, latest)
+        except IntegrityError:
+            # A user deleted since their click: store the others one by one, so that one
+            # message cannot hold up the queue (a failed batch is retried whole).
+            for user_id, user_ranked in ranked.items():
+                try:
+                    async with self.sessionmaker() as session:
+                        await self._store(
+                            session, {user_id: user_ranked}, {user_id: latest[user_id]}
+                        )
+                except IntegrityError:
+                    log.warning("no recommendations stored for user %s (deleted?)", user_id)
 
     async def _catch_up(self, batch: Collection[int]) -> None:
         """Before a batch that follows a while without any: apply from the database the
@@ -396,7 +485,10 @@ class RecommenderWorker:
                     "url": paths[r.job],
                     "score": round(float(r.score), 6),
                     "source": r.source,
-                    "reason": _reason(r, titles),
+                    # The code is what readers word (portal.recommend.reasons); the words
+                    # stay for readers of lists stored before the codes.
+                    **(fields := reason_fields(r, titles)),
+                    "reason": reason_text(fields["reason_code"], fields["reason_params"]),
                 }
                 for r in user_ranked
                 if r.job in public

@@ -5,6 +5,15 @@
   if (!section || !window.PortalLive) return;
   const list = section.querySelector(".recommended-list");
   const LIMIT = 6;
+  // Each reason code's words in the page's language (the event carries codes, not words).
+  const reasons = JSON.parse(section.dataset.reasons || "{}");
+
+  function reasonText(item) {
+    const words = reasons[item.reason_code];
+    if (!words) return item.reason || "";
+    const title = (item.reason_params && item.reason_params.title) || "";
+    return words.replace("%(title)s", title);
+  }
 
   function render(items) {
     list.replaceChildren(
@@ -16,7 +25,7 @@
         link.textContent = item.title;
         const why = document.createElement("span");
         why.className = "muted small";
-        why.textContent = " " + item.reason;
+        why.textContent = " " + reasonText(item);
         li.append(link, why);
         return li;
       })

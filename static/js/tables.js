@@ -15,6 +15,9 @@
     }
   }
 
+  // A page that replaces a table (the studio's results) labels the new one.
+  window.PortalTables = { label: label };
+
   for (const table of document.querySelectorAll("table.table")) {
     label(table);
     if (table.tBodies[0]) {

@@ -25,6 +25,7 @@ from portal.jobs.schemas import JobData, job_path
 from portal.recommend import service
 from portal.recommend.engine import Recommendation, Recommender
 from portal.recommend.models import Click, StoredRecommendations
+from portal.recommend.reasons import reason_fields, reason_text
 from portal.recommend.service import RecommenderWorker
 from tests.factories import login, make_user, signed_in_client
 from tests.utils import recommend as peek
@@ -477,16 +478,26 @@ async def test_bad_messages_do_not_hold_up_the_batch(
     assert len(await events_on(app, user_channel(user.id))) == 1
 
 
+def _worded(item: Recommendation, titles: dict[int, str]) -> str:
+    fields = reason_fields(item, titles)
+    return reason_text(fields["reason_code"], fields["reason_params"])
+
+
 def test_reasons_name_a_viewed_job_or_say_why_not() -> None:
     titles = {1: "Python dev"}
-    assert service._reason(Recommendation(2, 1.0, "", "item", 1), titles) == (
+    assert _worded(Recommendation(2, 1.0, "", "item", 1), titles) == (
         "Because you viewed “Python dev”"
     )
-    assert service._reason(Recommendation(3, 0.5, "", "popular"), titles) == "Popular right now"
+    assert _worded(Recommendation(3, 0.5, "", "popular"), titles) == "Popular right now"
     # A user-based pick with no similar job in the history is not "popular".
-    assert service._reason(Recommendation(4, 0.5, "", "user"), titles) == (
+    assert _worded(Recommendation(4, 0.5, "", "user"), titles) == (
         "Viewed by people with similar views"
     )
+    # A viewed job since gone names none.
+    assert reason_fields(Recommendation(5, 0.5, "", "item", 9), titles) == {
+        "reason_code": "similar_viewers",
+        "reason_params": {},
+    }
 
 
 async def test_a_resent_click_is_not_stored_or_announced_again(
