@@ -261,14 +261,10 @@ def demo(bind: str) -> None:
     asyncio.run(run())
 
 
-def _host_port(
-    _context: click.Context, _param: click.Parameter, value: str | None
-) -> tuple[str, int] | None:
-    if not value:
-        return None
+def _host_port(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise click.BadParameter(f"expected HOST:PORT, got {value!r}")
+        raise click.BadParameter(f"expected HOST:PORT, got {value!r}", param_hint="--health-bind")
     return host.strip("[]"), int(port)
 
 
@@ -276,15 +272,16 @@ def _host_port(
 @click.argument("name", type=click.Choice(["recommender", "media", "mail"]))
 @click.option(
     "--health-bind",
-    envvar="PORTAL_CONSUMER_HEALTH_BIND",
-    callback=_host_port,
-    help="HOST:PORT where the consumer answers /healthz and /readyz (default: nowhere)",
+    default=None,
+    help="HOST:PORT where the consumer answers /healthz and /readyz "
+    "(default PORTAL_CONSUMER_HEALTH_BIND, else nowhere)",
 )
-def consumer(name: str, health_bind: tuple[str, int] | None) -> None:
+def consumer(name: str, health_bind: str | None) -> None:
     """Run one RabbitMQ consumer (needs PORTAL_AMQP_URL)."""
     from portal.consumer import CONSUMERS
 
-    CONSUMERS[name](health_bind)
+    bind = health_bind or _settings().consumer_health_bind
+    CONSUMERS[name](_host_port(bind) if bind else None)
 
 
 @main.group()

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # with a single active consumer, the others stand by. Fixed when the queue is first
     # declared, like the quorum type (an existing queue must be deleted to change it).
     recommender_standby: bool = False
+    # HOST:PORT where a consumer answers /healthz and /readyz (its role); unset: nowhere.
+    consumer_health_bind: str | None = None
     media_root: Path | None = None
     secret_key: str | None = None
     # The site's own address ("https://jobs.example.com"): every absolute link (canonical
