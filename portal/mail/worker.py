@@ -24,7 +24,7 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -76,6 +76,7 @@ class MailWorker:
         lease: float = DEFAULT_LEASE,
         sleep: Callable[[float], Any] = asyncio.sleep,
         name: str | None = None,
+        pace: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.env = env
@@ -85,6 +86,8 @@ class MailWorker:
         self.backoff = tuple(backoff)
         self.lease = lease
         self.sleep = sleep
+        # Awaited before each message is taken on (the embedded default: until requests pause).
+        self.pace = pace
         # Unique per worker, so a restarted consumer is not taken for the one it replaced.
         self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         # Ids being sent here: a duplicate delivery meanwhile is dropped, not sent beside it.
@@ -102,6 +105,8 @@ class MailWorker:
             return
         self._busy.add(event_id)
         try:
+            if self.pace is not None:
+                await self.pace()
             await self.deliver(event_id, message)
         finally:
             self._busy.discard(event_id)
