@@ -9,7 +9,8 @@ transactions of 50 and timed until the server has accepted the last.
 
 Sign-up: ``POST /api/v1/auth/register`` through the test client, ``--signups`` per variant per
 run, the variants interleaved in batches of 10 (so drift hits all alike); after a batch that
-queued mail, the next waits until the server has it all, so no variant pays for another's:
+queued mail, the next waits until the server has it all, and after every batch half a second
+more (the writes that follow), so no variant pays for another's:
 
 - ``a`` user name, mail off: a broker app with no mail consumer (the baseline);
 - ``b`` e-mail, mail off: the same app; the token, outbox row and publish, nothing sent;
@@ -17,7 +18,9 @@ queued mail, the next waits until the server has it all, so no variant pays for 
 - ``a0`` user name on the embedded default (the in-process consumers beside it, no mail);
 - ``d`` e-mail on the embedded default: the mail worker in the web process, to aiosmtpd.
 
-Each run prints every variant's median and its ratio to ``a`` (and ``d`` to ``a0``); the end
+Each run prints every variant's median and its ratio to ``a`` (and ``d`` to ``a0``), and the
+median CPU time the event loop's thread spent during a sign-up (what in this process competes
+with the request: less sensitive than wall time to other processes on the machine); the end
 prints the medians of the per-run ratios and their spread (min-max). All apps share SQLite
 files in a temporary directory; ``c``'s consumer process opens the same file. With
 ``--only NAME`` runs one variant (to profile it: ``py-spy record -o out.svg -- python
@@ -36,7 +39,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,8 @@ from portal.migrate import upgrade
 
 _ids = itertools.count(1)
 BATCH = 10
+# After every batch: longer than the publisher's MARK_LINGER (0.2 s) and a delivery's last write.
+SETTLE_SECONDS = 0.5
 SECRET = "bench-secret-key-that-is-long-enough-for-anything"  # noqa: S105 - a throw-away app
 
 
@@ -103,29 +108,30 @@ class Variant:
     email: bool
     # The server its mail reaches (None: nothing is sent), and how many it should have by now.
     inbox: Counter | None = None
-    times: list[float] = field(default_factory=list)
     client: Any = None
     queued: int = 0  # confirmation mails its sign-ups queued so far
 
-    async def batch(self, count: int) -> list[float]:
+    async def batch(self, count: int) -> tuple[list[float], list[float]]:
+        """Each sign-up's wall time and its event loop's CPU time meanwhile (ms)."""
         # One client throughout: signed in as the last account, its sign-ups are limited per
         # account, not all by the one client address.
         if self.client is None:
             self.client = self.app.test_client()
         client = self.client
-        times = []
+        times, cpu = [], []
         for _ in range(count):
             n = next(_ids)
             identity = {"email": f"signup{n}@example.com"} if self.email else {"username": f"su{n}"}
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             response = await client.post(
                 "/api/v1/auth/register",
                 json={**identity, "nickname": "Bench", "password": "correct horse battery"},
             )
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
             assert response.status_code == 201, await response.get_data(as_text=True)
             self.queued += self.email
-        return times
+        return times, cpu
 
 
 def settings(data: Path, name: str, **values: Any) -> Settings:
@@ -242,17 +248,21 @@ async def signup_runs(args: argparse.Namespace, data: Path) -> list[dict[str, fl
 
 
 async def one_run(variants: list[Variant], signups: int, run: int) -> dict[str, float]:
+    """Each variant's median wall time (``name``) and loop CPU time (``name:cpu``), in ms."""
     times: dict[str, list[float]] = {v.name: [] for v in variants}
+    times.update({f"{v.name}:cpu": [] for v in variants})
     for start in range(0, signups, BATCH):
         # Rotated each batch, so no variant always follows the same one.
         shift = (start // BATCH + run) % len(variants)
         for variant in variants[shift:] + variants[:shift]:
-            times[variant.name] += await variant.batch(min(BATCH, signups - start))
+            wall, cpu = await variant.batch(min(BATCH, signups - start))
+            times[variant.name] += wall
+            times[f"{variant.name}:cpu"] += cpu
             if variant.inbox is not None:
                 # Its mail sent before the next variant starts: each pays only for its own.
                 await variant.inbox.settle(variant.queued)
-    for variant in variants:
-        variant.times += times[variant.name]
+            # And what follows a batch (delivery rows, outbox rows marked published) written.
+            await asyncio.sleep(SETTLE_SECONDS)
     return {name: statistics.median(values) for name, values in times.items()}
 
 
@@ -261,7 +271,8 @@ def print_run(run: int, variants: list[Variant], results: dict[str, float]) -> N
     for variant in variants:
         base = results.get("a0" if variant.name == "d" else "a", results[variant.name])
         value = results[variant.name]
-        cells.append(f"{variant.name} {value:.1f} ms ({value / base:.2f})")
+        cpu = results[f"{variant.name}:cpu"]
+        cells.append(f"{variant.name} {value:.1f} ms ({value / base:.2f}; loop CPU {cpu:.1f} ms)")
     print(f"run {run + 1}: " + ", ".join(cells), flush=True)
 
 
@@ -291,10 +302,14 @@ async def main(args: argparse.Namespace) -> None:
         if name not in runs[0] or base not in runs[0]:
             continue
         values = ratios(runs, name, base)
+        cpu_values = ratios(runs, f"{name}:cpu", f"{base}:cpu")
         median_ms = statistics.median(run[name] for run in runs)
+        cpu_ms = statistics.median(run[f"{name}:cpu"] for run in runs)
         print(
             f"  {name:>2} {label}: {median_ms:.1f} ms; / {base}: median "
-            f"{statistics.median(values):.2f}, runs {min(values):.2f}-{max(values):.2f}"
+            f"{statistics.median(values):.2f}, runs {min(values):.2f}-{max(values):.2f}; "
+            f"loop CPU {cpu_ms:.1f} ms, / {base}: {statistics.median(cpu_values):.2f} "
+            f"({min(cpu_values):.2f}-{max(cpu_values):.2f})"
         )
 
 
