@@ -203,7 +203,9 @@ async def register_user(
     session.add(user)
     if confirm and user.email:
         await session.flush()
-        await _issue(session, user, purpose=TokenPurpose.VERIFY, channel="email", target=user.email)
+        await _issue(
+            session, user, purpose=TokenPurpose.VERIFY, channel="email", target=user.email, new=True
+        )
     await _commit_unique(session)
     return user
 
@@ -240,20 +242,27 @@ def _code_hash(user_id: int, code: str) -> str:
 
 
 async def _issue(
-    session: AsyncSession, user: User, *, purpose: TokenPurpose, channel: str, target: str
+    session: AsyncSession,
+    user: User,
+    *,
+    purpose: TokenPurpose,
+    channel: str,
+    target: str,
+    new: bool = False,
 ) -> None:
     """A fresh token for ``user`` (earlier ones of its purpose die) and its message, queued in
-    the same transaction."""
+    the same transaction. ``new``: the account is being created, so it has no earlier ones."""
     now = utcnow()
-    await session.execute(
-        update(AccountToken)
-        .where(
-            AccountToken.user_id == user.id,
-            AccountToken.purpose == purpose.value,
-            AccountToken.used_at.is_(None),
+    if not new:
+        await session.execute(
+            update(AccountToken)
+            .where(
+                AccountToken.user_id == user.id,
+                AccountToken.purpose == purpose.value,
+                AccountToken.used_at.is_(None),
+            )
+            .values(used_at=now)
         )
-        .values(used_at=now)
-    )
     if channel == "phone":
         raw = f"{secrets.randbelow(1_000_000):06d}"
         token_hash, lifetime = _code_hash(user.id, raw), CODE_LIFETIME

@@ -20,6 +20,7 @@ from portal.events.models import WorkItem
 from portal.mail import notices, views
 from portal.mail.models import DeliveryStatus, MailDelivery
 from portal.mail.outbox import QUEUE
+from portal.mail.pacing import RequestGate
 from portal.mail.transports import (
     FileMailSink,
     FileSmsSink,
@@ -52,6 +53,8 @@ async def start_worker(app: Quart) -> MailWorker:
     db = get_db(app)
     assert db.sessionmaker is not None
     settings = get_settings(app)
+    # In the web process (no broker), the worker yields to requests; its own process needn't.
+    embedded = settings.amqp_url is None
     worker = MailWorker(
         db.sessionmaker,
         env=app.jinja_env,
@@ -59,11 +62,12 @@ async def start_worker(app: Quart) -> MailWorker:
         sms=sms_gateway(settings),
         sender=settings.mail_from,
         lease=settings.mail_lease_seconds,
+        pace=get_mail(app).gate.wait_quiet if embedded else None,
     )
     events = get_events(app)
     assert events.bus is not None
     queue = settings.queue_name(QUEUE)
-    if settings.amqp_url is None:
+    if embedded:
         async with db.sessionmaker() as session:
             done = select(MailDelivery.event_id).where(
                 MailDelivery.status != DeliveryStatus.SENDING.value
@@ -92,6 +96,9 @@ class Mail:
     def __init__(self, app: Quart) -> None:
         # The daily digest job, where the worker runs.
         self.digests: asyncio.Task[None] | None = None
+        # Requests in flight, which the embedded worker waits out (see portal.mail.pacing).
+        self.gate = RequestGate()
+        self.gate.init_app(app)
         app.extensions["portal.mail"] = self
         app.while_serving(self._lifespan)
 

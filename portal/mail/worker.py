@@ -8,25 +8,30 @@ backing off resumes the count after a restart instead of starting over.
 
 The row is also a lease: a consumer takes it (``claimed_by``, ``lease_until``) in a short
 transaction with a conditional UPDATE before each send, and holds it through its backoff.
-Another consumer given the same message (the relay re-sent it) waits for the lease to end: by
-then the message was sent (and is dropped there) or its holder died (and it is taken over).
+While a send is in flight its holder renews the lease every third of it, so a slow server
+(DATA answered after minutes) does not let the lease run out under a live sender. Another
+consumer given the same message (the relay re-sent it) waits for the lease to end: by then
+the message was sent (and is dropped there) or its holder died (and it is taken over). A
+holder that finds its lease taken over meanwhile abandons its send (cancelled before the
+server has the whole message, it is not delivered) and leaves the message to the new holder.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from portal.db import begin_write, utcnow
@@ -45,6 +50,10 @@ DEFAULT_BACKOFF = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 120.0, 120.0, 120.0, 120.0, 
 # may take), and beyond each backoff delay. A consumer killed mid-send delays its message by
 # at most this much.
 DEFAULT_LEASE = 60.0
+
+
+class LeaseLostError(Exception):
+    """Another consumer took the message over while this one was sending it."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,7 @@ class MailWorker:
         lease: float = DEFAULT_LEASE,
         sleep: Callable[[float], Any] = asyncio.sleep,
         name: str | None = None,
+        pace: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.env = env
@@ -76,6 +86,8 @@ class MailWorker:
         self.backoff = tuple(backoff)
         self.lease = lease
         self.sleep = sleep
+        # Awaited before each message is taken on (the embedded default: until requests pause).
+        self.pace = pace
         # Unique per worker, so a restarted consumer is not taken for the one it replaced.
         self.name = name or f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
         # Ids being sent here: a duplicate delivery meanwhile is dropped, not sent beside it.
@@ -93,6 +105,8 @@ class MailWorker:
             return
         self._busy.add(event_id)
         try:
+            if self.pace is not None:
+                await self.pace()
             await self.deliver(event_id, message)
         finally:
             self._busy.discard(event_id)
@@ -175,7 +189,11 @@ class MailWorker:
         while True:
             attempts += 1
             try:
-                await self._send(event_id, message)
+                await self._send_held(event_id, message)
+            except LeaseLostError:
+                # Not ours to record: the new holder sends it (or has) and writes its fate.
+                log.warning("mail %s was taken over by another consumer mid-send", event_id)
+                return Outcome(event_id, DeliveryStatus.SENDING, attempts)
             except (PermanentError, TemplateMissingError) as error:
                 return await self._park(event_id, attempts, f"refused: {error}")
             except TransientError as error:
@@ -207,6 +225,52 @@ class MailWorker:
                 lease_until=None,
             )
             return Outcome(event_id, DeliveryStatus.SENT, attempts)
+
+    async def _renew(self, event_id: int) -> bool:
+        """Extend this worker's lease; False if the message is no longer this worker's to send.
+
+        Still ours even past ``lease_until`` as long as nobody else claimed it meanwhile.
+        """
+        async with self.sessionmaker() as session:
+            result = await session.execute(
+                update(MailDelivery)
+                .where(
+                    MailDelivery.event_id == event_id,
+                    MailDelivery.status == DeliveryStatus.SENDING.value,
+                    MailDelivery.claimed_by == self.name,
+                )
+                .values(lease_until=utcnow() + timedelta(seconds=self.lease))
+                .execution_options(synchronize_session=False)
+            )
+            await session.commit()
+        return getattr(result, "rowcount", 0) == 1
+
+    async def _send_held(self, event_id: int, message: OutgoingMessage) -> None:
+        """``_send``, the lease renewed every third of it while the send is in flight.
+
+        Raises LeaseLostError, the send cancelled, once another consumer holds the message.
+        """
+        sending = asyncio.ensure_future(self._send(event_id, message))
+        try:
+            while True:
+                done, _ = await asyncio.wait({sending}, timeout=self.lease / 3)
+                if done:
+                    return sending.result()
+                try:
+                    held = await self._renew(event_id)
+                except (SQLAlchemyError, OSError) as error:
+                    # Kept on: while the database is out of reach, no other consumer can
+                    # take the lease over either; the next renewal tells.
+                    log.warning("renewing the lease on mail %s failed: %s", event_id, error)
+                    continue
+                if not held:
+                    raise LeaseLostError(event_id)
+        finally:
+            if not sending.done():
+                sending.cancel()
+                # Whatever the abandoned send raises as it is cut short no longer matters.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sending
 
     async def _send(self, event_id: int, message: OutgoingMessage) -> None:
         if message.channel == "sms":

@@ -26,6 +26,16 @@ class Inbox:
         self.refuse = False
         # Seconds each mail takes to be accepted: a slow server keeps a send in flight.
         self.delay = 0.0
+        # Seconds each recipient takes to be accepted: a send held up before its DATA.
+        self.rcpt_delay = 0.0
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, _server: object, _session: object, envelope: object, address: str, _options: object
+    ) -> str:
+        if self.rcpt_delay:
+            await asyncio.sleep(self.rcpt_delay)
+        envelope.rcpt_tos.append(address)  # type: ignore[attr-defined]
+        return "250 OK"
 
     async def handle_DATA(self, _server: object, _session: object, envelope: object) -> str:  # noqa: N802 - aiosmtpd's hook name
         if self.delay:

@@ -57,6 +57,49 @@ async def test_two_consumers_given_one_message_send_it_once(
     assert row.attempts == 1 and row.claimed_by in ("a", "b") and row.lease_until is None
 
 
+async def test_a_send_stalled_past_the_lease_keeps_it(
+    db_backend: str, smtp_app: Quart, smtp_server: SmtpServer
+) -> None:
+    """The server takes 2.5 leases to answer DATA: the sender, alive, renews its lease
+    meanwhile, so the other consumer given the message does not take it over and send it again."""
+    smtp_server.inbox.delay = 2.5
+    first, second = consumer(smtp_app, "a", lease=1.0), consumer(smtp_app, "b", lease=1.0)
+    body = message(4343)
+    sending = asyncio.create_task(first.handle(body))
+    await asyncio.sleep(0.1)  # "a" holds it and is in the middle of DATA
+    await asyncio.wait_for(asyncio.gather(sending, second.handle(body)), 20)
+    await asyncio.sleep(2.8)  # a second send, had there been one, would have arrived by now
+    assert len(smtp_server.inbox.messages) == 1
+    async with get_db(smtp_app).session_scope() as session:
+        row = await session.get(MailDelivery, 4343)
+    assert row is not None and row.status == DeliveryStatus.SENT.value
+    assert row.attempts == 1 and row.claimed_by == "a"
+
+
+async def test_a_sender_whose_lease_was_taken_over_abandons_its_send(
+    db_backend: str, smtp_app: Quart, smtp_server: SmtpServer
+) -> None:
+    """Its lease lost before DATA (another consumer took the message over): the send is cut
+    short, nothing reaches the server from it, and the row stays the new holder's."""
+    smtp_server.inbox.rcpt_delay = 2.0
+    sender = consumer(smtp_app, "a", lease=0.9)
+    task = asyncio.create_task(sender.deliver(4444, _outgoing()))
+    await asyncio.sleep(0.1)  # "a" holds it, waiting for the server to take the recipient
+    async with get_db(smtp_app).session_scope() as session:
+        row = await session.get(MailDelivery, 4444)
+        assert row is not None and row.claimed_by == "a"
+        row.claimed_by = "b"  # what a takeover after "a" stalled past its lease writes
+        row.lease_until = utcnow() + timedelta(seconds=30)
+        await session.commit()
+    outcome = await asyncio.wait_for(task, 5)
+    assert outcome.status == DeliveryStatus.SENDING
+    await asyncio.sleep(2.3)  # the server would have taken it by now had the send gone on
+    assert smtp_server.inbox.messages == []
+    async with get_db(smtp_app).session_scope() as session:
+        row = await session.get(MailDelivery, 4444)
+    assert row is not None and row.claimed_by == "b" and row.status == DeliveryStatus.SENDING
+
+
 async def _seed_held(app: Quart, event_id: int, holder: str, until_seconds: float) -> None:
     async with get_db(app).session_scope() as session:
         session.add(
