@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 HASH_BLOCK = 1024 * 1024
+# The most buffers one writev takes (POSIX guarantees at least 16).
+IOV_MAX = max(16, os.sysconf("SC_IOV_MAX")) if "SC_IOV_MAX" in os.sysconf_names else 16
 # Linux's preadv2 flag: fail with EAGAIN rather than wait for the disk (None elsewhere).
 _NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
 
@@ -116,6 +118,17 @@ class PartialFile:
         while view:
             written = os.write(self.fd, view)
             view = view[written:]
+
+    def append_all(self, pieces: list[bytes | bytearray]) -> None:
+        """Append ``pieces`` in order with as few writev calls as the kernel allows."""
+        views = [memoryview(piece) for piece in pieces if piece]
+        while views:
+            written = os.writev(self.fd, views[:IOV_MAX])
+            while views and written >= len(views[0]):
+                written -= len(views[0])
+                views.pop(0)
+            if written:
+                views[0] = views[0][written:]
 
     def seek_end(self) -> int:
         return os.lseek(self.fd, 0, os.SEEK_END)

@@ -94,3 +94,32 @@ async def test_other_read_errors_are_raised(monkeypatch) -> None:
     with pytest.raises(OSError) as error:
         await read_span(987654, 0, 10)  # not an open descriptor
     assert error.value.errno == errno.EBADF
+
+
+# ------------------------------------------------------------------------ appending uploads
+
+
+def test_append_all_survives_short_writes(tmp_path: Path, monkeypatch) -> None:
+    """writev may take part of a batch (a signal, a full disk's last bytes): the rest follows."""
+    store = storage.MediaStorage(tmp_path)
+    store.create_partial("partial")
+    real = os.writev
+
+    def at_most_seven(fd: int, buffers) -> int:
+        return real(fd, [b"".join(bytes(piece) for piece in buffers)[:7]])
+
+    monkeypatch.setattr(storage.os, "writev", at_most_seven)
+    pieces = [b"abc", b"", bytearray(b"defghij"), b"k" * 20, b"lmn"]
+    with store.open_partial("partial") as partial:
+        partial.append_all(pieces)
+    assert store.partial_path("partial").read_bytes() == b"".join(pieces)
+
+
+def test_append_all_splits_batches_beyond_iov_max(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(storage, "IOV_MAX", 3)
+    store = storage.MediaStorage(tmp_path)
+    store.create_partial("partial")
+    pieces = [bytes([i]) * (i + 1) for i in range(10)]
+    with store.open_partial("partial") as partial:
+        partial.append_all(pieces)
+    assert store.partial_path("partial").read_bytes() == b"".join(pieces)
