@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 
@@ -121,7 +122,10 @@ async def _stream(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
     try:
         position, end = start, start + length
         while position < end:
-            data = await read_span(fd, position, min(CHUNK, end - position))
+            # Always in a thread, even when the page cache holds it: the await then really
+            # yields, so a client gone mid-body is noticed (its request cancelled) before
+            # more chunks are written to the dead socket, which asyncio would log.
+            data = await asyncio.to_thread(os.pread, fd, min(CHUNK, end - position), position)
             if not data:
                 break  # the file shrank under us (deleted and truncated): stop short
             position += len(data)
