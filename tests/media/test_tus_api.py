@@ -906,6 +906,27 @@ async def test_expired_uploads_are_404_and_swept(app, db_backend, admin_client, 
     assert await receiver.sweep_expired() == 0
 
 
+async def test_a_late_progress_mark_does_not_revive_an_expired_upload(
+    app, admin_client, job
+) -> None:
+    """A PATCH's trailing progress mark (a moment after it ends) used to push an upload that
+    had expired meanwhile forward again: 404 to its client, yet kept from the sweep."""
+    url = await create(admin_client, job.id, 1000)
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 204
+    expired = utcnow() - timedelta(minutes=1)
+    async with get_db(app).session_scope() as session:
+        await session.execute(
+            update(Upload).where(Upload.id == upload_id(url)).values(expires_at=expired)
+        )
+        await session.commit()
+    async with get_db(app).session_scope() as session:
+        await media_service.record_progress(
+            session, upload_id(url), len(MP4_HEAD), expires_in=timedelta(hours=1)
+        )
+    stored = await load_upload(app, upload_id(url))
+    assert stored is not None and stored.expires_at <= utcnow()
+
+
 async def test_progress_pushes_expiry_forward(app, admin_client, job) -> None:
     url = await create(admin_client, job.id, 1000)
     async with get_db(app).session_scope() as session:
