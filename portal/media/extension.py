@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -90,15 +90,18 @@ class Media:
         elif event.type == "video.deleted":
             self.forget_video(data.get("video_id"))
 
-    async def readable_video(self, session: AsyncSession, video_id: int, *, admin: bool) -> Video:
+    async def readable_video(
+        self, session_of: Callable[[], AsyncSession], video_id: int, *, admin: bool
+    ) -> Video:
         """A ready video whose job the caller may read (404 otherwise), from memory when its
-        job is public and it was asked for recently."""
+        job is public and it was asked for recently; ``session_of`` is called only to read."""
         remembered = self._public.get(video_id)
         if remembered is not None:
             if remembered.public_until is None or utcnow() < remembered.public_until:
                 return remembered.video
             del self._public[video_id]  # expired: still readable, but no longer evented
         seen = self._job_events
+        session = session_of()
         # A fresh snapshot, begun after `seen`: a change whose event came before is in it.
         await end_read(session)
         video, job = await service.readable_video(session, video_id, include_hidden=admin)

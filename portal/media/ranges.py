@@ -7,6 +7,7 @@ which the RFC allows and every player accepts.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class Plan:
         return self.end - self.start + 1
 
 
+# Both are pure and asked for the same few videos on every range request a player makes.
+@functools.lru_cache(maxsize=1024)
 def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
@@ -132,6 +135,7 @@ def _if_range_holds(value: str, etag: str, last_modified: datetime) -> bool:
     return moment is not None and moment == last_modified.replace(microsecond=0)
 
 
+@functools.lru_cache(maxsize=1024)
 def content_disposition(filename: str, *, attachment: bool) -> str:
     """RFC 6266: an ASCII fallback plus ``filename*`` (RFC 8187) for the real name."""
     from urllib.parse import quote

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.25
 GATHER_BYTES = 1024 * 1024
+GATHER_SECONDS = 0.05
 WRITER_THREADS = 4
 # Uploads this process keeps a running hash and a progress time for (a few hundred bytes each).
 MAX_TRACKED_UPLOADS = 256
@@ -43,10 +44,13 @@ MAX_TRACKED_UPLOADS = 256
 class GatheringWriter:
     """Appends a body to the partial file from a thread, in ~1 MiB writes, in order.
 
-    File writes and hashing both release the GIL, so while one gathered buffer is written and
+    File writes and hashing both release the GIL, so while one gathered batch is written and
     hashed the event loop goes on receiving the next: the two overlap instead of taking turns.
-    At most one write is in flight; ``written`` is what is on disk (and in the hashes). A slow
-    client's bytes are written as they come (the thread is idle), a fast one's in batches.
+    At most one write is in flight; ``written`` is what is on disk (and in the hashes).
+    Chunks arrive in 64 KiB or less, and handing each to the thread would cost a thread
+    wake-up (and a loop wake-up) per chunk: a batch goes when it reaches ~1 MiB, or once its
+    oldest bytes have waited :data:`GATHER_SECONDS` (so a slow client's bytes reach the disk
+    soon after they come, and a HEAD from elsewhere sees them).
     """
 
     def __init__(
@@ -58,34 +62,54 @@ class GatheringWriter:
         self.written = start
         self._pending: list[bytes | bytearray] = []
         self._pending_size = 0
+        self._timer: asyncio.TimerHandle | None = None
         self._inflight: Future[None] | None = None
 
     async def add(self, chunk: bytes | bytearray) -> None:
-        """Take a chunk: written at once if the thread is idle, else gathered (up to a limit,
-        then the loop waits for the thread: that is the back-pressure)."""
+        """Take a chunk: gathered, and the batch written once it is big (waiting for the
+        write in flight first: that is the back-pressure) or has waited long enough."""
+        if not self._pending:
+            self._timer = asyncio.get_running_loop().call_later(GATHER_SECONDS, self._due)
         self._pending.append(chunk)
         self._pending_size += len(chunk)
-        if self._inflight is not None and not self._inflight.done():
-            if self._pending_size < GATHER_BYTES:
-                return
-            await asyncio.wrap_future(self._inflight)
-        self._submit()
+        if self._pending_size >= GATHER_BYTES:
+            # A loop (not an if): the timer may have started another write meanwhile.
+            while self._inflight is not None and not self._inflight.done():
+                await asyncio.wrap_future(self._inflight)
+            self._submit()
+
+    def _due(self) -> None:
+        """The gathered bytes waited GATHER_SECONDS: write them once the thread is free."""
+        self._timer = None
+        if not self._pending:
+            return
+        if self._inflight is None or (self._inflight.done() and self._inflight.exception() is None):
+            self._submit()
+        elif not self._inflight.done():
+            self._timer = asyncio.get_running_loop().call_later(GATHER_SECONDS, self._due)
+        # else the last write failed: the next add or drain raises its error
 
     def _submit(self) -> None:
+        self._cancel_timer()
         if self._inflight is not None:
             self._inflight.result()  # raises the write's error, if any
             self._inflight = None
         if self._pending:
-            data = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            batch = self._pending
             self._pending, self._pending_size = [], 0
-            self._inflight = self.executor.submit(self._write, data)
+            self._inflight = self.executor.submit(self._write, batch)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def drain(self) -> None:
-        if self._inflight is not None:
-            await asyncio.wrap_future(self._inflight)
-        self._submit()
-        if self._inflight is not None:
-            await asyncio.wrap_future(self._inflight)
+        """Write what is gathered and wait for it; raises a failed write's error."""
+        self._cancel_timer()
+        while self._inflight is not None or self._pending:
+            if self._inflight is not None and not self._inflight.done():
+                await asyncio.wrap_future(self._inflight)
             self._submit()
 
     def settle(self, *, keep: bool) -> None:
@@ -95,20 +119,23 @@ class GatheringWriter:
         Synchronous on purpose: the file's descriptor closes right after, and a thread still
         writing to it must not be raced (a second cancellation cannot interrupt this).
         """
+        self._cancel_timer()
         if self._inflight is not None:
             with contextlib.suppress(Exception):
                 self._inflight.result()
             self._inflight = None
         if keep and self._pending:
             with contextlib.suppress(Exception):
-                self._write(b"".join(self._pending))
+                self._write(self._pending)
         self._pending, self._pending_size = [], 0
 
-    def _write(self, data: bytes | bytearray) -> None:
-        self.partial.append(data)
+    def _write(self, batch: list[bytes | bytearray]) -> None:
+        # One writev for the whole batch: no joined copy of it.
+        self.partial.append_all(batch)
         for hasher in self.hashers:
-            hasher.update(data)
-        self.written += len(data)
+            for data in batch:
+                hasher.update(data)
+        self.written += sum(len(data) for data in batch)
 
 
 @dataclass

@@ -130,8 +130,10 @@ async def record_progress(
     """A throttled progress mark: the dashboard's event and a later expiry."""
     await begin_write(session)
     upload = await session.get(Upload, upload_id, with_for_update=True)
-    if upload is None or upload.offset >= upload.length:
-        await session.rollback()  # gone, or finished (a late mark must not undo "processing")
+    if upload is None or upload.offset >= upload.length or upload.expires_at <= utcnow():
+        # Gone, finished (a late mark must not undo "processing"), or expired: clients get
+        # 404 for it already, and a late mark must not bring it back before the sweep.
+        await session.rollback()
         return
     upload.offset = offset
     upload.expires_at = utcnow() + expires_in

@@ -7,6 +7,7 @@ two PATCH requests for one upload (in two workers) can never interleave their by
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import fcntl
@@ -17,6 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 HASH_BLOCK = 1024 * 1024
+# The most buffers one writev takes (POSIX guarantees at least 16).
+IOV_MAX = max(16, os.sysconf("SC_IOV_MAX")) if "SC_IOV_MAX" in os.sysconf_names else 16
+# Linux's preadv2 flag: fail with EAGAIN rather than wait for the disk (None elsewhere).
+_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
 
 
 class UploadBusyError(Exception):
@@ -114,6 +119,17 @@ class PartialFile:
             written = os.write(self.fd, view)
             view = view[written:]
 
+    def append_all(self, pieces: list[bytes | bytearray]) -> None:
+        """Append ``pieces`` in order with as few writev calls as the kernel allows."""
+        views = [memoryview(piece) for piece in pieces if piece]
+        while views:
+            written = os.writev(self.fd, views[:IOV_MAX])
+            while views and written >= len(views[0]):
+                written -= len(views[0])
+                views.pop(0)
+            if written:
+                views[0] = views[0][written:]
+
     def seek_end(self) -> int:
         return os.lseek(self.fd, 0, os.SEEK_END)
 
@@ -131,3 +147,28 @@ def sha256_of(path: Path) -> str:
         while block := file.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+async def read_span(fd: int, position: int, count: int) -> bytes:
+    """Up to ``count`` bytes of ``fd`` at ``position`` (fewer only at the end of the file).
+
+    From the page cache right on the event loop when it holds the whole span (RWF_NOWAIT
+    never waits for the disk), which spares a thread hop per read; otherwise in a thread, so
+    a cold disk never stalls the loop.
+    """
+    global _NOWAIT
+    if _NOWAIT is not None and count > 0:
+        buffer = bytearray(count)
+        try:
+            got = os.preadv(fd, [buffer], position, _NOWAIT)
+        except BlockingIOError:
+            got = -1
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
+            _NOWAIT = None  # this kernel or file system cannot: always use the thread
+            got = -1
+        if got == count:
+            return bytes(buffer)
+    # Not (all) cached, or at the end of the file: the thread tells short from slow.
+    return await asyncio.to_thread(os.pread, fd, count, position)

@@ -19,6 +19,7 @@ from portal.media import service
 from portal.media.extension import get_media
 from portal.media.models import Video
 from portal.media.ranges import content_disposition, decide, http_date
+from portal.media.storage import read_span
 
 blueprint = Blueprint("videos", __name__)
 
@@ -47,7 +48,8 @@ async def _readable_video(video_id: int) -> Video | Response:
     viewer = await _viewer()
     if isinstance(viewer, Response):
         return viewer
-    return await get_media().readable_video(get_session(), video_id, admin=viewer.is_admin)
+    # The session is opened only when the video is not remembered (get_session opens it).
+    return await get_media().readable_video(get_session, video_id, admin=viewer.is_admin)
 
 
 @blueprint.route("/videos/<int:video_id>", methods=["GET", "HEAD"])
@@ -98,17 +100,31 @@ async def video(video_id: int) -> ResponseReturnValue:
         response = Response(b"", status=plan.status, headers=headers)
         response.headers["Content-Length"] = str(plan.length)
         return response
-    response = Response(_read(fd, plan.start, plan.length), status=plan.status, headers=headers)
+    if plan.length <= CHUNK:
+        # A player seeking asks for a MiB or so at a time: read it here and answer with bytes,
+        # without a streamed body's per-chunk machinery (the fixed cost of every seek).
+        try:
+            data = await read_span(fd, plan.start, plan.length)
+        finally:
+            os.close(fd)
+        if len(data) < plan.length:
+            # Truncated under us (deleted meanwhile): nothing sent yet, so say so plainly.
+            media.forget_video(video_id)
+            raise not_found(_("No such video."))
+        return Response(data, status=plan.status, headers=headers)
+    response = Response(_stream(fd, plan.start, plan.length), status=plan.status, headers=headers)
     # A film takes longer than Quart's default 60 s response timeout to watch or fetch.
     response.timeout = None
     return response
 
 
-async def _read(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
+async def _stream(fd: int, start: int, length: int) -> AsyncIterator[bytes]:
     try:
         position, end = start, start + length
         while position < end:
-            # Off the event loop: a cold disk may take a while for a MiB.
+            # Always in a thread, even when the page cache holds it: the await then really
+            # yields, so a client gone mid-body is noticed (its request cancelled) before
+            # more chunks are written to the dead socket, which asyncio would log.
             data = await asyncio.to_thread(os.pread, fd, min(CHUNK, end - position), position)
             if not data:
                 break  # the file shrank under us (deleted and truncated): stop short

@@ -36,6 +36,7 @@ from portal.jobs import service as jobs_service
 from portal.jobs.models import Job
 from portal.jobs.schemas import MAX_ID, JobData
 from portal.media import service as media_service
+from portal.media import videos_api
 from portal.media.extension import get_media
 from portal.media.models import Upload, Video, VideoStatus
 from portal.media.storage import MediaStorage
@@ -905,6 +906,27 @@ async def test_expired_uploads_are_404_and_swept(app, db_backend, admin_client, 
     assert await receiver.sweep_expired() == 0
 
 
+async def test_a_late_progress_mark_does_not_revive_an_expired_upload(
+    app, admin_client, job
+) -> None:
+    """A PATCH's trailing progress mark (a moment after it ends) used to push an upload that
+    had expired meanwhile forward again: 404 to its client, yet kept from the sweep."""
+    url = await create(admin_client, job.id, 1000)
+    assert (await patch(admin_client, url, 0, MP4_HEAD)).status_code == 204
+    expired = utcnow() - timedelta(minutes=1)
+    async with get_db(app).session_scope() as session:
+        await session.execute(
+            update(Upload).where(Upload.id == upload_id(url)).values(expires_at=expired)
+        )
+        await session.commit()
+    async with get_db(app).session_scope() as session:
+        await media_service.record_progress(
+            session, upload_id(url), len(MP4_HEAD), expires_in=timedelta(hours=1)
+        )
+    stored = await load_upload(app, upload_id(url))
+    assert stored is not None and stored.expires_at <= utcnow()
+
+
 async def test_progress_pushes_expiry_forward(app, admin_client, job) -> None:
     url = await create(admin_client, job.id, 1000)
     async with get_db(app).session_scope() as session:
@@ -1275,6 +1297,64 @@ async def test_download_head(app, user_client, stored_video) -> None:
 async def test_download_of_missing_bytes_is_404(app, user_client, stored_video, storage) -> None:
     storage.video_path(stored_video.storage_name).unlink()
     assert (await user_client.get(video_url(stored_video))).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-999", 0, 999),  # exactly one chunk: read at once, answered with bytes
+        ("bytes=0-1000", 0, 1000),  # one byte more: streamed, in two chunks
+        ("bytes=7-", 7, len(CONTENT) - 1),
+        ("bytes=-1000", len(CONTENT) - 1000, len(CONTENT) - 1),
+        (None, 0, len(CONTENT) - 1),
+    ],
+)
+async def test_download_either_side_of_the_chunk_size(
+    app, user_client, stored_video, monkeypatch, header, start, end
+) -> None:
+    """A span of at most one chunk is read in the handler, a longer one streamed: the same
+    bytes and headers either way."""
+    monkeypatch.setattr(videos_api, "CHUNK", 1000)
+    headers = {"Range": header} if header else {}
+    status, sent, body = await raw(user_client, "GET", video_url(stored_video), headers)
+    assert status == (206 if header else 200)
+    assert body == CONTENT[start : end + 1]
+    assert sent["Content-Length"] == str(end - start + 1)
+    if header:
+        assert sent["Content-Range"] == f"bytes {start}-{end}/{len(CONTENT)}"
+
+
+async def test_bytes_truncated_while_read_are_404(
+    app, user_client, stored_video, storage, monkeypatch
+) -> None:
+    """Deleted and truncated between the size check and the read: a 404, not a short 206."""
+    real = videos_api.read_span
+
+    async def truncated_meanwhile(fd: int, position: int, count: int) -> bytes:
+        os.truncate(storage.video_path(stored_video.storage_name), 0)
+        return await real(fd, position, count)
+
+    monkeypatch.setattr(videos_api, "read_span", truncated_meanwhile)
+    response = await user_client.get(video_url(stored_video), headers={"Range": "bytes=0-99"})
+    assert response.status_code == 404
+
+
+async def test_a_remembered_video_opens_no_database_session(
+    app, user_client, stored_video, monkeypatch
+) -> None:
+    await assert_readable(user_client, stored_video, True)  # remembered (and the caller too)
+    db = get_db(app)
+    opened: list[int] = []
+    real = db.new_session
+
+    def counted() -> Any:
+        opened.append(1)
+        return real()
+
+    monkeypatch.setattr(db, "new_session", counted)
+    response = await user_client.get(video_url(stored_video), headers={"Range": "bytes=0-9"})
+    assert response.status_code == 206
+    assert opened == []
 
 
 # ------------------------------------------------------------------------------ who may watch
