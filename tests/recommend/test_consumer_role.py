@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 import requests
 from quart import Quart
 
-from portal.app import create_app
 from portal.config import Settings
 from portal.recommend.turn import ACTIVE_WINDOW, PROBE_SECONDS
 from tests.events import conftest as events_conftest
@@ -29,7 +28,9 @@ TIMEOUT = 30.0
 
 
 @pytest.fixture
-def broker_settings(settings: Settings, amqp_prefix: str) -> Settings:
+def settings(settings: Settings, amqp_prefix: str) -> Settings:
+    """The suite's settings on the real broker, with the standby's queue; the suite's ``app``
+    fixture then makes the database and declares the queue as the web side does."""
     return settings.model_copy(
         update={"amqp_url": AMQP_URL, "amqp_prefix": amqp_prefix, "recommender_standby": True}
     )
@@ -55,14 +56,6 @@ def consumers(tmp_path: Path) -> Iterator[Consumers]:
         yield started
 
 
-@pytest.fixture
-async def web(broker_settings: Settings) -> AsyncIterator[Quart]:
-    """The database made and the queue declared as the web side declares it."""
-    app = create_app(broker_settings)
-    async with app.test_app():
-        yield app
-
-
 def readiness(port: int) -> tuple[int, dict[str, Any]] | None:
     try:
         response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
@@ -86,12 +79,12 @@ async def role_becomes(port: int, role: str, consumer: ConsumerProcess) -> float
 
 
 async def test_readyz_tells_the_active_consumer_from_the_standby(
-    web: Quart, broker_settings: Settings, consumers: Consumers
+    app: Quart, settings: Settings, consumers: Consumers
 ) -> None:
     first_port, second_port = free_port(), free_port()
-    first = consumers.spawn(broker_settings, port=first_port)
+    first = consumers.spawn(settings, port=first_port)
     await role_becomes(first_port, "active", first)
-    second = consumers.spawn(broker_settings, port=second_port)
+    second = consumers.spawn(settings, port=second_port)
     await role_becomes(second_port, "standby", second)
     # Probes of both reach the first alone: it stays active while the second stands by.
     await asyncio.sleep(PROBE_SECONDS * 1.5)
